@@ -1,0 +1,245 @@
+"""Comparing scenarios with common random numbers and paired differences."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Mapping
+
+import pandas as pd
+import xarray as xr
+
+from .errors import PlacesimError
+from .io import write_netcdf
+from .results import Results, assemble, trace_frame
+from .run import Executor, _check_run_args, as_scenario, progress_bar, resolve_seed, run_jobs
+from .scenario.scenario import Scenario
+from .stats import Interval, mean_interval
+
+_SERVICE_COORDS = ("service_organisation", "service_kind", "service_capacity")
+
+
+def combine(results: Mapping[str, Results]) -> xr.Dataset:
+    """One Dataset with a ``scenario`` dimension (services and organisations unioned; a
+    service or organisation absent from a scenario has zero activity and cost there)."""
+    names = list(results)
+    datasets = [results[n].ds for n in names]
+    services: list[str] = []
+    svc_coords: dict[str, dict[str, object]] = {c: {} for c in _SERVICE_COORDS}
+    orgs: list[str] = []
+    for ds in datasets:
+        for j, s in enumerate(ds["service"].values.tolist()):
+            if s not in services:
+                services.append(s)
+                for c in _SERVICE_COORDS:
+                    svc_coords[c][s] = ds[c].values[j]
+        for o in ds["organisation"].values.tolist():
+            if o not in orgs:
+                orgs.append(o)
+    aligned = []
+    for ds in datasets:
+        core = ds.drop_vars(list(_SERVICE_COORDS))
+        core = core.reindex(service=services, organisation=orgs, fill_value=0)
+        core.attrs = {}
+        aligned.append(core)
+    out = xr.concat(aligned, dim=pd.Index(names, name="scenario"), join="exact", coords="minimal",
+                    compat="override", combine_attrs="drop")
+    for c in _SERVICE_COORDS:
+        out = out.assign_coords({c: ("service", [svc_coords[c][s] for s in services])})
+    for key in ("scenario_hash", "scenario_yaml", "scenario_name", "scenario_source"):
+        out[key] = ("scenario", [str(results[n].ds.attrs.get(key, "")) for n in names])
+    first = datasets[0].attrs
+    out.attrs.update({k: first[k] for k in ("seed", "replications", "engine", "placesim_version", "warmup_days",
+                                             "horizon_days", "report_every_days", "start_date", "costs_note")
+                      if k in first})
+    out.attrs["title"] = "placesim comparison: " + ", ".join(names)
+    out.attrs["baseline"] = names[0]
+    for var in datasets[0].data_vars:
+        out[var].attrs = dict(datasets[0][var].attrs)
+    return out
+
+
+class Comparison:
+    """Scenarios run with the same seed and replications (common random numbers).
+
+    Attributes
+    ----------
+    results
+        The :class:`Results` of each scenario, by label.
+    baseline
+        Label differences are taken against (the first, unless given).
+    """
+
+    def __init__(self, results: Mapping[str, Results], baseline: str | None = None):
+        if not results:
+            raise PlacesimError("a comparison needs at least one scenario")
+        self.results = dict(results)
+        self.baseline = baseline or next(iter(self.results))
+        if self.baseline not in self.results:
+            raise PlacesimError(f"baseline {self.baseline!r} is not one of {', '.join(self.results)}")
+        self._ds: xr.Dataset | None = None
+
+    @property
+    def ds(self) -> xr.Dataset:
+        """All results in one Dataset with a ``scenario`` dimension."""
+        if self._ds is None:
+            self._ds = combine(self.results)
+        return self._ds
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.results)
+
+    def per_replication(self) -> dict[str, pd.DataFrame]:
+        frames = {k: r.per_replication() for k, r in self.results.items()}
+        columns: list[str] = []
+        units: dict[str, str] = {}
+        for f in frames.values():
+            for c in f.columns:
+                if c not in columns:
+                    columns.append(c)
+            units.update(f.attrs.get("units", {}))
+        out = {}
+        for k, f in frames.items():
+            g = f.reindex(columns=columns)
+            cost_cols = [c for c in columns if c.startswith("cost: ")]
+            g[cost_cols] = g[cost_cols].fillna(0.0)
+            g.attrs["units"] = units
+            out[k] = g
+        return out
+
+    def differences(self, baseline: str | None = None, level: float = 0.9,
+                    interval: Interval = "confidence") -> pd.DataFrame:
+        """Paired differences (scenario minus baseline) of every headline measure.
+
+        Replication ``r`` of every scenario uses the same random streams, so the difference
+        is taken replication by replication; the interval is of the mean difference. A
+        scenario compared with itself differs by exactly zero.
+
+        Returns
+        -------
+        DataFrame indexed by (scenario, measure) with ``unit``, ``mean``, ``lower``, ``upper``.
+        """
+        base = baseline or self.baseline
+        per = self.per_replication()
+        if base not in per:
+            raise PlacesimError(f"baseline {base!r} is not one of {', '.join(per)}")
+        rows = []
+        b = per[base]
+        units = b.attrs.get("units", {})
+        for label, f in per.items():
+            if label == base:
+                continue
+            for col in f.columns:
+                diff = f[col].to_numpy() - b[col].to_numpy()
+                mean, lo, hi = mean_interval(diff, level, interval)
+                rows.append((label, col, units.get(col, ""), mean, lo, hi))
+        return pd.DataFrame(rows, columns=["scenario", "measure", "unit", "mean", "lower", "upper"]
+                            ).set_index(["scenario", "measure"])
+
+    def summary(self, level: float = 0.9, interval: Interval = "confidence") -> pd.DataFrame:
+        """Each scenario's mean and interval, and each difference from the baseline.
+
+        Returns
+        -------
+        DataFrame indexed by measure; columns ``(label, stat)`` for every scenario and
+        ``(label - baseline, stat)`` for every difference, with stat ``mean``, ``lower``,
+        ``upper``.
+        """
+        per = self.per_replication()
+        first = next(iter(per.values()))
+        units = first.attrs.get("units", {})
+        table: dict[tuple[str, str], list[float]] = {}
+        measures = list(first.columns)
+        table[("unit", "")] = [units.get(m, "") for m in measures]  # type: ignore[assignment]
+        for label, f in per.items():
+            stats = [mean_interval(f[m].to_numpy(), level, interval) for m in measures]
+            for i, stat in enumerate(("mean", "lower", "upper")):
+                table[(label, stat)] = [s[i] for s in stats]
+        diffs = self.differences(level=level, interval=interval)
+        for label in per:
+            if label == self.baseline:
+                continue
+            key = f"{label} - {self.baseline}"
+            for stat in ("mean", "lower", "upper"):
+                table[(key, stat)] = [diffs.loc[(label, m), stat] for m in measures]
+        frame = pd.DataFrame(table, index=pd.Index(measures, name="measure"))
+        frame.columns = pd.MultiIndex.from_tuples(frame.columns)
+        return frame
+
+    def to_netcdf(self, path: str | Path) -> Path:
+        """Write the combined Dataset to NetCDF atomically."""
+        return write_netcdf(self.ds, path)
+
+    @classmethod
+    def open(cls, path: str | Path) -> "Comparison":
+        """Read a comparison written by :meth:`to_netcdf`."""
+        with xr.open_dataset(path) as ds:
+            ds = ds.load()
+        if "scenario" not in ds.dims:
+            raise PlacesimError(f"{path} holds a single run, not a comparison; open it with placesim.open_results")
+        return cls(split(ds), baseline=ds.attrs.get("baseline"))
+
+    def __repr__(self) -> str:
+        r = next(iter(self.results.values()))
+        return (f"Comparison({', '.join(self.labels)}; baseline {self.baseline!r}; "
+                f"{r.replications} replications, seed {r.seed})")
+
+    def _repr_html_(self) -> str:
+        return f"<p><b>{html.escape(repr(self))}</b></p>" + self.summary().to_html(
+            float_format=lambda x: f"{x:,.2f}")
+
+
+def split(ds: xr.Dataset) -> dict[str, Results]:
+    """Per-scenario Results from a combined Dataset."""
+    out = {}
+    for label in ds["scenario"].values.tolist():
+        one = ds.sel(scenario=label).drop_vars("scenario")
+        attrs = {k: v for k, v in ds.attrs.items() if k not in ("title", "baseline")}
+        for key in ("scenario_hash", "scenario_yaml", "scenario_name", "scenario_source"):
+            attrs[key] = str(one[key].values)
+            one = one.drop_vars(key)
+        one.attrs = attrs
+        out[str(label)] = Results(one)
+    return out
+
+
+def compare(scenarios: Mapping[str, Scenario | str | Path], replications: int = 10, seed: int | None = None, *,
+            baseline: str | None = None, executor: Executor = "serial", workers: int | None = None,
+            progress: bool = False, trace: bool = False, engine: str = "des") -> Comparison:
+    """Run scenarios with common random numbers and compare them.
+
+    Parameters
+    ----------
+    scenarios
+        Label -> scenario (or path), e.g. ``{"siloed": a, "int": b}``; the first is the
+        baseline unless ``baseline`` is given.
+    replications, seed, executor, workers, progress, trace, engine
+        As for :func:`placesim.simulate`; every scenario gets the same seed, so
+        replication ``r`` of each shares its random streams.
+
+    Returns
+    -------
+    Comparison
+    """
+    if not isinstance(scenarios, Mapping) or not scenarios:
+        raise PlacesimError("compare needs a mapping of labels to scenarios, e.g. {'siloed': a, 'int': b}")
+    loaded = {str(k): as_scenario(v) for k, v in scenarios.items()}
+    _check_run_args(replications, executor, engine, workers)
+    seed = resolve_seed(seed)
+    jobs = [(sc, seed, r, trace) for sc in loaded.values() for r in range(int(replications))]
+    with progress_bar(len(jobs), progress, "compare " + " vs ".join(loaded)) as advance:
+        done = run_jobs(jobs, executor, workers, advance)
+    results = {}
+    for i, (label, sc) in enumerate(loaded.items()):
+        chunk = done[i * replications:(i + 1) * replications]
+        ds = assemble(sc, [o for o, _ in chunk], seed, engine)
+        results[label] = Results(ds, trace_frame([t for _, t in chunk]) if trace else None)
+    return Comparison(results, baseline)
+
+
+def open_results(path: str | Path) -> Results | Comparison:
+    """Open a results file: a :class:`Results`, or a :class:`Comparison` if it holds several scenarios."""
+    with xr.open_dataset(path) as ds:
+        is_comparison = "scenario" in ds.dims
+    return Comparison.open(path) if is_comparison else Results.open(path)

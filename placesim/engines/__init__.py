@@ -1,0 +1,1 @@
+"""Simulation engines: ``des`` (the reference discrete-event engine)."""

@@ -1,0 +1,255 @@
+"""Results of a run: an xarray Dataset with summaries a modeller and a planner can read."""
+
+from __future__ import annotations
+
+
+import html
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from ._version import __version__
+from .engines.des.model import Axes
+from .io import write_netcdf
+from .scenario.model import LEVEL_NAMES
+from .scenario.scenario import Scenario
+from .stats import Interval, mean_interval, ratio
+from .variables import VARIABLES
+
+TRACE_COLUMNS = ["replication", "time", "event", "service", "resident", "domain", "level"]
+
+
+def assemble(scenario: Scenario, outs: list[dict[str, np.ndarray]], seed: int, engine: str = "des") -> xr.Dataset:
+    """Stack per-replication arrays into the results Dataset (with units and provenance)."""
+    m = scenario.model
+    axes = Axes.of(m)
+    t = m.time
+    n_bins = t.n_bins
+    starts = np.arange(n_bins) * t.report_every_days
+    widths = np.minimum(starts + t.report_every_days, t.horizon_days) - starts
+    coords: dict[str, Any] = {
+        "replication": np.arange(len(outs)),
+        "time": ("time", starts, {"units": "days", "long_name": "start of the reporting bin, days from the end of the warm-up"}),
+        "bin_days": ("time", widths, {"units": "days", "long_name": "width of the reporting bin"}),
+        "service": axes.services,
+        "service_organisation": ("service", axes.service_organisations),
+        "service_kind": ("service", axes.service_kinds),
+        "service_capacity": ("service", np.asarray(axes.service_capacity, dtype=float),
+                             {"units": "concurrent cases", "long_name": "capacity (inf: unlimited)"}),
+        "organisation": axes.organisations,
+        "neighbourhood": np.asarray(axes.neighbourhoods, dtype=str),
+        "cohort": np.asarray(axes.cohorts, dtype=str),
+        "domain": np.asarray(axes.domains, dtype=str),
+        "level": np.arange(4),
+        "level_name": ("level", list(LEVEL_NAMES)),
+    }
+    if t.start_date is not None:
+        base = np.datetime64(t.start_date, "D")
+        coords["date"] = ("time", base + starts.astype("timedelta64[D]"))
+    data: dict[str, Any] = {}
+    for name, var in VARIABLES.items():
+        if name == "organisation_cost_gbp":
+            continue
+        arr = np.stack([o[name] for o in outs])
+        data[name] = (var.dims, arr, {"units": var.units, "long_name": var.description})
+    cost = data["cost_gbp"][1]
+    org = np.einsum("rts,so->rto", cost, axes.cost_shares)
+    var = VARIABLES["organisation_cost_gbp"]
+    data["organisation_cost_gbp"] = (var.dims, org, {"units": var.units, "long_name": var.description})
+    ds = xr.Dataset(data, coords=coords)
+    ds.attrs.update({
+        "title": f"placesim results: {m.name}",
+        "scenario_name": m.name,
+        "scenario_hash": scenario.hash,
+        "scenario_yaml": scenario.to_yaml(),
+        "scenario_source": scenario.source or "",
+        "seed": int(seed),
+        "replications": len(outs),
+        "engine": engine,
+        "placesim_version": __version__,
+        "warmup_days": float(t.warmup_days),
+        "horizon_days": float(t.horizon_days),
+        "report_every_days": float(t.report_every_days),
+        "start_date": str(t.start_date) if t.start_date else "",
+        "costs_note": "Unit costs are summed at the price years given in the scenario; no uprating is applied.",
+    })
+    return ds
+
+
+def _per_replication(ds: xr.Dataset) -> pd.DataFrame:
+    """Headline measures per replication (rows: replication; columns: measure)."""
+    rows: dict[str, np.ndarray] = {}
+    units: dict[str, str] = {}
+    if ds.sizes.get("domain", 0) and ds.sizes.get("neighbourhood", 0):
+        crises = ds["crises"].sum(("time", "neighbourhood", "cohort"))
+        rows["crises"] = crises.sum("domain").values
+        units["crises"] = "crises"
+        for d in ds["domain"].values:
+            rows[f"crises: {d}"] = crises.sel(domain=d).values
+            units[f"crises: {d}"] = "crises"
+        rows["help-seeking presentations"] = ds["help_seeking"].sum(("time", "neighbourhood", "cohort", "domain")).values
+        units["help-seeking presentations"] = "presentations"
+    svc = ds[["assessments", "turned_away", "handoffs_lost", "abandoned"]].sum(("time", "service"))
+    rows["assessments"] = svc["assessments"].values
+    rows["turned away"] = svc["turned_away"].values
+    rows["hand-offs lost"] = svc["handoffs_lost"].values
+    rows["gave up waiting"] = svc["abandoned"].values
+    units.update({"assessments": "assessments", "turned away": "people", "hand-offs lost": "referrals",
+                  "gave up waiting": "people"})
+    org = ds["organisation_cost_gbp"].sum("time")
+    for o in ds["organisation"].values:
+        rows[f"cost: {o}"] = org.sel(organisation=o).values
+        units[f"cost: {o}"] = "GBP"
+    rows["cost: total"] = org.sum("organisation").values
+    units["cost: total"] = "GBP"
+    if ds.sizes.get("neighbourhood", 0):
+        j = ds[["journeys", "journey_assessments", "journey_handoffs", "journey_days_sum"]].sum(("time", "neighbourhood"))
+        rows["residents reaching support"] = j["journeys"].values
+        rows["assessments per supported resident"] = ratio(j["journey_assessments"].values, j["journeys"].values)
+        rows["hand-offs per supported resident"] = ratio(j["journey_handoffs"].values, j["journeys"].values)
+        rows["days from first need to support"] = ratio(j["journey_days_sum"].values, j["journeys"].values)
+        units.update({"residents reaching support": "residents", "assessments per supported resident": "assessments",
+                      "hand-offs per supported resident": "referrals", "days from first need to support": "days"})
+    frame = pd.DataFrame(rows, index=pd.Index(ds["replication"].values, name="replication"))
+    frame.attrs["units"] = units
+    return frame
+
+
+def _summarise(per_rep: pd.DataFrame, level: float, interval: Interval) -> pd.DataFrame:
+    out = []
+    for col in per_rep.columns:
+        mean, lo, hi = mean_interval(per_rep[col].to_numpy(), level, interval)
+        out.append((col, per_rep.attrs.get("units", {}).get(col, ""), mean, lo, hi))
+    return pd.DataFrame(out, columns=["measure", "unit", "mean", "lower", "upper"]).set_index("measure")
+
+
+class Results:
+    """Results of :func:`placesim.simulate`.
+
+    Attributes
+    ----------
+    ds
+        The ``xarray.Dataset``: dimensions ``replication``, ``time``, ``service``,
+        ``organisation``, ``neighbourhood``, ``cohort``, ``domain``, ``level``; every
+        variable has ``units``; provenance is in ``ds.attrs``.
+    trace
+        The event log as a DataFrame, if the run asked for one (else None).
+    """
+
+    def __init__(self, ds: xr.Dataset, trace: pd.DataFrame | None = None):
+        self.ds = ds
+        self.trace = trace
+
+    # ------------------------------------------------------------------ basics
+    @property
+    def name(self) -> str:
+        return str(self.ds.attrs.get("scenario_name", ""))
+
+    @property
+    def replications(self) -> int:
+        return int(self.ds.sizes["replication"])
+
+    @property
+    def seed(self) -> int:
+        return int(self.ds.attrs["seed"])
+
+    def scenario(self) -> Scenario:
+        """The scenario that was run, rebuilt from the provenance text."""
+        return Scenario.from_yaml(self.ds.attrs["scenario_yaml"], name=f"<{self.name} provenance>")
+
+    def to_netcdf(self, path: str | Path) -> Path:
+        """Write the Dataset to NetCDF atomically (a temporary file renamed into place)."""
+        return write_netcdf(self.ds, path)
+
+    @classmethod
+    def open(cls, path: str | Path) -> "Results":
+        """Read results written by :meth:`to_netcdf`."""
+        with xr.open_dataset(path) as ds:
+            return cls(ds.load())
+
+    # ------------------------------------------------------------------ summaries
+    def per_replication(self) -> pd.DataFrame:
+        """Headline measures, one row per replication (the basis of summaries and comparisons)."""
+        return _per_replication(self.ds)
+
+    def summary(self, level: float = 0.9, interval: Interval = "confidence") -> pd.DataFrame:
+        """Crises, costs by organisation and journey figures over the reported horizon.
+
+        Parameters
+        ----------
+        level
+            Interval coverage (default 90 %).
+        interval
+            ``'confidence'`` (t-interval of the mean across replications) or ``'spread'``
+            (central range of the replications).
+
+        Returns
+        -------
+        DataFrame indexed by measure with columns ``unit``, ``mean``, ``lower``, ``upper``.
+        """
+        return _summarise(self.per_replication(), level, interval)
+
+    def service_summary(self, level: float = 0.9, interval: Interval = "confidence") -> pd.DataFrame:
+        """Per service: mean wait, mean time at the service, utilisation and throughput.
+
+        Each is computed per replication over the whole reported horizon (e.g. mean wait =
+        total wait of those who started / number who started) and summarised across
+        replications with a ``level`` interval.
+
+        Returns
+        -------
+        DataFrame indexed by service, with columns ``(measure, stat)`` where stat is
+        ``mean``, ``lower`` or ``upper``.
+        """
+        ds = self.ds
+        tot = ds[["wait_days_sum", "started", "sojourn_days_sum", "completed", "busy_server_days",
+                  "arrivals", "turned_away", "abandoned"]].sum("time")
+        horizon = float(ds["bin_days"].sum())
+        cap = ds["service_capacity"].values
+        measures = {
+            ("mean wait (days)"): ratio(tot["wait_days_sum"].values, tot["started"].values),
+            ("mean time at service (days)"): ratio(tot["sojourn_days_sum"].values, tot["completed"].values),
+            ("utilisation"): np.where(np.isfinite(cap), tot["busy_server_days"].values / (horizon * np.where(np.isfinite(cap), cap, 1.0)), np.nan),
+            ("mean occupancy"): tot["busy_server_days"].values / horizon,
+            ("throughput (per day)"): tot["completed"].values / horizon,
+            ("arrivals (per day)"): tot["arrivals"].values / horizon,
+        }
+        rows = []
+        for j, s in enumerate(ds["service"].values):
+            row: dict[tuple[str, str], Any] = {("organisation", ""): str(ds["service_organisation"].values[j])}
+            for name, arr in measures.items():
+                mean, lo, hi = mean_interval(arr[:, j], level, interval)
+                row[(name, "mean")] = mean
+                row[(name, "lower")] = lo
+                row[(name, "upper")] = hi
+            rows.append(pd.Series(row, name=str(s)))
+        frame = pd.DataFrame(rows)
+        frame.columns = pd.MultiIndex.from_tuples(frame.columns)
+        frame.index.name = "service"
+        return frame
+
+    # ------------------------------------------------------------------ display
+    def __repr__(self) -> str:
+        ds = self.ds
+        return (f"Results({self.name!r}: {self.replications} replications x {ds.sizes['time']} bins of "
+                f"{ds.attrs.get('report_every_days', 0):g} days, seed {self.seed}, engine {ds.attrs.get('engine')})")
+
+    def _repr_html_(self) -> str:
+        head = f"<p><b>{html.escape(repr(self))}</b></p>"
+        return head + self.summary().to_html(float_format=lambda x: f"{x:,.2f}")
+
+
+def trace_frame(traces: list[list | None]) -> pd.DataFrame | None:
+    """Event logs of the replications as one DataFrame."""
+    if all(t is None for t in traces):
+        return None
+    rows = []
+    for r, tr in enumerate(traces):
+        for ev in tr or []:
+            rows.append((r,) + tuple(ev))
+    return pd.DataFrame(rows, columns=TRACE_COLUMNS)
+
+

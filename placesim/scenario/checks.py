@@ -1,0 +1,128 @@
+"""Cross-field checks a single field's validator cannot make: names that must exist,
+probabilities that must sum to at most 1, services that must be reachable."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from .messages import suggest
+from .model import INT_TARGET, ScenarioModel
+from .network import INT_PREFIX, build_service_graph, unreachable_services
+
+Issue = tuple[tuple[Any, ...], str]
+
+
+def _unknown(kind: str, name: str, known: list[str]) -> str:
+    if not known:
+        return f"unknown {kind} {name!r}: the scenario defines no {kind}s"
+    hint = suggest(name, known)
+    listing = "" if hint else f" (known: {', '.join(known)})"
+    return f"unknown {kind} {name!r}{hint}{listing}"
+
+
+def semantic_issues(m: ScenarioModel) -> list[Issue]:
+    """Every cross-reference problem of a scenario, as (field path, message) pairs."""
+    issues: list[Issue] = []
+    services = list(m.services)
+    domains = list(m.domains)
+    nbhds = list(m.neighbourhoods)
+    cohorts = list(m.cohorts)
+
+    for s in services:
+        if s == INT_TARGET or s.startswith(INT_PREFIX):
+            issues.append((("services", s), f"the name {s!r} is reserved for the INT; rename the service"))
+
+    for d, dom in m.domains.items():
+        if dom.front_door is not None and dom.front_door not in m.services:
+            issues.append((("domains", d, "front_door"), _unknown("service", dom.front_door, services)))
+        for i, resp in enumerate(dom.crisis.responses):
+            if resp.service not in m.services:
+                issues.append((("domains", d, "crisis", "responses", i, "service"),
+                               _unknown("service", resp.service, services)))
+
+    for a, row in m.coupling.items():
+        if a not in m.domains:
+            issues.append((("coupling", a), _unknown("domain", a, domains)))
+        for b in row:
+            if b not in m.domains:
+                issues.append((("coupling", a, b), _unknown("domain", b, domains)))
+
+    for s, svc in m.services.items():
+        for i, d in enumerate(svc.domains):
+            if d not in m.domains:
+                issues.append((("services", s, "domains", i), _unknown("domain", d, domains)))
+        totals: dict[str, float] = defaultdict(float)
+        for i, rule in enumerate(svc.referrals):
+            totals[rule.when] += rule.probability
+            if rule.to == INT_TARGET:
+                if m.int_team is None:
+                    issues.append((("services", s, "referrals", i, "to"),
+                                   "refers to 'int' but the scenario has no int section"))
+            elif rule.to not in m.services:
+                issues.append((("services", s, "referrals", i, "to"), _unknown("service", rule.to, services)))
+            if rule.domain is not None and rule.domain not in m.domains:
+                issues.append((("services", s, "referrals", i, "domain"), _unknown("domain", rule.domain, domains)))
+        for when, total in totals.items():
+            if total > 1 + 1e-9:
+                issues.append((("services", s, "referrals"),
+                               f"referral probabilities on {when!r} sum to {total:g}; they are one draw, "
+                               f"so they must sum to at most 1"))
+
+    for c, coh in m.cohorts.items():
+        if not m.domains:
+            issues.append((("cohorts", c), "cohorts need domains: the scenario defines none"))
+        for nb in coh.size:
+            if nb not in m.neighbourhoods:
+                issues.append((("cohorts", c, "size", nb), _unknown("neighbourhood", nb, nbhds)))
+        for d in coh.initial:
+            if d not in m.domains:
+                issues.append((("cohorts", c, "initial", d), _unknown("domain", d, domains)))
+        for d, hz in coh.hazards.items():
+            if d not in m.domains:
+                issues.append((("cohorts", c, "hazards", d), _unknown("domain", d, domains)))
+            elif any(hz.help_seeking_per_year) and m.domains[d].front_door is None:
+                issues.append((("cohorts", c, "hazards", d, "help_seeking_per_year"),
+                               f"residents seek help in {d!r} but domain {d!r} has no front_door service"))
+
+    it = m.int_team
+    if it is not None:
+        for nb, team in it.neighbourhoods.items():
+            if nb not in m.neighbourhoods:
+                issues.append((("int", "neighbourhoods", nb), _unknown("neighbourhood", nb, nbhds)))
+            if team.open_days is not None and len(team.open_days) != it.team_days_per_week(nb):
+                issues.append((("int", "neighbourhoods", nb, "open_days"),
+                               f"lists {len(team.open_days)} day(s) but the team works "
+                               f"{it.team_days_per_week(nb)} day(s) a week"))
+            if it.team_capacity(nb) < 1:
+                issues.append((("int", "workers"),
+                               f"the {nb} team holds fewer than one case (sum of fte x caseload x "
+                               f"days_per_week / 5 < 1)"))
+        if it.open_days is not None and len(it.open_days) != it.days_per_week:
+            issues.append((("int", "open_days"),
+                           f"lists {len(it.open_days)} day(s) but days_per_week is {it.days_per_week}"))
+        for w, worker in it.workers.items():
+            for i, d in enumerate(worker.domains):
+                if d not in m.domains:
+                    issues.append((("int", "workers", w, "domains", i), _unknown("domain", d, domains)))
+        covered = set(it.covered_domains)
+        for d, target in it.warm_handover.to.items():
+            if d not in m.domains:
+                issues.append((("int", "warm_handover", "to", d), _unknown("domain", d, domains)))
+            elif d in covered:
+                issues.append((("int", "warm_handover", "to", d),
+                               f"domain {d!r} is covered by the INT, so it is never handed over"))
+            if target not in m.services:
+                issues.append((("int", "warm_handover", "to", d), _unknown("service", target, services)))
+        if it.case_finding is not None and it.case_finding.cohorts is not None:
+            for i, c in enumerate(it.case_finding.cohorts):
+                if c not in m.cohorts:
+                    issues.append((("int", "case_finding", "cohorts", i), _unknown("cohort", c, cohorts)))
+
+    if not issues:
+        g = build_service_graph(m)
+        for s in unreachable_services(g):
+            issues.append((("services", s),
+                           "no one can ever arrive here: it has no arrivals, is no domain's front door or "
+                           "crisis response, and no reachable service refers to it"))
+    return issues
