@@ -92,13 +92,15 @@ def _per_replication(ds: xr.Dataset) -> pd.DataFrame:
             units[f"crises: {d}"] = "crises"
         rows["help-seeking presentations"] = ds["help_seeking"].sum(("time", "neighbourhood", "cohort", "domain")).values
         units["help-seeking presentations"] = "presentations"
-    svc = ds[["assessments", "turned_away", "handoffs_lost", "abandoned"]].sum(("time", "service"))
+    svc = ds[["assessments", "turned_away", "handoffs_lost", "abandoned", "exits", "system_days_sum"]].sum(
+        ("time", "service"))
     rows["assessments"] = svc["assessments"].values
     rows["turned away"] = svc["turned_away"].values
     rows["hand-offs lost"] = svc["handoffs_lost"].values
     rows["gave up waiting"] = svc["abandoned"].values
+    rows["mean time in the service network (days)"] = ratio(svc["system_days_sum"].values, svc["exits"].values)
     units.update({"assessments": "assessments", "turned away": "people", "hand-offs lost": "referrals",
-                  "gave up waiting": "people"})
+                  "gave up waiting": "people", "mean time in the service network (days)": "days"})
     org = ds["organisation_cost_gbp"].sum("time")
     for o in ds["organisation"].values:
         rows[f"cost: {o}"] = org.sel(organisation=o).values

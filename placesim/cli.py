@@ -1,0 +1,142 @@
+"""The ``placesim`` command line: validate, run and compare scenario files."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from . import __version__
+from .compare import compare as compare_scenarios
+from .errors import PlacesimError
+from .run import simulate
+from .scenario.scenario import Scenario, load_scenario
+from .tables import comparison_table, service_table, summary_table
+
+console = Console()
+err = Console(stderr=True)
+
+EXIT_BAD_INPUT = 2
+
+
+def _fail(exc: Exception) -> None:
+    err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+    sys.exit(EXIT_BAD_INPUT)
+
+
+def _writable(path: Path | None) -> None:
+    if path is not None and not path.parent.exists():
+        raise PlacesimError(f"cannot write {path}: folder {path.parent} does not exist")
+
+
+_common = [
+    click.option("--replications", "-r", type=click.IntRange(min=1), default=10, show_default=True,
+                 help="Independent replications."),
+    click.option("--seed", "-s", type=click.IntRange(min=0, max=2**63 - 1), default=None,
+                 help="Seed (default: a random one, printed and stored in the results)."),
+    click.option("--executor", type=click.Choice(["processes", "serial"]), default="processes", show_default=True,
+                 help="Run replications in local processes or one after another."),
+    click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes to use (default: CPUs)."),
+    click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                 help="Write the results to this NetCDF file (atomically)."),
+    click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar."),
+]
+
+
+def common(f):
+    for option in reversed(_common):
+        f = option(f)
+    return f
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="placesim")
+def main() -> None:
+    """Simulate siloed services and Integrated Neighbourhood Teams from scenario files."""
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+def validate(files: tuple[Path, ...]) -> None:
+    """Check scenario FILES; print what each describes, or every problem with its line."""
+    bad = 0
+    for f in files:
+        try:
+            s = load_scenario(f)
+        except PlacesimError as exc:
+            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+            bad += 1
+            continue
+        console.print(f"[green]ok[/] {f}: {s.name!r}, {s.n_residents:,} residents, {len(s.services)} services"
+                  + (f", INT in {len(s.int_team.neighbourhoods)} neighbourhood(s)" if s.int_team else ""),
+                  highlight=False)
+    if bad:
+        sys.exit(EXIT_BAD_INPUT)
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@common
+def run(file: Path, replications: int, seed: int | None, executor: str, workers: int | None,
+        out: Path | None, progress: bool) -> None:
+    """Run replications of the scenario FILE and print its summary tables."""
+    try:
+        _writable(out)
+        scenario = load_scenario(file)
+        results = simulate(scenario, replications, seed, executor=executor, workers=workers, progress=progress)
+        if out is not None:
+            results.to_netcdf(out)
+    except PlacesimError as exc:
+        _fail(exc)
+        return
+    console.print(summary_table(results.summary(), f"{scenario.name}: {replications} replications, "
+                                                            f"seed {results.seed}"))
+    console.print(service_table(results.service_summary(), "Services"))
+    if out is not None:
+        console.print(f"results written to {out}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--labels", default=None, help="Comma-separated labels (default: scenario names).")
+@common
+def compare(files: tuple[Path, ...], labels: str | None, replications: int, seed: int | None, executor: str,
+            workers: int | None, out: Path | None, progress: bool) -> None:
+    """Compare scenario FILES with common random numbers; the first is the baseline."""
+    try:
+        _writable(out)
+        scenarios = [load_scenario(f) for f in files]
+        names = _labels(scenarios, files, labels)
+        comparison = compare_scenarios(dict(zip(names, scenarios)), replications, seed, executor=executor,
+                                       workers=workers, progress=progress)
+        if out is not None:
+            comparison.to_netcdf(out)
+    except PlacesimError as exc:
+        _fail(exc)
+        return
+    r = next(iter(comparison.results.values()))
+    console.print(comparison_table(comparison.summary(),
+                                            f"Comparison: {replications} replications, seed {r.seed}; "
+                                            f"differences are paired (common random numbers)"))
+    if out is not None:
+        console.print(f"results written to {out}")
+
+
+def _labels(scenarios: list[Scenario], files: tuple[Path, ...], labels: str | None) -> list[str]:
+    if labels is not None:
+        names = [x.strip() for x in labels.split(",")]
+        if len(names) != len(files):
+            raise PlacesimError(f"--labels gives {len(names)} label(s) for {len(files)} file(s)")
+    else:
+        names = [s.name for s in scenarios]
+        if len(set(names)) != len(names):
+            names = [f.stem for f in files]
+    if len(set(names)) != len(names):
+        names = [f"{i + 1}: {n}" for i, n in enumerate(names)]
+    return names
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

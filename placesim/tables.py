@@ -1,0 +1,73 @@
+"""Summary tables for the terminal (rich)."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from rich.table import Table
+
+
+def fmt(x: float, unit: str = "") -> str:
+    """A number as a person reads it: thousands separators, decimals only where they matter."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    if math.isinf(x):
+        return "inf"
+    ax = abs(x)
+    if unit == "GBP":
+        sign = "-" if x < 0 else ""
+        return f"{sign}£{ax:,.0f}" if ax >= 1 else f"{sign}£{ax:,.2f}"
+    if ax >= 1000:
+        return f"{x:,.0f}"
+    if ax >= 100:
+        return f"{x:,.1f}"
+    return f"{x:,.2f}"
+
+
+def _cell(mean: float, lo: float, hi: float, unit: str) -> str:
+    if isinstance(lo, float) and math.isnan(lo):
+        return fmt(mean, unit)
+    return f"{fmt(mean, unit)} [{fmt(lo, unit)}, {fmt(hi, unit)}]"
+
+
+def summary_table(frame: pd.DataFrame, title: str) -> Table:
+    """Render :meth:`Results.summary` output."""
+    t = Table(title=title, title_justify="left")
+    t.add_column("measure")
+    t.add_column("mean [90% interval]", justify="right")
+    for measure, row in frame.iterrows():
+        t.add_row(str(measure), _cell(row["mean"], row["lower"], row["upper"], row["unit"]))
+    return t
+
+
+def service_table(frame: pd.DataFrame, title: str) -> Table:
+    """Render :meth:`Results.service_summary` output (means and intervals)."""
+    t = Table(title=title, title_justify="left")
+    t.add_column("service")
+    t.add_column("organisation")
+    measures = [m for m in dict.fromkeys(frame.columns.get_level_values(0)) if m != "organisation"]
+    for m in measures:
+        t.add_column(m, justify="right")
+    for service, row in frame.iterrows():
+        cells = [str(service), str(row[("organisation", "")])]
+        for m in measures:
+            cells.append(_cell(row[(m, "mean")], row[(m, "lower")], row[(m, "upper")], ""))
+        t.add_row(*cells)
+    return t
+
+
+def comparison_table(frame: pd.DataFrame, title: str) -> Table:
+    """Render :meth:`Comparison.summary` output: each scenario, then each paired difference."""
+    t = Table(title=title, title_justify="left")
+    t.add_column("measure")
+    groups = [g for g in dict.fromkeys(frame.columns.get_level_values(0)) if g != "unit"]
+    for g in groups:
+        t.add_column(g if " - " not in g else f"{g} (paired)", justify="right")
+    for measure, row in frame.iterrows():
+        unit = row[("unit", "")]
+        cells = [str(measure)]
+        for g in groups:
+            cells.append(_cell(row[(g, "mean")], row[(g, "lower")], row[(g, "upper")], unit))
+        t.add_row(*cells)
+    return t
