@@ -1,0 +1,101 @@
+"""Smoke tests of benchmarks/: they run at a tiny size and produce their tables.
+
+Not timing assertions -- the benchmarks are reports (see benchmarks/README.md); this only
+keeps them from silently rotting when the API or the validation scenarios change.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(f"_bench_{name}", BENCH / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def bq():
+    return _load("bench_queueing")
+
+
+@pytest.fixture(scope="module")
+def br():
+    return _load("bench_residents")
+
+
+def test_queueing_theory_values(bq):
+    # the numbers quoted in scenarios/validation/*.yaml
+    assert bq.erlang_c_wait(10, 9.0, 1.0) == pytest.approx(0.6687, abs=1e-4)
+    th = bq.theory(bq.JACKSON)
+    assert th["time in network"] == pytest.approx(3.891, abs=1e-3)
+    assert bq.theory(bq.MMC)["wait desk"] == pytest.approx(0.6687, abs=1e-4)
+
+
+def test_reference_matches_validation_scenarios(bq):
+    assert bq.check_scenarios() == []
+
+
+def test_queueing_benchmark_runs(bq, capsys):
+    res = bq.run(horizon=100.0, warmup=10.0, repeats=1, with_simulate=True)
+    assert [t["model"] for t in res["timing"]] == ["M/M/c", "Jackson"]
+    for t in res["timing"]:
+        assert set(t) >= {"model", "reference_s", "placesim_s", "ratio", "median_ratio", "simulate_s", "customers"}
+        assert t["reference_s"] > 0 and t["placesim_s"] > 0 and t["simulate_s"] > 0
+        assert t["ratio"] == pytest.approx(t["placesim_s"] / t["reference_s"])
+        assert t["customers"] > 0
+    measures = [(w["model"], w["measure"]) for w in res["waits"]]
+    assert measures == [("M/M/c", "wait desk"), ("M/M/c", "time in network"),
+                        ("Jackson", "wait front"), ("Jackson", "wait specialist"),
+                        ("Jackson", "wait follow_up"), ("Jackson", "time in network")]
+    for w in res["waits"]:
+        assert set(w) >= {"theory", "reference", "reference_se", "placesim", "placesim_se", "z"}
+        assert math.isfinite(w["reference"]) and math.isfinite(w["placesim"])
+    text = bq.report(res, 100.0, 10.0, 1)
+    assert "ratio" in text and "Target placesim <= 1.25" in text and "theory" in text
+
+    assert bq.main(["--horizon", "50", "--warmup", "5", "--repeats", "1", "--no-simulate"]) == 0
+    out = capsys.readouterr().out
+    assert "M/M/c" in out and "Jackson" in out and "Target" in out
+
+
+@pytest.mark.parametrize("n", [1, 7, 333, 10000, 40000])
+def test_residents_scaling_is_exact(br, n):
+    sc = br.scaled_scenario(n, horizon=30.0)
+    assert sum(sum(c.size.values()) for c in sc.cohorts.values()) == n
+    assert sc.time.horizon_days == 30.0
+
+
+def test_residents_scaling_scales_services(br):
+    sc = br.scaled_scenario(40000)
+    assert sc.services["housing_options"].capacity == 160  # 40 servers x 4
+    assert sc.services["advice"].capacity == 800  # 10 staff x 20 caseload x 4
+    assert sc.services["ae"].arrivals.rate_per_day == pytest.approx(80.0)
+    fixed = br.scaled_scenario(40000, scale_services=False)
+    assert fixed.services["housing_options"].capacity == 40
+
+
+def test_residents_benchmark_runs(br):
+    res = br.run(sizes=[200, 400], horizon=30.0, repeats=1)
+    rows = res["rows"]
+    assert [r["residents"] for r in rows] == [200, 400]
+    for r in rows:
+        assert set(r) >= {"seconds", "us_per_resident", "peak_rss_mb", "run_mb", "kb_per_resident",
+                          "time_ratio", "memory_ratio", "size_ratio", "events_per_resident"}
+        assert r["seconds"] > 0 and r["peak_rss_mb"] > 0
+        assert r["horizon_days"] == 30.0
+    assert rows[1]["size_ratio"] == 2.0
+    assert math.isfinite(rows[1]["time_ratio"])
+    assert math.isfinite(res["time_slope"])
+    text = br.report(res, 1)
+    assert "log-log slope" in text and "residents" in text
