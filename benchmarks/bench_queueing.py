@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import gc
 import math
+import os
 import platform
 import statistics
 import sys
@@ -215,10 +216,12 @@ def check_scenarios() -> list[str]:
 
 
 def _timed(fn, *args):
+    """(wall seconds, CPU seconds of this process, result) of ``fn(*args)``."""
     gc.collect()
+    c0 = time.process_time()
     t0 = time.perf_counter()
     out = fn(*args)
-    return time.perf_counter() - t0, out
+    return time.perf_counter() - t0, time.process_time() - c0, out
 
 
 # ----------------------------------------------------------------------------- benchmark
@@ -226,30 +229,34 @@ def run(horizon: float = 20000.0, warmup: float = 500.0, repeats: int = 3, seed:
         with_simulate: bool = True, models: tuple[str, ...] = tuple(MODELS)) -> dict:
     """Run the benchmark; returns ``{"timing": [row...], "waits": [row...], "problems": [...]}``.
 
-    Timing rows: model, reference_s, placesim_s, ratio, median ratio, simulate_s (placesim's
+    Timing rows: model, reference_s, placesim_s, ratio (best wall times), median_ratio (of
+    the per-repeat ratios), cpu_ratio (best CPU times), simulate_s (placesim's
     ``simulate(replications=1)``, or nan), customers (reference, served after warm-up).
     Wait rows: model, measure, theory, reference, reference_se, placesim, placesim_se,
     z (placesim - reference, in standard errors of the difference).
     """
+    load = os.getloadavg()[0]
     timing, waits = [], []
     for model in models:
         network = MODELS[model][1]
         sc = placesim_scenario(model, horizon, warmup)
-        t_ref, t_ps, t_sim = [], [], []
+        t_ref, t_ps, t_sim, c_ref, c_ps = [], [], [], [], []
         ref_est, ps_est = [], []
         served = 0
         for r in range(repeats):
             s = seed + r
 
             def do_ref():
-                dt, out = _timed(reference_run, network, horizon, warmup, s)
+                dt, ct, out = _timed(reference_run, network, horizon, warmup, s)
                 t_ref.append(dt)
+                c_ref.append(ct)
                 ref_est.append(reference_estimates(out))
                 return sum(len(w) for w in out["waits"].values())
 
             def do_ps():
-                dt, (out, _) = _timed(run_replication, sc, s, 0)
+                dt, ct, (out, _) = _timed(run_replication, sc, s, 0)
                 t_ps.append(dt)
+                c_ps.append(ct)
                 ps_est.append(placesim_estimates(sc, out))
 
             # alternate the order (ABBA) so drift in machine speed cancels
@@ -260,12 +267,13 @@ def run(horizon: float = 20000.0, warmup: float = 500.0, repeats: int = 3, seed:
                 do_ps()
                 served = do_ref()
             if with_simulate:
-                dt, _ = _timed(lambda: ps.simulate(sc, replications=1, seed=s, executor="serial"))
+                dt, _, _ = _timed(lambda: ps.simulate(sc, replications=1, seed=s, executor="serial"))
                 t_sim.append(dt)
         ratios = [p / q for p, q in zip(t_ps, t_ref)]
         timing.append({
             "model": model, "reference_s": min(t_ref), "placesim_s": min(t_ps),
             "ratio": min(t_ps) / min(t_ref), "median_ratio": statistics.median(ratios),
+            "cpu_ratio": min(c_ps) / min(c_ref),
             "simulate_s": min(t_sim) if t_sim else math.nan, "customers": served,
         })
         th = theory(network)
@@ -276,7 +284,8 @@ def run(horizon: float = 20000.0, warmup: float = 500.0, repeats: int = 3, seed:
             waits.append({"model": model, "measure": measure, "theory": value,
                           "reference": rm, "reference_se": rse, "placesim": pm, "placesim_se": pse,
                           "z": (pm - rm) / se if se > 0 else math.nan})
-    return {"timing": timing, "waits": waits, "problems": check_scenarios()}
+    return {"timing": timing, "waits": waits, "problems": check_scenarios(),
+            "load": (load, os.getloadavg()[0])}
 
 
 def _pool(estimates: list[tuple[float, float]]) -> tuple[float, float]:
@@ -291,17 +300,20 @@ def report(res: dict, horizon: float, warmup: float, repeats: int) -> str:
     lines = [f"placesim vs hand-written SimPy: horizon {horizon:g} days after a {warmup:g}-day warm-up, "
              f"best of {repeats} (alternating)",
              f"python {platform.python_version()}, simpy {simpy.__version__}, numpy {np.__version__}, "
-             f"placesim {ps.__version__}, {platform.machine()}",
+             f"placesim {ps.__version__}, {platform.machine()}, {os.cpu_count()} cores, "
+             f"load average {res['load'][0]:.2f} before / {res['load'][1]:.2f} after",
              ""]
     for p in res["problems"]:
         lines.append(f"WARNING: reference and scenario differ: {p}")
-    hdr = f"{'model':<9} {'customers':>10} {'reference s':>12} {'placesim s':>11} {'ratio':>6} {'median':>7} {'simulate() s':>13}"
+    hdr = (f"{'model':<9} {'customers':>10} {'reference s':>12} {'placesim s':>11} {'ratio':>6} {'median':>7} "
+           f"{'cpu':>6} {'simulate() s':>13}")
     lines += [hdr, "-" * len(hdr)]
     for t in res["timing"]:
         lines.append(f"{t['model']:<9} {t['customers']:>10d} {t['reference_s']:>12.3f} {t['placesim_s']:>11.3f} "
-                     f"{t['ratio']:>6.2f} {t['median_ratio']:>7.2f} {t['simulate_s']:>13.3f}")
+                     f"{t['ratio']:>6.2f} {t['median_ratio']:>7.2f} {t['cpu_ratio']:>6.2f} {t['simulate_s']:>13.3f}")
     lines.append("")
-    lines.append("ratio = placesim run_replication time / reference time (best of N); median = median of per-repeat ratios;")
+    lines.append("ratio = placesim run_replication wall time / reference wall time (best of N); median = median of")
+    lines.append("per-repeat ratios; cpu = the same with CPU time of this process (less sensitive to a busy machine);")
     lines.append("simulate() s = ps.simulate(replications=1, executor='serial'), including results assembly.")
     worst = max(t["ratio"] for t in res["timing"])
     verdict = "MET" if worst <= TARGET else "NOT MET"

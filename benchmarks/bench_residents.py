@@ -104,15 +104,18 @@ def measure(n: int, horizon: float | None = None, scale_services: bool = True, s
 
     sc = scaled_scenario(n, horizon, scale_services)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    c0 = time.process_time()
     t0 = time.perf_counter()
     out, _ = run_replication(sc, seed, 0)
     seconds = time.perf_counter() - t0
+    cpu_seconds = time.process_time() - c0
     rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "residents": n,
         "horizon_days": sc.time.horizon_days,
         "warmup_days": sc.time.warmup_days,
         "seconds": seconds,
+        "cpu_seconds": cpu_seconds,
         "peak_rss_mb": rss1 / 1024,
         "baseline_rss_mb": rss0 / 1024,
         "run_mb": (rss1 - rss0) / 1024,
@@ -146,6 +149,7 @@ def run(sizes=SIZES, horizon: float | None = 730.0, repeats: int = 3, scale_serv
     memory_ratio (to the previous size; nan for the first), size_ratio, and the work done.
     """
     sizes = [int(s) for s in sizes]
+    load = os.getloadavg()[0]
     runs: dict[int, list[dict]] = {n: [] for n in sizes}
     for _ in range(max(1, repeats)):
         for n in sizes:
@@ -169,7 +173,7 @@ def run(sizes=SIZES, horizon: float | None = 730.0, repeats: int = 3, scale_serv
         rows.append(r)
         prev = r
     return {"rows": rows, "time_slope": _slope(rows, "seconds"), "memory_slope": _slope(rows, "run_mb"),
-            "scale_services": scale_services}
+            "scale_services": scale_services, "load": (load, os.getloadavg()[0])}
 
 
 def _slope(rows: list[dict], key: str) -> float:
@@ -191,18 +195,20 @@ def report(res: dict, repeats: int) -> str:
         f"services {'scaled with residents' if res['scale_services'] else 'FIXED (overloaded at larger sizes)'}; "
         f"memory = peak RSS of the child (getrusage RUSAGE_SELF ru_maxrss); "
         f"run MB = growth of the peak during run_replication",
-        f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores",
+        f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores, "
+        f"load average {res['load'][0]:.2f} before / {res['load'][1]:.2f} after",
         "",
     ]
-    hdr = (f"{'residents':>9} {'seconds':>8} {'us/res':>7} {'x time':>7} {'peak MB':>8} {'run MB':>7} "
+    hdr = (f"{'residents':>9} {'seconds':>8} {'cpu s':>6} {'us/res':>7} {'x time':>7} {'peak MB':>8} {'run MB':>7} "
            f"{'KB/res':>7} {'x mem':>6} {'x size':>6} {'events/res':>10}")
     lines += [hdr, "-" * len(hdr)]
     for r in rows:
-        lines.append(f"{r['residents']:>9d} {r['seconds']:>8.3f} {r['us_per_resident']:>7.1f} {_f(r['time_ratio'])} "
+        lines.append(f"{r['residents']:>9d} {r['seconds']:>8.3f} {r['cpu_seconds']:>6.2f} {r['us_per_resident']:>7.1f} {_f(r['time_ratio'])} "
                      f"{r['peak_rss_mb']:>8.1f} {r['run_mb']:>7.1f} {r['kb_per_resident']:>7.2f} "
                      f"{_f(r['memory_ratio'], 6)} {_f(r['size_ratio'], 6)} {r['events_per_resident']:>10.2f}")
     lines += [
         "",
+        "seconds: wall time of run_replication (us/res from it); cpu s: CPU time of the child;",
         "x time / x mem / x size: ratio to the previous size (about equal for linear growth);",
         "events/res: (service arrivals + crises + help-seeking) per resident in the reported horizon.",
         f"log-log slope: time {res['time_slope']:.3f}, run memory {res['memory_slope']:.3f} (1 = linear).",

@@ -50,7 +50,7 @@ def test_queueing_benchmark_runs(bq, capsys):
     res = bq.run(horizon=100.0, warmup=10.0, repeats=1, with_simulate=True)
     assert [t["model"] for t in res["timing"]] == ["M/M/c", "Jackson"]
     for t in res["timing"]:
-        assert set(t) >= {"model", "reference_s", "placesim_s", "ratio", "median_ratio", "simulate_s", "customers"}
+        assert set(t) >= {"model", "reference_s", "placesim_s", "ratio", "median_ratio", "cpu_ratio", "simulate_s", "customers"}
         assert t["reference_s"] > 0 and t["placesim_s"] > 0 and t["simulate_s"] > 0
         assert t["ratio"] == pytest.approx(t["placesim_s"] / t["reference_s"])
         assert t["customers"] > 0
@@ -90,7 +90,7 @@ def test_residents_benchmark_runs(br):
     rows = res["rows"]
     assert [r["residents"] for r in rows] == [200, 400]
     for r in rows:
-        assert set(r) >= {"seconds", "us_per_resident", "peak_rss_mb", "run_mb", "kb_per_resident",
+        assert set(r) >= {"seconds", "cpu_seconds", "us_per_resident", "peak_rss_mb", "run_mb", "kb_per_resident",
                           "time_ratio", "memory_ratio", "size_ratio", "events_per_resident"}
         assert r["seconds"] > 0 and r["peak_rss_mb"] > 0
         assert r["horizon_days"] == 30.0
