@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, ScenarioError
-from .yamlio import Marks, read_yaml_file
+from .yamlio import Marks, Path_, read_yaml_file
 
 
 def deep_merge(base: Any, override: Any) -> Any:
@@ -19,6 +19,26 @@ def deep_merge(base: Any, override: Any) -> Any:
             out[k] = deep_merge(out[k], v) if k in out else copy.deepcopy(v)
         return out
     return copy.deepcopy(override)
+
+
+def merge_marks(base_marks: Marks, override: Any, override_marks: Marks) -> Marks:
+    """Marks of ``deep_merge(base, override)``: the override's marks win, and the base's
+    marks inside values the override replaces whole (lists, scalars) are dropped, so an
+    error in a replaced list points at the file that wrote the list."""
+    replaced = _replaced_paths(override)
+    out = {p: m for p, m in base_marks.items()
+           if not any(p[:k] in replaced for k in range(1, len(p)))}
+    out.update(override_marks)
+    return out
+
+
+def _replaced_paths(data: Any, prefix: Path_ = ()) -> set[Path_]:
+    if isinstance(data, dict):
+        out: set[Path_] = set()
+        for k, v in data.items():
+            out |= _replaced_paths(v, prefix + (k,))
+        return out
+    return {prefix} if prefix else set()
 
 
 def read_scenario_data(path: str | Path) -> tuple[dict[str, Any], Marks]:
@@ -33,36 +53,42 @@ def read_scenario_data(path: str | Path) -> tuple[dict[str, Any], Marks]:
     ------
     ScenarioError
         Missing file, YAML error, a root that is not a mapping, a bad or circular
-        ``extends``.
+        ``extends`` (reported in the file and on the line of the ``extends`` at fault).
     """
-    return _read_chain(Path(path), [])
+    return _read_chain(Path(path), [], [])
 
 
-def _read_chain(path: Path, chain: list[Path]) -> tuple[dict[str, Any], Marks]:
+def _read_chain(path: Path, seen: list[Path], names: list[tuple[str, int | None]]
+                ) -> tuple[dict[str, Any], Marks]:
     resolved = path.resolve()
-    if resolved in chain:
-        loop = " -> ".join(str(p) for p in chain[chain.index(resolved):] + [resolved])
-        raise ScenarioError([Problem(f"circular extends: {loop}", "extends", str(chain[-1]), None)])
+    if resolved in seen:
+        start = seen.index(resolved)
+        loop = " -> ".join([n for n, _ in names[start:]] + [str(path)])
+        file, line = names[-1]
+        if len(seen) - start == 1:
+            what = f"a file cannot extend itself (extends {path.name!r})"
+        else:
+            what = f"circular extends: {loop}; an extends chain must end in a file without extends"
+        raise ScenarioError([Problem(what, "extends", file, line)])
     data, marks, _ = read_yaml_file(path)
     name = str(path)
     if data is None:
-        raise ScenarioError([Problem("the file is empty; expected a scenario mapping (placesim: 1, name: ...)", "", name, 1)])
-    if not isinstance(data, dict):
-        raise ScenarioError([Problem(f"expected a mapping of fields at the top of the file, got {type(data).__name__}",
+        raise ScenarioError([Problem("the file is empty; expected a scenario mapping (placesim: 1, name: ...)",
                                      "", name, 1)])
-    parent = data.pop("extends", None)
-    if parent is None:
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else f"a single value ({data!r})"
+        raise ScenarioError([Problem(f"expected a mapping of fields (placesim: 1, name: ...) at the top of "
+                                     f"the file, got {kind}", "", name, marks.get((), (name, 1))[1])])
+    if "extends" not in data:
         return data, marks
+    parent = data.pop("extends")
     line = marks.get(("extends",), (name, None))[1]
     if not isinstance(parent, str) or not parent.strip():
         raise ScenarioError([Problem(f"extends must be the path of another scenario file, got {parent!r}",
                                      "extends", name, line)])
-    base_path = (path.parent / parent)
+    base_path = path.parent / parent
     if not base_path.exists():
         raise ScenarioError([Problem(f"extends {parent!r}, but {base_path} does not exist", "extends", name, line)])
-    base, base_marks = _read_chain(base_path, chain + [resolved])
-    marks.pop(("extends",), None)
-    merged = deep_merge(base, data)
-    all_marks = dict(base_marks)
-    all_marks.update(marks)
-    return merged, all_marks
+    base, base_marks = _read_chain(base_path, seen + [resolved], names + [(name, line)])
+    marks = {p: m for p, m in marks.items() if p[:1] != ("extends",)}
+    return deep_merge(base, data), merge_marks(base_marks, data, marks)
