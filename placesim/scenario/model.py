@@ -299,7 +299,7 @@ class Service(_Model):
     def _capacity_given(self) -> "Service":
         staffed = self.staff is not None or self.caseload is not None
         if self.servers is not None and staffed:
-            raise ValueError("give servers, or staff and caseload, not both")
+            raise ValueError("servers given together with staff or caseload; give servers, or staff and caseload, not both")
         if self.servers is None:
             if self.staff is None or self.caseload is None:
                 raise ValueError("capacity missing: give servers (a number or 'unlimited'), or staff and caseload")
@@ -460,5 +460,5 @@ class ScenarioModel(_Model):
         for a, row in v.items():
             for b, m in row.items():
                 if m < 0 or not math.isfinite(m):
-                    raise ValueError(f"coupling[{a}][{b}] must be a finite number >= 0, got {m}")
+                    raise ValueError(f"coupling of {a!r} on {b!r} must be a finite number >= 0, got {m:g}")
         return v
