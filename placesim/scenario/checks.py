@@ -3,8 +3,11 @@ probabilities that must sum to at most 1, services that must be reachable."""
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import Any
+
+from pydantic import BaseModel
 
 from .messages import suggest
 from .model import INT_TARGET, ScenarioModel
@@ -21,9 +24,26 @@ def _unknown(kind: str, name: str, known: list[str]) -> str:
     return f"unknown {kind} {name!r}{hint}{listing}"
 
 
+def _non_finite(value: Any, path: tuple[Any, ...]) -> list[Issue]:
+    """Infinite or not-a-number values anywhere in the model (a YAML file cannot hold
+    them, but a dict or an override can)."""
+    if isinstance(value, float):
+        return [] if math.isfinite(value) else [(path, f"must be a finite number, got {value}")]
+    if isinstance(value, BaseModel):
+        out: list[Issue] = []
+        for name, field in type(value).model_fields.items():
+            out += _non_finite(getattr(value, name), path + (field.alias or name,))
+        return out
+    if isinstance(value, dict):
+        return [i for k, v in value.items() for i in _non_finite(v, path + (k,))]
+    if isinstance(value, (list, tuple)):
+        return [i for k, v in enumerate(value) for i in _non_finite(v, path + (k,))]
+    return []
+
+
 def semantic_issues(m: ScenarioModel) -> list[Issue]:
     """Every cross-reference problem of a scenario, as (field path, message) pairs."""
-    issues: list[Issue] = []
+    issues: list[Issue] = _non_finite(m, ())
     services = list(m.services)
     domains = list(m.domains)
     nbhds = list(m.neighbourhoods)
@@ -87,6 +107,10 @@ def semantic_issues(m: ScenarioModel) -> list[Issue]:
 
     it = m.int_team
     if it is not None:
+        places = sum(w.fte * w.caseload for w in it.workers.values())
+        if not math.isfinite(places):
+            issues.append((("int", "workers"),
+                           f"fte x caseload summed over the workers is {places}, too large to be a number of cases"))
         for nb, team in it.neighbourhoods.items():
             if nb not in m.neighbourhoods:
                 issues.append((("int", "neighbourhoods", nb), _unknown("neighbourhood", nb, nbhds)))
@@ -94,7 +118,7 @@ def semantic_issues(m: ScenarioModel) -> list[Issue]:
                 issues.append((("int", "neighbourhoods", nb, "open_days"),
                                f"lists {len(team.open_days)} day(s) but the team works "
                                f"{it.team_days_per_week(nb)} day(s) a week"))
-            if it.team_capacity(nb) < 1:
+            if math.isfinite(places) and it.team_capacity(nb) < 1:
                 issues.append((("int", "workers"),
                                f"the {nb} team holds fewer than one case (sum of fte x caseload x "
                                f"days_per_week / 5 < 1)"))
