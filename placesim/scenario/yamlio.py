@@ -11,6 +11,7 @@ mapping or list they are in.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,9 +148,6 @@ def dotted(path: Path_) -> str:
     return out
 
 
-_dotted = dotted
-
-
 def locate(marks: Marks, path: Path_) -> tuple[str | None, int | None]:
     """File and line of the longest prefix of ``path`` that was written somewhere.
 
@@ -211,6 +209,11 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, filename: str) -> Prob
     elif problem.startswith("mapping values are not allowed"):
         what = (f"unexpected ':'{col}; check this line's indentation, or put text that "
                 f"contains ': ' in quotes")
+        key = _key_before(text, exc.problem_mark)
+        if key is not None:
+            what = f"a ':' inside the value{col}; put text that contains ': ' in quotes"
+            if path[-1:] != (key,):
+                path = path + (key,)
     elif context.startswith(("while parsing a block mapping", "while parsing a block collection")):
         what = (f"the indentation of this line (column {pcol}) does not line up with the "
                 f"lines above it")
@@ -220,6 +223,20 @@ def _syntax_problem(exc: yaml.MarkedYAMLError, text: str, filename: str) -> Prob
         what = f"{context}, {problem}" if context else problem or str(exc)
         what += col
     return Problem(f"YAML syntax error: {what}", dotted(path), filename, line)
+
+
+def _key_before(text: str, mark: Any) -> str | None:
+    """The key of a ``key: value`` line when the stray ':' is in its value
+    (``description: Note: ...``), else None."""
+    if mark is None:
+        return None
+    lines = text.splitlines()
+    if mark.line >= len(lines):
+        return None
+    m = re.match(r"\s*([A-Za-z_][\w-]*)\s*:\s", lines[mark.line])
+    if m and mark.column >= m.end():
+        return m.group(1)
+    return None
 
 
 @dataclass
