@@ -13,6 +13,9 @@ from typing import TYPE_CHECKING, Iterator
 
 import numpy as np
 import simpy
+from simpy.core import NORMAL
+
+from .events import Wake
 
 from .nodes import Case, ServiceNode
 
@@ -150,8 +153,7 @@ class IntTeamNode(ServiceNode):
             if self.trace is not None:
                 self.trace.append((self.env._now, "refer", self.index, res.idx, target.index, d))
             if delay > 0.0:
-                ev = self.env.timeout(delay, new)
-                ev.callbacks.append(target._receive_later)
+                self.env.schedule(Wake(new, target._receive_later), NORMAL, delay)
             else:
                 target.receive(new)
 

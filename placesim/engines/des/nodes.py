@@ -18,6 +18,9 @@ from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Iterator
 
 import simpy
+from simpy.core import NORMAL
+
+from .events import Wake
 
 from .recorder import Recorder
 
@@ -204,7 +207,7 @@ class ServiceNode:
         self.rec.referrals_received[self.rec.off + self.index] += 1
         self.arrive(case)
 
-    def _receive_later(self, ev: simpy.Event) -> None:
+    def _receive_later(self, ev: Wake) -> None:
         case = ev._value
         self.receive(case)
         if case.res is not None:
@@ -244,8 +247,7 @@ class ServiceNode:
         if self.assess_days > 0.0:
             case.state = ASSESSING
             self.assessing += 1
-            ev = self.env.timeout(self.assess_days, case)
-            ev.callbacks.append(self._assessed)
+            self.env.schedule(Wake(case, self._assessed), NORMAL, self.assess_days)
         else:
             self._decide(case)
 
@@ -302,8 +304,7 @@ class ServiceNode:
     def _start_patience(self, case: Case) -> None:
         if self.patience is not None and not case.waiting_timer:
             case.waiting_timer = True
-            ev = self.env.timeout(next(self.patience), case)
-            ev.callbacks.append(self._renege)
+            self.env.schedule(Wake(case, self._renege), NORMAL, next(self.patience))
 
     def _renege(self, ev: simpy.Event) -> None:
         case = ev._value
@@ -358,8 +359,7 @@ class ServiceNode:
             self._support_start(res, case)
         if self.trace is not None:
             self.trace.append((now, "start", self.index, res.idx if res is not None else -1, -1, case.level))
-        ev = env.timeout(next(self.durations), case)
-        ev.callbacks.append(self._complete)
+        self.env.schedule(Wake(case, self._complete), NORMAL, next(self.durations))
 
     def _complete(self, ev: simpy.Event) -> None:
         case = ev._value
@@ -438,8 +438,7 @@ class ServiceNode:
         case.hold = -1
         self._leave(case, False)
         if delay > 0.0:
-            ev = self.env.timeout(delay, onward)
-            ev.callbacks.append(target._receive_later)
+            self.env.schedule(Wake(onward, target._receive_later), NORMAL, delay)
         else:
             target.receive(onward)
 

@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
+from simpy.core import NORMAL
 
+from .events import Wake
 from .hazards import SEEK, HazardTables
 from .recorder import Recorder
 from .streams import Streams
@@ -133,11 +135,16 @@ class Population:
         """Draw every resident's first transition."""
         for r in self.residents:
             self.schedule(r)
+            r.dirty = False
 
     def refresh(self, r: Resident) -> None:
-        """Re-draw the next transition after the resident's situation changed."""
+        """Re-draw the next transition if the resident's situation changed."""
         if r.dirty:
-            sup = tuple(sorted(r.sup))
+            self._redraw(r)
+
+    def _redraw(self, r: Resident) -> None:
+        if r.dirty:
+            sup = tuple(sorted(r.sup)) if len(r.sup) > 1 else tuple(r.sup)
             eng = 0
             held = 0
             for d in range(self.D):
@@ -150,6 +157,7 @@ class Population:
         self.schedule(r)
 
     def schedule(self, r: Resident) -> None:
+        """Draw the time of the resident's next transition and schedule it."""
         total = self.tables.entry(r.co, r.mod, r.code)[0]
         if total <= 0.0:
             r.ev = None
@@ -160,8 +168,8 @@ class Population:
             r.u = self.streams.resident_block(r.idx, r.blk)
             k = 0
         r.k = k + 1
-        ev = self.env.timeout(-_log(1.0 - r.u[k]) / total, r)
-        ev.callbacks.append(self._fire)
+        ev = Wake(r, self._fire)
+        self.env.schedule(ev, NORMAL, -_log(1.0 - r.u[k]) / total)
         r.ev = ev
 
     def _fire(self, ev: simpy.Event) -> None:
@@ -185,7 +193,7 @@ class Population:
             self.seek_help(r, d)
         else:
             self.set_level(r, d, new)
-        self.refresh(r)
+        self._redraw(r)
 
     # ------------------------------------------------------------------ state changes
     def set_level(self, r: Resident, d: int, new: int) -> None:
@@ -216,6 +224,7 @@ class Population:
             return
         before = r.code
         r.code = before + ((new - old) << (2 * d))
+        r.dirty = True
         base = (r.grp + d) * 4
         lc = self.level_counts
         lc[base + old] -= 1

@@ -20,7 +20,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 BLOCK = 1024
-RESIDENT_FIRST_BLOCK = 8
+RESIDENT_FIRST_BLOCK = 16
 RESIDENT_BLOCK = 64
 
 

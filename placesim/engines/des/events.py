@@ -1,0 +1,22 @@
+"""A lightweight SimPy event for the engine's own wake-ups.
+
+``simpy.Environment.step`` needs only ``callbacks`` and ``_ok`` of an event. A timeout
+built as :class:`simpy.Timeout` also validates its delay and stores more state; the
+engine schedules hundreds of thousands of wake-ups per replication, so it uses this
+slotted event with :meth:`simpy.Environment.schedule` instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+
+class Wake:
+    """An already-triggered event carrying a value and one callback."""
+
+    __slots__ = ("callbacks", "_ok", "_value")
+
+    def __init__(self, value: Any, callback: Callable[["Wake"], None]):
+        self.callbacks = [callback]
+        self._ok = True
+        self._value = value

@@ -1,0 +1,64 @@
+"""Invariants every run must keep: conservation of residents, people, referrals and pounds."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import placesim as ps
+
+
+def assert_invariants(results: ps.Results, scenario: ps.Scenario, zero_delays: bool = True) -> None:
+    """Assert the conservation laws on a run's Dataset (raises AssertionError with the law broken)."""
+    ds = results.ds
+    m = scenario.model
+
+    # Every counter is non-negative and finite.
+    for name, var in ds.data_vars.items():
+        values = var.values
+        assert np.all(np.isfinite(values)), f"{name} has non-finite values"
+        assert np.all(values >= -1e-9), f"{name} has negative values"
+
+    # Residents are neither created nor lost: every bin, every domain, the levels add up to the cohort size.
+    if m.cohorts and m.domains:
+        sizes = np.array([[m.cohorts[c].size.get(n, 0) for c in m.cohorts] for n in m.neighbourhoods], float)
+        totals = ds["residents"].sum("level").values  # (rep, time, nb, cohort, domain)
+        assert np.array_equal(totals, np.broadcast_to(sizes[None, None, :, :, None], totals.shape)), \
+            "residents by level do not add up to the cohort sizes"
+
+    # People at each service: start + arrivals - departures = end, bin by bin.
+    inflow = ds["arrivals"].values
+    outflow = (ds["completed"] + ds["turned_away"] + ds["abandoned"]).values
+    level = ds["in_system"].values
+    start = ds["in_system_start"].values[:, None, :]
+    previous = np.concatenate([start, level[:, :-1, :]], axis=1)
+    assert np.array_equal(previous + inflow - outflow, level), "people at a service are not conserved"
+
+    # Started cases were assessed cases that were not turned away (or are still waiting / assessing).
+    assert np.all(ds["started"].sum("time") <= ds["assessments"].sum("time") + ds["in_system_start"]), \
+        "more cases started than were assessed"
+
+    # Referrals: every referral made is either lost or received (instantly when there are no delays).
+    made = ds["referrals"].sum("service").values
+    lost = ds["handoffs_lost"].sum("service").values
+    received = ds["referrals_received"].sum("service").values
+    if zero_delays:
+        assert np.array_equal(made, lost + received), "referrals made != lost + received"
+    else:
+        assert np.all(made.sum(axis=1) >= (lost + received).sum(axis=1)), "more referrals received than made"
+
+    # For siloed services each departure either leaves the network or is one successful referral.
+    siloed = (ds["service_kind"] == "service").values
+    departures = outflow[:, :, siloed]
+    onward = (ds["referrals"] - ds["handoffs_lost"]).values[:, :, siloed]
+    assert np.array_equal(departures, ds["exits"].values[:, :, siloed] + onward), \
+        "departures != exits + successful referrals"
+
+    # Pounds: organisation totals add up to service totals, and siloed costs are the unit costs times activity.
+    np.testing.assert_allclose(ds["organisation_cost_gbp"].sum("organisation").values,
+                               ds["cost_gbp"].sum("service").values, rtol=1e-12, atol=1e-6)
+    for s, svc in m.services.items():
+        expect = (ds["assessments"].sel(service=s) * svc.assessment.cost_gbp
+                  + ds["started"].sel(service=s) * svc.costs.per_case_gbp
+                  + ds["busy_server_days"].sel(service=s) * svc.costs.daily)
+        np.testing.assert_allclose(ds["cost_gbp"].sel(service=s).values, expect.values, rtol=1e-9, atol=1e-6,
+                                   err_msg=f"cost of {s} is not its unit costs times its activity")
