@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
 from . import __version__
 from .compare import compare as compare_scenarios
@@ -22,7 +23,7 @@ EXIT_BAD_INPUT = 2
 
 
 def _fail(exc: Exception) -> None:
-    err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+    err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
     sys.exit(EXIT_BAD_INPUT)
 
 
@@ -66,12 +67,12 @@ def validate(files: tuple[Path, ...]) -> None:
         try:
             s = load_scenario(f)
         except PlacesimError as exc:
-            err.print(f"[bold red]error:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
             bad += 1
             continue
-        console.print(f"[green]ok[/] {f}: {s.name!r}, {s.n_residents:,} residents, {len(s.services)} services"
-                  + (f", INT in {len(s.int_team.neighbourhoods)} neighbourhood(s)" if s.int_team else ""),
-                  highlight=False)
+        facts = (f"{s.name!r}, {s.n_residents:,} residents, {len(s.services)} services"
+                 + (f", INT in {len(s.int_team.neighbourhoods)} neighbourhood(s)" if s.int_team else ""))
+        console.print(f"[green]ok[/] {escape(str(f))}: {escape(facts)}", highlight=False, soft_wrap=True)
     if bad:
         sys.exit(EXIT_BAD_INPUT)
 

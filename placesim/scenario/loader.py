@@ -12,7 +12,14 @@ from .yamlio import Marks, Path_, read_yaml_file
 
 def deep_merge(base: Any, override: Any) -> Any:
     """Merge ``override`` into ``base``: mappings merge key by key (so services,
-    neighbourhoods and cohorts are keyed by name); anything else is replaced."""
+    neighbourhoods and cohorts are keyed by name); anything else is replaced.
+
+    A mapping that changes its ``distribution`` kind (e.g. lognormal to fixed) replaces
+    the base mapping whole, since the two kinds have different fields.
+    """
+    if (isinstance(base, dict) and isinstance(override, dict) and "distribution" in override
+            and base.get("distribution") != override["distribution"]):
+        return copy.deepcopy(override)
     if isinstance(base, dict) and isinstance(override, dict):
         out = {k: copy.deepcopy(v) for k, v in base.items()}
         for k, v in override.items():

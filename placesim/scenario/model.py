@@ -24,6 +24,8 @@ LEVEL_NAMES = ("stable", "emerging", "escalating", "crisis")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Probability = float
+MAX_CASES = 10_000_000
+"""Largest finite capacity a service may have (use 'unlimited' beyond)."""
 INT_TARGET = "int"
 """Referral target meaning "the INT team of the resident's neighbourhood, if it has started"."""
 
@@ -303,8 +305,12 @@ class Service(_Model):
         if self.servers is None:
             if self.staff is None or self.caseload is None:
                 raise ValueError("capacity missing: give servers (a number or 'unlimited'), or staff and caseload")
-            if int(self.staff * self.caseload + 1e-9) < 1:
-                raise ValueError(f"staff x caseload = {self.staff * self.caseload:g} is less than one case")
+            cases = self.staff * self.caseload
+            if not math.isfinite(cases) or cases > MAX_CASES:
+                raise ValueError(f"staff x caseload = {cases:g} is too large; give at most {MAX_CASES:,} cases "
+                                 f"or servers: unlimited")
+            if int(cases + 1e-9) < 1:
+                raise ValueError(f"staff x caseload = {cases:g} is less than one case")
         return self
 
     @property
