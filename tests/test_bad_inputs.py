@@ -572,17 +572,23 @@ EXTENDS: dict[str, tuple[dict[str, str], str, str, tuple[str, ...]]] = {
         # missing probability is the extending file's, not a line of the base
         {"int.yaml": INT_FILE + "services:\n  advice:\n    referrals:\n      - to: ae  #<\n", "base.yaml": BASE},
         "int.yaml", "services.advice.referrals[0].probability", ("required field missing",)),
-    "key-merged-in-from-extended-file": (
-        {"int.yaml": INT_FILE + "services:\n  housing:\n    duration: {distribution: fixed, days: 3}\n",
-         "base.yaml": bad(("      mean_days: 30\n", "      mean_days: 30  #<\n"))},
-        "base.yaml", "services.housing.duration.mean_days",
-        ("unknown field 'mean_days'", "merged through extends", "int.yaml")),
 }
 
 
 @pytest.mark.parametrize("files, file, path, words", EXTENDS.values(), ids=EXTENDS.keys())
 def test_bad_extends(tmp_path: Path, files: dict[str, str], file: str, path: str, words: tuple[str, ...]) -> None:
     assert_bad_file(tmp_path, files, file=file, path=path, words=words)
+
+
+def test_extends_changing_distribution_kind_replaces_the_mapping(tmp_path: Path) -> None:
+    """A variant may switch a duration from lognormal to fixed: the base's mean_days/sd_days
+    must not be merged into the fixed distribution."""
+    (tmp_path / "base.yaml").write_text(BASE, encoding="utf-8")
+    (tmp_path / "int.yaml").write_text(INT_FILE + "services:\n  housing:\n    duration: {distribution: fixed, days: 3}\n",
+                                       encoding="utf-8")
+    s = ps.load_scenario(tmp_path / "int.yaml")
+    assert s.services["housing"].duration.distribution == "fixed"
+    assert s.services["housing"].duration.mean == 3
 
 
 def test_extends_with_relative_path_from_other_folder(tmp_path: Path) -> None:
