@@ -2,18 +2,27 @@
 
 Each distribution is a small pydantic model selected by its ``distribution`` field, so a
 scenario file writes ``{distribution: lognormal, mean_days: 60, sd_days: 30}``. Every
-distribution has a :attr:`mean` (days) and a :meth:`block_sampler` returning a function that
-draws ``n`` values at once from a numpy ``Generator``; the engine refills a buffer from it,
-so the per-event cost of a draw is a list index, not a numpy call.
+distribution has a :attr:`mean` (days), a :meth:`block_sampler` returning a function that
+draws ``n`` values at once from a numpy ``Generator`` (the engine refills a buffer from it,
+so the per-event cost of a draw is a list index, not a numpy call), and a
+:meth:`quantile` that turns one uniform into one value (inverse CDF), used where a draw
+must come from a resident's own stream.
 """
 
 from __future__ import annotations
 
 import math
+from bisect import bisect_right
+from itertools import accumulate
+from statistics import NormalDist
 from typing import Annotated, Callable, Literal, Union
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from scipy.special import gammaincinv
+
+_NORMAL = NormalDist()
+_U_MIN = 1e-12
 
 BlockSampler = Callable[[int], np.ndarray]
 
@@ -26,6 +35,10 @@ class _Distribution(BaseModel):
         raise NotImplementedError
 
     def block_sampler(self, rng: np.random.Generator) -> BlockSampler:  # pragma: no cover
+        raise NotImplementedError
+
+    def quantile_function(self) -> Callable[[float], float]:  # pragma: no cover
+        """A fast scalar inverse CDF ``u -> value`` for ``0 <= u < 1``."""
         raise NotImplementedError
 
 
@@ -42,6 +55,10 @@ class Exponential(_Distribution):
     def block_sampler(self, rng: np.random.Generator) -> BlockSampler:
         scale = self.mean_days
         return lambda n: rng.exponential(scale, n)
+
+    def quantile_function(self) -> Callable[[float], float]:
+        scale = self.mean_days
+        return lambda u: -scale * math.log1p(-u)
 
 
 class Lognormal(_Distribution):
@@ -61,6 +78,13 @@ class Lognormal(_Distribution):
         sigma = math.sqrt(sigma2)
         return lambda n: rng.lognormal(mu, sigma, n)
 
+    def quantile_function(self) -> Callable[[float], float]:
+        sigma2 = math.log1p((self.sd_days / self.mean_days) ** 2)
+        mu = math.log(self.mean_days) - sigma2 / 2.0
+        sigma = math.sqrt(sigma2)
+        inv = _NORMAL.inv_cdf
+        return lambda u: math.exp(mu + sigma * inv(min(max(u, _U_MIN), 1.0 - _U_MIN)))
+
 
 class Gamma(_Distribution):
     """Gamma durations given by their mean and standard deviation in days."""
@@ -78,6 +102,11 @@ class Gamma(_Distribution):
         scale = self.sd_days**2 / self.mean_days
         return lambda n: rng.gamma(shape, scale, n)
 
+    def quantile_function(self) -> Callable[[float], float]:
+        shape = (self.mean_days / self.sd_days) ** 2
+        scale = self.sd_days**2 / self.mean_days
+        return lambda u: float(gammaincinv(shape, u)) * scale
+
 
 class Fixed(_Distribution):
     """Every duration is exactly ``days``."""
@@ -92,6 +121,10 @@ class Fixed(_Distribution):
     def block_sampler(self, rng: np.random.Generator) -> BlockSampler:
         days = float(self.days)
         return lambda n: np.full(n, days)
+
+    def quantile_function(self) -> Callable[[float], float]:
+        days = float(self.days)
+        return lambda u: days
 
 
 class Empirical(_Distribution):
@@ -127,6 +160,12 @@ class Empirical(_Distribution):
         values = np.asarray(self.values_days, dtype=float)
         p = self._probabilities()
         return lambda n: rng.choice(values, size=n, p=p)
+
+    def quantile_function(self) -> Callable[[float], float]:
+        values = [float(v) for v in self.values_days]
+        cum = list(accumulate(self._probabilities().tolist()))
+        last = len(values) - 1
+        return lambda u: values[min(bisect_right(cum, u), last)]
 
 
 Distribution = Annotated[

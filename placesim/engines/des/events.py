@@ -8,15 +8,19 @@ slotted event with :meth:`simpy.Environment.schedule` instead.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 
 class Wake:
-    """An already-triggered event carrying a value and one callback."""
+    """An already-triggered event carrying a value and its callbacks.
+
+    ``callbacks`` is a sequence the caller builds once and reuses (e.g. a one-element
+    tuple per callback), so making a wake-up allocates nothing else.
+    """
 
     __slots__ = ("callbacks", "_ok", "_value")
 
-    def __init__(self, value: Any, callback: Callable[["Wake"], None]):
-        self.callbacks = [callback]
+    def __init__(self, value: Any, callbacks: Sequence[Callable[["Wake"], None]]):
+        self.callbacks = callbacks
         self._ok = True
         self._value = value

@@ -135,7 +135,7 @@ class IntTeamNode(ServiceNode):
             rec.referrals[o] += 1
             res.j_hand += 1
             loss = 0.0 if target is self else self._loss_of(d)
-            if loss > 0.0 and next(self.u) < loss:
+            if loss > 0.0 and self.pop.care(res) < loss:
                 rec.handoffs_lost[o] += 1
                 if self.trace is not None:
                     self.trace.append((self.env._now, "lost", self.index, res.idx, target.index, d))
@@ -153,7 +153,7 @@ class IntTeamNode(ServiceNode):
             if self.trace is not None:
                 self.trace.append((self.env._now, "refer", self.index, res.idx, target.index, d))
             if delay > 0.0:
-                self.env.schedule(Wake(new, target._receive_later), NORMAL, delay)
+                self.env.schedule(Wake(new, target._on_receive), NORMAL, delay)
             else:
                 target.receive(new)
 

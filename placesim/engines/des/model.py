@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import gc
 import math
 from dataclasses import dataclass, field
 
@@ -72,10 +73,11 @@ def _weekday_mask(days: list[str] | None) -> tuple[bool, ...]:
     return tuple(d in days for d in WEEKDAYS)
 
 
-def _patience(streams: Streams, name: str, queue: Queue):
+def _patience(streams: Streams, name: str, queue: Queue) -> dict:
     if queue.patience is None:
-        return None
-    return streams.iterator("patience", name, queue.patience.block_sampler)
+        return {"patience": None, "patience_q": None}
+    return {"patience": streams.iterator("patience", name, queue.patience.block_sampler),
+            "patience_q": queue.patience.quantile_function()}
 
 
 def _domain_mask(domains: list[str], index: dict[str, int]) -> int:
@@ -159,8 +161,8 @@ class DesReplication:
                 name, i, env, rec, pop, svc.capacity,
                 Calendar(self.warmup, weekday0, _weekday_mask(svc.open_days), 0.0),
                 streams.iterator("duration", name, svc.duration.block_sampler),
-                _patience(streams, name, svc.queue), streams.iterator("routing", name),
-                domain_mask=mask, severity=svc.queue.discipline == "severity",
+                uniforms=streams.iterator("routing", name), duration_q=svc.duration.quantile_function(),
+                **_patience(streams, name, svc.queue), domain_mask=mask, severity=svc.queue.discipline == "severity",
                 assess_cost=svc.assessment.cost_gbp, assess_days=svc.assessment.days,
                 min_level=svc.eligibility.min_level, case_cost=svc.costs.per_case_gbp,
                 daily_cost=svc.costs.daily,
@@ -182,8 +184,8 @@ class DesReplication:
                     Calendar(self.warmup, weekday0, _weekday_mask(it.team_open_days(nb)),
                              self.warmup + team.start_day),
                     streams.iterator("duration", name, it.duration.block_sampler),
-                    _patience(streams, name, it.queue), streams.iterator("routing", name),
-                    domain_mask=covered, severity=it.queue.discipline == "severity",
+                    uniforms=streams.iterator("routing", name), duration_q=it.duration.quantile_function(),
+                    **_patience(streams, name, it.queue), domain_mask=covered, severity=it.queue.discipline == "severity",
                     assess_cost=it.assessment.cost_gbp, assess_days=it.assessment.days,
                     min_level=it.eligibility.min_level, effect=-1,
                     resolve=it.on_completion.resolve_probability, step_down=it.on_completion.step_down_probability,
@@ -304,7 +306,18 @@ class DesReplication:
 
 def run_replication(scenario: Scenario, seed: int, replication: int, trace: bool = False
                     ) -> tuple[dict[str, np.ndarray], list | None]:
-    """Run one replication; returns its arrays and, if asked, its event trace."""
-    rep = DesReplication(scenario, seed, replication, trace)
-    out = rep.run()
-    return out, rep.trace
+    """Run one replication; returns its arrays and, if asked, its event trace.
+
+    The cyclic garbage collector is paused while the replication runs: the engine makes
+    no reference cycles in its per-event path, and scanning tens of thousands of resident
+    objects on every collection costs up to a fifth of the run time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        rep = DesReplication(scenario, seed, replication, trace)
+        out = rep.run()
+        return out, rep.trace
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from heapq import heappop, heappush
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import simpy
 from simpy.core import NORMAL
@@ -107,15 +107,20 @@ class ServiceNode:
     calendar
         Opening days.
     durations, patience, uniforms
-        Draw iterators: support durations, patience (or None for infinite), and uniforms
-        for routing and hand-off loss.
+        Draw iterators for background arrivals: support durations, patience (or None for
+        infinite), and uniforms for routing and hand-off loss.
+    duration_q, patience_q
+        Inverse CDFs of the duration and patience distributions: a resident's draws come
+        from its own care stream through these, so a resident's support lasts as long in
+        two scenarios that treat it alike.
     """
 
     kind = "service"
 
     def __init__(self, name: str, index: int, env: simpy.Environment, rec: Recorder, pop: "Population",
-                 capacity: float, calendar: Calendar, durations: Iterator[float], patience: Iterator[float] | None,
-                 uniforms: Iterator[float], *, domain_mask: int = 0, severity: bool = False,
+                 capacity: float, calendar: Calendar, durations: Iterator[float], *, uniforms: Iterator[float],
+                 duration_q: Callable[[float], float], patience: Iterator[float] | None = None,
+                 patience_q: Callable[[float], float] | None = None, domain_mask: int = 0, severity: bool = False,
                  assess_cost: float = 0.0, assess_days: float = 0.0, min_level: int = 0,
                  case_cost: float = 0.0, daily_cost: float = 0.0, effect: int = -1,
                  resolve: float = 0.0, step_down: float = 0.0, trace: list | None = None):
@@ -130,6 +135,8 @@ class ServiceNode:
         self.durations = durations
         self.patience = patience
         self.u = uniforms
+        self.duration_q = duration_q
+        self.patience_q = patience_q
         self.dmask = domain_mask
         self.severity = severity
         self.assess_cost = assess_cost
@@ -150,6 +157,10 @@ class ServiceNode:
         self.pending: list[Case] = []
         self.seq = 0
         self.last_t = 0.0
+        self._on_assessed = (self._assessed,)
+        self._on_renege = (self._renege,)
+        self._on_complete = (self._complete,)
+        self._on_receive = (self._receive_later,)
 
     # ------------------------------------------------------------------ bookkeeping
     @property
@@ -247,7 +258,7 @@ class ServiceNode:
         if self.assess_days > 0.0:
             case.state = ASSESSING
             self.assessing += 1
-            self.env.schedule(Wake(case, self._assessed), NORMAL, self.assess_days)
+            self.env.schedule(Wake(case, self._on_assessed), NORMAL, self.assess_days)
         else:
             self._decide(case)
 
@@ -304,7 +315,9 @@ class ServiceNode:
     def _start_patience(self, case: Case) -> None:
         if self.patience is not None and not case.waiting_timer:
             case.waiting_timer = True
-            self.env.schedule(Wake(case, self._renege), NORMAL, next(self.patience))
+            res = case.res
+            wait = next(self.patience) if res is None else self.patience_q(self.pop.care(res))
+            self.env.schedule(Wake(case, self._on_renege), NORMAL, wait)
 
     def _renege(self, ev: simpy.Event) -> None:
         case = ev._value
@@ -359,7 +372,8 @@ class ServiceNode:
             self._support_start(res, case)
         if self.trace is not None:
             self.trace.append((now, "start", self.index, res.idx if res is not None else -1, -1, case.level))
-        self.env.schedule(Wake(case, self._complete), NORMAL, next(self.durations))
+        duration = next(self.durations) if res is None else self.duration_q(self.pop.care(res))
+        self.env.schedule(Wake(case, self._on_complete), NORMAL, duration)
 
     def _complete(self, ev: simpy.Event) -> None:
         case = ev._value
@@ -399,7 +413,7 @@ class ServiceNode:
         """One draw over the referral rules that apply to this person; else they leave."""
         if rules:
             res = case.res
-            u = next(self.u)
+            u = next(self.u) if res is None else self.pop.care(res)
             acc = 0.0
             for rule in rules:
                 if rule.dom >= 0 and (res is None or (res.code >> (2 * rule.dom)) & 3 < rule.min):
@@ -423,7 +437,7 @@ class ServiceNode:
         res = case.res
         if res is not None:
             res.j_hand += 1
-        if loss > 0.0 and next(self.u) < loss:
+        if loss > 0.0 and (next(self.u) if res is None else self.pop.care(res)) < loss:
             rec.handoffs_lost[o] += 1
             if self.trace is not None:
                 self.trace.append((self.env._now, "lost", self.index, res.idx if res is not None else -1,
@@ -438,7 +452,7 @@ class ServiceNode:
         case.hold = -1
         self._leave(case, False)
         if delay > 0.0:
-            self.env.schedule(Wake(onward, target._receive_later), NORMAL, delay)
+            self.env.schedule(Wake(onward, target._on_receive), NORMAL, delay)
         else:
             target.receive(onward)
 

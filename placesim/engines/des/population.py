@@ -1,13 +1,19 @@
 """Residents: their levels, competing-hazard transitions, help-seeking and crises.
 
-Only transitions are events. A resident holds one pending SimPy timeout for its next
-transition, drawn from its competing hazards; when anything that changes those hazards
-happens (support starts or ends, it joins or leaves a service, a crisis holds it), the
-timeout is replaced (the old one fires and is ignored). A stable resident therefore costs
-nothing between events.
+Only transitions are events. A resident holds one pending wake-up for its next transition.
+Its clock follows the next-reaction method: one unit-exponential draw ``E`` is spent at
+the resident's current total hazard; when the hazard changes (support starts or ends, it
+joins or leaves a service, a crisis holds it) the unspent part of ``E`` carries over at the
+new rate, so no new draw is made. When the clock runs out, a second uniform picks which
+transition happens, in proportion to the hazards at that moment. Every transition thus
+costs exactly two draws, whatever happened in between, and a stable resident costs nothing
+between events.
 
-Each resident draws from its own stream (see :mod:`.streams`), so its trajectory is the
-same in two scenarios until something in them treats it differently.
+Each resident draws from two streams of its own (see :mod:`.streams`): one for its
+transitions and one for what services decide about it (durations, patience, referrals,
+crisis responses, completion effects). Two scenarios therefore treat a resident with the
+same random numbers until they treat it differently -- common random numbers at the level
+of the person.
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from simpy.core import NORMAL
 from .events import Wake
 from .hazards import SEEK, HazardTables
 from .recorder import Recorder
-from .streams import Streams
+from .streams import TRANSITIONS, CARE, Streams
 
 if TYPE_CHECKING:  # pragma: no cover
     from .nodes import IntTeamNode, ServiceNode
@@ -34,8 +40,9 @@ _log = math.log
 class Resident:
     """One resident (or household) of a cohort in a neighbourhood."""
 
-    __slots__ = ("idx", "nb", "co", "grp", "code", "mod", "ev", "u", "k", "blk", "eng", "held", "sup",
-                 "dirty", "need_t", "j_assess", "j_hand", "j_done")
+    __slots__ = ("idx", "nb", "co", "grp", "code", "mod", "ev", "u", "k", "blk", "c", "ck", "cblk",
+                 "mass", "rate", "t0", "eng", "held", "sup", "dirty", "stale", "need_t", "j_assess", "j_hand",
+                 "j_done")
 
     def __init__(self, idx: int, nb: int, co: int, grp: int, code: int, draws: list[float], n_domains: int):
         self.idx = idx
@@ -44,14 +51,21 @@ class Resident:
         self.grp = grp  # (nb * n_cohorts + co) * n_domains
         self.code = code
         self.mod = 0
-        self.ev: simpy.Event | None = None
-        self.u = draws
+        self.ev: Wake | None = None
+        self.u = draws          # transition stream
         self.k = 0
         self.blk = 0
+        self.c: list[float] | None = None  # care stream (first block taken on first use)
+        self.ck = 0
+        self.cblk = 0
+        self.mass = 0.0         # unspent unit-exponential mass of the transition clock
+        self.rate = 0.0         # total hazard the clock runs at since t0
+        self.t0 = 0.0
         self.eng = [0] * n_domains
         self.held = [0] * n_domains
         self.sup: list[int] = []
-        self.dirty = False
+        self.dirty = False      # something changed: the clock must be re-run
+        self.stale = False      # engagement, holds or supports changed: the modifier must be rebuilt
         self.need_t = 0.0 if code else -1.0
         self.j_assess = 0
         self.j_hand = 0
@@ -97,7 +111,7 @@ class Population:
         self.residents: list[Resident] = []
         self.members: list[list[int]] = [[] for _ in range(n_neighbourhoods)]
         total = sum(g[2] for g in groups)
-        first = streams.resident_first_blocks(total)
+        first = streams.resident_first_blocks(total, TRANSITIONS).tolist()
         codes = np.zeros(total, dtype=np.int64)
         idx = 0
         for (nb, co, size, mix), key in zip(groups, group_keys):
@@ -119,81 +133,113 @@ class Population:
             idx += size
         self.codes = codes
         self.int_engaged = np.zeros(total, dtype=bool)
+        self.first_care = streams.resident_first_blocks(total, CARE)
+        self._tables = tables.tables
+        self._shift = tables.shift
+        self._schedule = env.schedule
+        self._fire_callbacks = (self._fire,)
 
     # ------------------------------------------------------------------ draws and scheduling
-    def draw(self, r: Resident) -> float:
-        """Next uniform from the resident's own stream."""
+    def _next_u(self, r: Resident) -> float:
+        """Next uniform of the resident's transition stream."""
+        if r.k >= len(r.u):
+            self._refill(r)
         k = r.k
-        if k == len(r.u):
-            r.blk += 1
-            r.u = self.streams.resident_block(r.idx, r.blk)
-            k = 0
         r.k = k + 1
         return r.u[k]
 
+    def care(self, r: Resident) -> float:
+        """Next uniform of the resident's care stream (service decisions about them)."""
+        k = r.ck
+        if r.c is None:
+            r.c = self.first_care[r.idx].tolist()
+        if k == len(r.c):
+            r.cblk += 1
+            r.c = self.streams.resident_block(CARE, r.idx, r.cblk)
+            k = 0
+        r.ck = k + 1
+        return r.c[k]
+
     def start(self) -> None:
-        """Draw every resident's first transition."""
+        """Start every resident's transition clock."""
+        now = self.env.now
         for r in self.residents:
-            self.schedule(r)
-            r.dirty = False
+            r.mass = -_log(1.0 - self._next_u(r))
+            r.t0 = now
+            r.rate = 0.0
+            self._run_clock(r)
 
     def refresh(self, r: Resident) -> None:
-        """Re-draw the next transition if the resident's situation changed."""
+        """Move the resident's clock to its new hazard if its situation changed."""
         if r.dirty:
-            self._redraw(r)
+            now = self.env._now
+            mass = r.mass - r.rate * (now - r.t0)
+            r.mass = mass if mass > 0.0 else 0.0
+            r.t0 = now
+            self._run_clock(r)
 
-    def _redraw(self, r: Resident) -> None:
-        if r.dirty:
-            sup = tuple(sorted(r.sup)) if len(r.sup) > 1 else tuple(r.sup)
-            eng = 0
-            held = 0
-            for d in range(self.D):
-                if r.eng[d]:
-                    eng |= 1 << d
-                if r.held[d]:
-                    held |= 1 << d
-            r.mod = self.tables.mod_id(eng, held, sup)
-            r.dirty = False
-        self.schedule(r)
-
-    def schedule(self, r: Resident) -> None:
-        """Draw the time of the resident's next transition and schedule it."""
-        total = self.tables.entry(r.co, r.mod, r.code)[0]
+    def _run_clock(self, r: Resident) -> None:
+        """Schedule the wake-up at which the clock's unspent mass runs out at the current hazard."""
+        r.dirty = False
+        if r.stale:
+            self._rebuild_modifier(r)
+        entry = self._tables[r.co].get((r.mod << self._shift) | r.code)
+        if entry is None:
+            entry = self.tables.entry(r.co, r.mod, r.code)
+        total = entry[0]
+        r.rate = total
         if total <= 0.0:
-            r.ev = None
+            r.ev = None  # the clock stops; its unspent mass waits for a hazard
             return
-        k = r.k
-        if k == len(r.u):
-            r.blk += 1
-            r.u = self.streams.resident_block(r.idx, r.blk)
-            k = 0
-        r.k = k + 1
-        ev = Wake(r, self._fire)
-        self.env.schedule(ev, NORMAL, -_log(1.0 - r.u[k]) / total)
+        ev = Wake(r, self._fire_callbacks)
+        self._schedule(ev, NORMAL, r.mass / total)
         r.ev = ev
 
-    def _fire(self, ev: simpy.Event) -> None:
+    def _rebuild_modifier(self, r: Resident) -> None:
+        sup = r.sup
+        key = tuple(sorted(sup)) if len(sup) > 1 else tuple(sup)
+        eng = 0
+        held = 0
+        bit = 1
+        for e, h in zip(r.eng, r.held):
+            if e:
+                eng |= bit
+            if h:
+                held |= bit
+            bit <<= 1
+        r.mod = self.tables.mod_id(eng, held, key)
+        r.stale = False
+
+    def _fire(self, ev: Wake) -> None:
         r = ev._value
         if r.ev is not ev:
-            return  # superseded by a re-draw
-        total, cum, outs = self.tables.entry(r.co, r.mod, r.code)
+            return  # superseded when the hazard changed
+        total, cum, outs = self._tables[r.co][(r.mod << self._shift) | r.code]
         k = r.k
-        if k == len(r.u):
-            r.blk += 1
-            r.u = self.streams.resident_block(r.idx, r.blk)
-            k = 0
-        r.k = k + 1
-        i = bisect_right(cum, r.u[k] * total)
+        if k + 1 >= len(r.u):  # two draws: the choice now and the next clock
+            self._refill(r)
+            k = r.k
+        u = r.u
+        r.k = k + 2
+        i = bisect_right(cum, u[k] * total)
         if i == len(outs):  # guard against rounding at the top end
             i -= 1
         out = outs[i]
-        d = out >> 3
         new = out & 7
         if new == SEEK:
-            self.seek_help(r, d)
+            self.seek_help(r, out >> 3)
         else:
-            self.set_level(r, d, new)
-        self._redraw(r)
+            self.set_level(r, out >> 3, new)
+        r.mass = -_log(1.0 - u[k + 1])
+        r.t0 = self.env._now
+        self._run_clock(r)
+
+    def _refill(self, r: Resident) -> None:
+        """Top up the resident's transition draws so at least two are left."""
+        rest = r.u[r.k:]
+        r.blk += 1
+        r.u = rest + self.streams.resident_block(TRANSITIONS, r.idx, r.blk)
+        r.k = 0
 
     # ------------------------------------------------------------------ state changes
     def set_level(self, r: Resident, d: int, new: int) -> None:
@@ -208,13 +254,13 @@ class Population:
                 self.trace.append((now, "crisis", -1, r.idx, d, 3))
             hold = self.stay_in_crisis[d]
             for node, p in self.crisis[d]:
-                if self.draw(r) < p:
+                if self.care(r) < p:
                     if hold:
                         now_level = (r.code >> (2 * d)) & 3
                         if now_level != 3:
                             self._move(r, d, now_level, 3)
                         r.held[d] += 1
-                        r.dirty = True
+                        r.dirty = r.stale = True
                     node.arrive_crisis(r, d if hold else -1)
             return  # without a hold (or if no crisis service took them) they are back at level 2
         self._move(r, d, old, new)
@@ -241,7 +287,7 @@ class Population:
     def release_hold(self, r: Resident, d: int) -> None:
         """A crisis service has finished with the resident; the last one returns them to level 2."""
         r.held[d] -= 1
-        r.dirty = True
+        r.dirty = r.stale = True
         if r.held[d] == 0 and (r.code >> (2 * d)) & 3 == 3:
             self._move(r, d, 3, 2)
 
@@ -270,11 +316,11 @@ class Population:
             for d in range(self.D):
                 if mask >> d & 1:
                     eng[d] += delta
-            r.dirty = True
+            r.dirty = r.stale = True
 
     def support_start(self, r: Resident, effect: int) -> None:
         r.sup.append(effect)
-        r.dirty = True
+        r.dirty = r.stale = True
         if not r.j_done and r.need_t >= 0.0:
             rec = self.rec
             o = rec.noff + r.nb
@@ -287,13 +333,13 @@ class Population:
     def support_end(self, r: Resident, effect: int, mask: int, resolve: float, step_down: float) -> None:
         """End a support and apply its completion effect to the domains in ``mask``."""
         r.sup.remove(effect)
-        r.dirty = True
+        r.dirty = r.stale = True
         if resolve > 0.0 or step_down > 0.0:
             for d in range(self.D):
                 if mask >> d & 1:
                     k = (r.code >> (2 * d)) & 3
                     if k == 1 or k == 2:
-                        u = self.draw(r)
+                        u = self.care(r)
                         if u < resolve:
                             self._move(r, d, k, 0)
                         elif u < resolve + step_down:

@@ -1,10 +1,11 @@
 """Random streams: one per purpose, keyed by name, drawn in blocks.
 
 Every stream of replication ``r`` comes from
-``SeedSequence(entropy=seed, spawn_key=(r, crc32(purpose), crc32(key)))``, so a stream
-depends only on the seed, the replication, what it is for and whose it is (a service's
-name, a neighbourhood team, a resident's index) -- never on the order in which streams
-are created. Two scenarios run with the same seed therefore share common random numbers:
+``SeedSequence(entropy=seed, spawn_key=(r, crc32(purpose), crc32(key)))`` (a resident's
+blocks from ``spawn_key=(r, crc32(purpose), index, block)``), so a stream depends only on
+the seed, the replication, what it is for and whose it is (a service's name, a
+neighbourhood team, a resident's index) -- never on the order in which streams are
+created. Two scenarios run with the same seed therefore share common random numbers:
 adding an INT does not move the background arrivals of a service, nor the transition
 draws of a resident it never touches.
 
@@ -21,7 +22,11 @@ import numpy as np
 
 BLOCK = 1024
 RESIDENT_FIRST_BLOCK = 16
-RESIDENT_BLOCK = 64
+RESIDENT_BLOCK = 256
+TRANSITIONS = "resident-transitions"
+"""Purpose of a resident's stream of transition draws (clock and choice)."""
+CARE = "resident-care"
+"""Purpose of a resident's stream of service decisions (durations, patience, referrals ...)."""
 
 
 def _key(text: str) -> int:
@@ -42,7 +47,6 @@ class Streams:
     def __init__(self, seed: int, replication: int):
         self.seed = int(seed)
         self.replication = int(replication)
-        self._resident_purpose = _key("resident")
 
     def generator(self, purpose: str, key: str = "") -> np.random.Generator:
         """An independent numpy Generator for ``purpose`` and ``key``."""
@@ -56,15 +60,14 @@ class Streams:
         draw = sampler(rng) if sampler is not None else rng.random
         return _blocks(draw)
 
-    def resident_first_blocks(self, n: int) -> list[list[float]]:
-        """The first block of uniforms of each of ``n`` residents (row ``i`` is resident ``i``'s)."""
-        if n == 0:
-            return []
-        return self.generator("resident-first").random((n, RESIDENT_FIRST_BLOCK)).tolist()
+    def resident_first_blocks(self, n: int, purpose: str) -> np.ndarray:
+        """The first block of each of ``n`` residents' streams for ``purpose``, drawn at once
+        (row ``i`` is resident ``i``'s; later blocks come from :meth:`resident_block`)."""
+        return self.generator(purpose, "first").random((n, RESIDENT_FIRST_BLOCK))
 
-    def resident_block(self, index: int, block: int) -> list[float]:
-        """Block number ``block`` (>= 1) of resident ``index``'s own stream."""
-        ss = np.random.SeedSequence(self.seed, spawn_key=(self.replication, self._resident_purpose, index, block))
+    def resident_block(self, purpose: str, index: int, block: int) -> list[float]:
+        """Block number ``block`` (>= 1) of resident ``index``'s own stream for ``purpose``."""
+        ss = np.random.SeedSequence(self.seed, spawn_key=(self.replication, _key(purpose), index, block))
         return np.random.Generator(np.random.PCG64(ss)).random(RESIDENT_BLOCK).tolist()
 
 
