@@ -16,8 +16,9 @@ from .run import simulate
 from .scenario.scenario import Scenario, load_scenario
 from .tables import comparison_table, service_table, summary_table
 
-console = Console()
-err = Console(stderr=True)
+# Piped output (CI logs, files) gets a wide table instead of rich's 80-column default.
+console = Console(width=None if sys.stdout.isatty() else 140)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 
 EXIT_BAD_INPUT = 2
 

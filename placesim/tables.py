@@ -26,8 +26,12 @@ def fmt(x: float, unit: str = "") -> str:
 
 
 def _cell(mean: float, lo: float, hi: float, unit: str) -> str:
+    """``mean ± half-width`` for a symmetric interval, else ``mean [lower, upper]``."""
     if isinstance(lo, float) and math.isnan(lo):
         return fmt(mean, unit)
+    half = (hi - lo) / 2
+    if math.isclose(mean - lo, hi - mean, rel_tol=1e-6, abs_tol=1e-9):
+        return f"{fmt(mean, unit)} ± {fmt(half, unit).lstrip('-')}"
     return f"{fmt(mean, unit)} [{fmt(lo, unit)}, {fmt(hi, unit)}]"
 
 
@@ -35,7 +39,7 @@ def summary_table(frame: pd.DataFrame, title: str) -> Table:
     """Render :meth:`Results.summary` output."""
     t = Table(title=title, title_justify="left")
     t.add_column("measure")
-    t.add_column("mean [90% interval]", justify="right")
+    t.add_column("mean ± 90% interval", justify="right")
     for measure, row in frame.iterrows():
         t.add_row(str(measure), _cell(row["mean"], row["lower"], row["upper"], row["unit"]))
     return t

@@ -45,8 +45,8 @@ class _Distribution(BaseModel):
 class Exponential(_Distribution):
     """Exponential durations with the given mean (the memoryless case of queueing theory)."""
 
-    distribution: Literal["exponential"]
-    mean_days: float = Field(gt=0, description="Mean duration in days.")
+    distribution: Literal["exponential"] = Field(description="The kind: exponential.")
+    mean_days: float = Field(gt=0, description="Mean in days.")
 
     @property
     def mean(self) -> float:
@@ -64,9 +64,9 @@ class Exponential(_Distribution):
 class Lognormal(_Distribution):
     """Lognormal durations given by their mean and standard deviation in days."""
 
-    distribution: Literal["lognormal"]
-    mean_days: float = Field(gt=0)
-    sd_days: float = Field(gt=0)
+    distribution: Literal["lognormal"] = Field(description="The kind: lognormal.")
+    mean_days: float = Field(gt=0, description="Mean in days.")
+    sd_days: float = Field(gt=0, description="Standard deviation in days.")
 
     @property
     def mean(self) -> float:
@@ -89,9 +89,9 @@ class Lognormal(_Distribution):
 class Gamma(_Distribution):
     """Gamma durations given by their mean and standard deviation in days."""
 
-    distribution: Literal["gamma"]
-    mean_days: float = Field(gt=0)
-    sd_days: float = Field(gt=0)
+    distribution: Literal["gamma"] = Field(description="The kind: gamma.")
+    mean_days: float = Field(gt=0, description="Mean in days.")
+    sd_days: float = Field(gt=0, description="Standard deviation in days.")
 
     @property
     def mean(self) -> float:
@@ -111,8 +111,8 @@ class Gamma(_Distribution):
 class Fixed(_Distribution):
     """Every duration is exactly ``days``."""
 
-    distribution: Literal["fixed"]
-    days: float = Field(ge=0)
+    distribution: Literal["fixed"] = Field(description="The kind: fixed.")
+    days: float = Field(ge=0, description="The duration in days.")
 
     @property
     def mean(self) -> float:
@@ -130,9 +130,9 @@ class Fixed(_Distribution):
 class Empirical(_Distribution):
     """Durations resampled from observed values (optionally weighted)."""
 
-    distribution: Literal["empirical"]
-    values_days: list[Annotated[float, Field(ge=0)]] = Field(min_length=1)
-    weights: list[Annotated[float, Field(ge=0)]] | None = None
+    distribution: Literal["empirical"] = Field(description="The kind: empirical.")
+    values_days: list[Annotated[float, Field(ge=0)]] = Field(min_length=1, description="Observed durations in days, resampled.")
+    weights: list[Annotated[float, Field(ge=0)]] | None = Field(None, description="Relative weight of each value (default equal).")
 
     @model_validator(mode="after")
     def _weights_match(self) -> "Empirical":

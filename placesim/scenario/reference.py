@@ -1,0 +1,152 @@
+"""Write the scenario-file reference (docs/scenario-reference.md) from the models.
+
+Run ``python -m placesim.scenario.reference > docs/scenario-reference.md``; a test checks
+the committed file is up to date, so every field of every model is documented.
+"""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Any, Union
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from .distributions import Empirical, Exponential, Fixed, Gamma, Lognormal
+from .model import (Arrivals, Assessment, CaseFinding, Cohort, Completion, Costs, Crisis, CrisisResponse, Domain,
+                    Effect, Eligibility, Hazards, Int, IntCosts, IntNeighbourhood, Neighbourhood, Queue, Referral,
+                    ScenarioModel, ScheduleStep, Service, Time, WarmHandover, Worker)
+
+SECTIONS: list[tuple[str, type[BaseModel]]] = [
+    ("Scenario (top level)", ScenarioModel),
+    ("time", Time),
+    ("neighbourhoods.NAME", Neighbourhood),
+    ("domains.NAME", Domain),
+    ("domains.NAME.crisis", Crisis),
+    ("domains.NAME.crisis.responses[]", CrisisResponse),
+    ("cohorts.NAME", Cohort),
+    ("cohorts.NAME.hazards.DOMAIN", Hazards),
+    ("services.NAME", Service),
+    ("services.NAME.assessment (also int.assessment)", Assessment),
+    ("services.NAME.eligibility (also int.eligibility)", Eligibility),
+    ("services.NAME.queue (also int.queue)", Queue),
+    ("services.NAME.effect (also int.effect)", Effect),
+    ("services.NAME.on_completion (also int.on_completion)", Completion),
+    ("services.NAME.costs", Costs),
+    ("services.NAME.arrivals", Arrivals),
+    ("services.NAME.arrivals.schedule[]", ScheduleStep),
+    ("services.NAME.referrals[]", Referral),
+    ("int", Int),
+    ("int.neighbourhoods.NAME", IntNeighbourhood),
+    ("int.workers.NAME", Worker),
+    ("int.warm_handover", WarmHandover),
+    ("int.case_finding", CaseFinding),
+    ("int.costs", IntCosts),
+    ("Distributions: {distribution: exponential}", Exponential),
+    ("Distributions: {distribution: lognormal}", Lognormal),
+    ("Distributions: {distribution: gamma}", Gamma),
+    ("Distributions: {distribution: fixed}", Fixed),
+    ("Distributions: {distribution: empirical}", Empirical),
+]
+
+INTRO = """# Scenario file reference
+
+Generated from the models in `placesim/scenario/model.py` by
+`python -m placesim.scenario.reference > docs/scenario-reference.md` (a test checks it is up
+to date). Every field of a scenario file is listed here. Unknown keys are errors.
+
+Conventions: time is in days; hazards are per year; day numbers in a scenario
+(`start_day`, `from_day`) count from the end of the warm-up (the first reported day);
+levels are 0 stable, 1 emerging, 2 escalating, 3 crisis; costs are in GBP at the price year
+given beside them. A file may start with `extends: other.yaml` and then state only what
+differs: mappings (services, neighbourhoods, cohorts ... by name) merge key by key, lists
+are replaced whole, and a duration whose `distribution` kind changes is replaced whole.
+A distribution is written as a mapping with a `distribution` key, e.g.
+`{distribution: lognormal, mean_days: 60, sd_days: 30}`.
+"""
+
+
+def _type_name(t: Any) -> str:
+    while typing.get_origin(t) is typing.Annotated:
+        t = typing.get_args(t)[0]
+    origin = typing.get_origin(t)
+    if origin is Union or origin is types.UnionType:
+        args = typing.get_args(t)
+        if all(isinstance(a, type) and issubclass(a, BaseModel) and "distribution" in a.model_fields
+               for a in args if a is not type(None)) and any(a is not type(None) for a in args):
+            names = "distribution"
+        else:
+            names = " or ".join(_type_name(a) for a in args if a is not type(None))
+        return names + (" or null" if type(None) in args else "")
+    if origin is typing.Literal:
+        return " / ".join(repr(a) for a in typing.get_args(t))
+    if origin is dict:
+        k, v = typing.get_args(t)
+        return f"mapping of name to {_type_name(v)}"
+    if origin in (list, tuple):
+        args = [a for a in typing.get_args(t) if a is not Ellipsis]
+        inner = _type_name(args[0]) if args else "value"
+        if origin is tuple:
+            return f"[{', '.join(_type_name(a) for a in args)}]"
+        return f"list of {inner}"
+    if isinstance(t, type) and issubclass(t, BaseModel):
+        return "distribution" if "distribution" in t.model_fields else "mapping"
+    return {int: "whole number", float: "number", str: "text", bool: "true/false"}.get(t, getattr(t, "__name__", str(t)))
+
+
+def _bounds(field: Any) -> str:
+    """Bounds from the field's constraints, e.g. ' (>= 0)' or ' (0 to 1)'."""
+    lo = hi = None
+    lo_op = hi_op = ""
+    for m in field.metadata:
+        if getattr(m, "ge", None) is not None:
+            lo, lo_op = m.ge, ">="
+        if getattr(m, "gt", None) is not None:
+            lo, lo_op = m.gt, ">"
+        if getattr(m, "le", None) is not None:
+            hi, hi_op = m.le, "<="
+        if getattr(m, "min_length", None) is not None:
+            return f", at least {m.min_length}"
+    if lo is not None and hi is not None and lo_op == ">=" and hi_op == "<=":
+        return f", {lo:g} to {hi:g}"
+    if lo is not None:
+        return f", {lo_op} {lo:g}"
+    if hi is not None:
+        return f", {hi_op} {hi:g}"
+    return ""
+
+
+def _default(field: Any) -> str:
+    if field.is_required():
+        return "**required**"
+    if field.default_factory is not None:
+        value = field.default_factory()
+        return "`{}`" if value == {} else "`[]`" if value == [] else "defaults"
+    if field.default is PydanticUndefined or field.default is None:
+        return "none"
+    if field.default == "":
+        return '`""`'
+    return f"`{field.default}`"
+
+
+def render() -> str:
+    """The reference page as Markdown."""
+    out = [INTRO]
+    for title, model in SECTIONS:
+        out.append(f"## `{title}`\n")
+        doc = (model.__doc__ or "").strip().splitlines()[0]
+        out.append(doc + "\n")
+        out.append("| field | type | default | meaning |")
+        out.append("|---|---|---|---|")
+        for name, field in model.model_fields.items():
+            key = field.alias or name
+            meaning = (field.description or "").replace("|", "\\|")
+            kind = _type_name(field.annotation) + _bounds(field)
+            out.append(f"| `{key}` | {kind} | {_default(field)} | {meaning} |")
+        out.append("")
+    return "\n".join(out)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(render(), end="")
