@@ -1,0 +1,111 @@
+"""The shipped scenarios: they load, every figure is sourced, and the INT pilot does what the docs say."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+import placesim as ps
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = sorted((ROOT / "scenarios").rglob("*.yaml"))
+BRENT = sorted((ROOT / "scenarios/brent").glob("*.yaml"))
+FIGURES = {row["id"]: row for row in csv.DictReader((ROOT / "scenarios/reference/figures.csv").open(encoding="utf-8"))}
+ID = re.compile(r"\b(?:UC|BR|HO|EN|GB|PA|WG|LM)\d{2}\b")
+# Settings of the run or of policy rather than parameters taken from evidence.
+STRUCTURAL = {"placesim", "horizon_days", "warmup_days", "report_every_days", "start_day", "days_per_week",
+              "min_level", "servers", "days", "probability", "level"}
+
+
+def test_there_are_scenarios():
+    names = {p.relative_to(ROOT).as_posix() for p in SCENARIOS}
+    assert {"scenarios/brent/siloed.yaml", "scenarios/brent/int_pilot.yaml", "scenarios/brent/int_full.yaml",
+            "scenarios/validation/mmc.yaml", "scenarios/validation/jackson.yaml"} <= names
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
+def test_every_scenario_loads(path):
+    s = ps.load_scenario(path)
+    assert s.name
+    g = s.service_graph()
+    assert set(s.services) <= set(g.nodes)
+
+
+def test_brent_has_five_neighbourhoods_with_harlesden_and_the_priority_cohorts():
+    s = ps.load_scenario(ROOT / "scenarios/brent/siloed.yaml")
+    assert len(s.neighbourhoods) == 5 and "Harlesden" in s.neighbourhoods
+    assert {"financial_hardship", "homelessness_risk", "families_under_fives"} <= set(s.cohorts)
+    assert s.int_team is None
+    pilot = ps.load_scenario(ROOT / "scenarios/brent/int_pilot.yaml")
+    assert list(pilot.int_team.neighbourhoods) == ["Harlesden"]
+    assert pilot.int_team.team_days_per_week("Harlesden") == 1
+    full = ps.load_scenario(ROOT / "scenarios/brent/int_full.yaml")
+    assert full.int_team.team_days_per_week("Harlesden") == 5
+    assert full.int_team.team_capacity("Harlesden") == 5 * pilot.int_team.team_capacity("Harlesden")
+
+
+def _lines(path: Path):
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        code, _, comment = line.partition("#")
+        yield n, code, comment.strip()
+
+
+@pytest.mark.parametrize("path", BRENT, ids=lambda p: p.name)
+def test_every_cited_figure_exists_and_single_citations_match_the_value(path):
+    for n, code, comment in _lines(path):
+        ids = ID.findall(comment)
+        for i in ids:
+            assert i in FIGURES, f"{path.name}:{n} cites {i}, which is not in scenarios/reference/figures.csv"
+        if len(ids) != 1 or not re.fullmatch(rf"{ids[0]}(\s*\(.*\))?", comment):
+            continue  # derived figures say how, e.g. "BR01 / 5"; only plain "# ID" citations are compared
+        m = re.search(r"(\w+):\s*([^\s{},\]]+)\s*$", code)
+        assert m, f"{path.name}:{n}: a citation without a value on the line"
+        key, value = m.groups()
+        row = FIGURES[ids[0]]
+        if key == "price_year":
+            assert value == row["price_year"], f"{path.name}:{n}: price year {value} but {ids[0]} is {row['price_year']}"
+        else:
+            assert float(value) == float(row["value"]), f"{path.name}:{n}: {value} but {ids[0]} says {row['value']}"
+
+
+@pytest.mark.parametrize("path", BRENT, ids=lambda p: p.name)
+def test_every_figure_cites_a_source_or_is_marked_assumption(path):
+    for n, code, comment in _lines(path):
+        m = re.search(r"(\w+):\s*(-?\d[\d.]*)\s*$", code) or re.search(r"\{.*\b(\w+):\s*(-?\d[\d.]*)", code)
+        if not m or m.group(1) in STRUCTURAL:
+            continue
+        assert ID.search(comment) or "assumption" in comment, \
+            f"{path.name}:{n}: {code.strip()!r} cites no figures.csv row and is not marked '# assumption'"
+
+
+def test_brent_units_costs_carry_price_years():
+    s = ps.load_scenario(ROOT / "scenarios/brent/siloed.yaml")
+    for name, svc in s.services.items():
+        c = svc.costs
+        if c.per_case_gbp or c.per_day_gbp or c.per_week_gbp or svc.assessment.cost_gbp:
+            assert c.price_year, f"{name} has costs but no price_year"
+
+
+def test_yaml_files_have_no_duplicate_or_unknown_keys():
+    # load_scenario would refuse them; this guards the raw files against silent YAML merges too
+    for path in SCENARIOS:
+        assert isinstance(yaml.safe_load(path.read_text(encoding="utf-8")), dict)
+
+
+@pytest.mark.slow
+def test_int_pilot_lowers_crises_against_siloed():
+    """The issue's acceptance test: a paired difference whose 90 % interval excludes zero."""
+    comparison = ps.compare({"siloed": ROOT / "scenarios/brent/siloed.yaml",
+                             "pilot": ROOT / "scenarios/brent/int_pilot.yaml"},
+                            replications=5, seed=2025, executor="serial")
+    diff = comparison.differences().loc[("pilot", "crises")]
+    assert diff["upper"] < 0, f"pilot - siloed crises {diff['mean']:.1f} [{diff['lower']:.1f}, {diff['upper']:.1f}]"
+    # the difference is made in Harlesden, where the pilot works
+    crises = {k: r.ds["crises"].sum(("time", "cohort", "domain")) for k, r in comparison.results.items()}
+    by_area = (crises["pilot"] - crises["siloed"]).mean("replication")
+    assert by_area.sel(neighbourhood="Harlesden") < 0
+    assert by_area.sel(neighbourhood="Harlesden") == by_area.min()
