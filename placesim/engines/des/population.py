@@ -290,6 +290,8 @@ class Population:
         r.dirty = r.stale = True
         if r.held[d] == 0 and (r.code >> (2 * d)) & 3 == 3:
             self._move(r, d, 3, 2)
+            if self.trace is not None:
+                self.trace.append((self.env._now, "crisis_over", -1, r.idx, d, 2))
 
     def seek_help(self, r: Resident, d: int) -> None:
         """The resident approaches a front door for domain ``d`` (the INT's, if it is theirs)."""
@@ -340,10 +342,11 @@ class Population:
                     k = (r.code >> (2 * d)) & 3
                     if k == 1 or k == 2:
                         u = self.care(r)
-                        if u < resolve:
-                            self._move(r, d, k, 0)
-                        elif u < resolve + step_down:
-                            self._move(r, d, k, k - 1)
+                        new = 0 if u < resolve else k - 1 if u < resolve + step_down else k
+                        if new != k:
+                            self._move(r, d, k, new)
+                            if self.trace is not None:
+                                self.trace.append((self.env._now, "support_effect", -1, r.idx, d, new))
 
     def level_snapshot(self) -> list[int]:
         return list(self.level_counts)
