@@ -766,3 +766,19 @@ def test_cli_subprocess_no_traceback(bad_file: tuple[Path, int]) -> None:
     assert proc.returncode == 2
     assert f"{f}:{line}: services.advice.servers:" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
+
+
+def test_referral_loop_nobody_can_leave(tmp_path: Path) -> None:
+    f = tmp_path / "loop.yaml"
+    f.write_text(
+        "placesim: 1\nname: loop\ntime: {horizon_days: 10, report_every_days: 5}\nservices:\n"
+        "  a:\n    organisation: x\n    servers: 1\n    arrivals: {rate_per_day: 1}\n"
+        "    duration: {distribution: fixed, days: 1}\n    referrals:\n      - {to: b, probability: 1}\n"
+        "  b:\n    organisation: x\n    servers: 1\n    duration: {distribution: fixed, days: 1}\n"
+        "    referrals:\n      - {to: a, probability: 1.0}\n", encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        ps.load_scenario(f)
+    text = str(info.value)
+    assert "services.a.referrals" in text and "services.b.referrals" in text
+    assert "can never leave the network" in text
+    assert f"{f}:10:" in text  # the referrals line of service a

@@ -149,4 +149,37 @@ def semantic_issues(m: ScenarioModel) -> list[Issue]:
             issues.append((("services", s),
                            "no one can ever arrive here: it has no arrivals, is no domain's front door or "
                            "crisis response, and no reachable service refers to it"))
+        for s in trapped_services(m):
+            issues.append((("services", s, "referrals"),
+                           "people who reach this service can never leave the network: its unconditional "
+                           "referrals (and those of the services they lead to) send everyone on with "
+                           "probability 1; lower a probability so some people leave"))
     return issues
+
+
+def trapped_services(m: ScenarioModel) -> list[str]:
+    """Services from which no one ever leaves the network.
+
+    Only unconditional referrals on completion count (conditions on a resident's levels
+    change over time). A service lets people leave if its completion referrals sum to less
+    than 1 or it turns people away; people are trapped where no such service is reachable.
+    """
+    import networkx as nx
+
+    g = nx.DiGraph()
+    leaves: set[str] = set()
+    for name, svc in m.services.items():
+        g.add_node(name)
+        total = 0.0  # probabilities of unconditional onward referrals on completion
+        for rule in svc.referrals:
+            if rule.when == "completed" and rule.domain is None and rule.to != INT_TARGET:
+                total += rule.probability
+                if rule.probability > 0:
+                    g.add_edge(name, rule.to)
+        lossy = any(r.handoff_loss > 0 for r in svc.referrals)
+        if total < 1.0 - 1e-12 or lossy or svc.eligibility.min_level > 0 or svc.queue.patience is not None:
+            leaves.add(name)
+    free: set[str] = set(leaves)
+    for node in leaves:
+        free |= nx.ancestors(g, node)
+    return [n for n in m.services if n not in free]
