@@ -72,16 +72,17 @@ class Lognormal(_Distribution):
     def mean(self) -> float:
         return self.mean_days
 
-    def block_sampler(self, rng: np.random.Generator) -> BlockSampler:
+    def _mu_sigma(self) -> tuple[float, float]:
+        """Parameters of the underlying normal, from the mean and standard deviation."""
         sigma2 = math.log1p((self.sd_days / self.mean_days) ** 2)
-        mu = math.log(self.mean_days) - sigma2 / 2.0
-        sigma = math.sqrt(sigma2)
+        return math.log(self.mean_days) - sigma2 / 2.0, math.sqrt(sigma2)
+
+    def block_sampler(self, rng: np.random.Generator) -> BlockSampler:
+        mu, sigma = self._mu_sigma()
         return lambda n: rng.lognormal(mu, sigma, n)
 
     def quantile_function(self) -> Callable[[float], float]:
-        sigma2 = math.log1p((self.sd_days / self.mean_days) ** 2)
-        mu = math.log(self.mean_days) - sigma2 / 2.0
-        sigma = math.sqrt(sigma2)
+        mu, sigma = self._mu_sigma()
         inv = _NORMAL.inv_cdf
         return lambda u: math.exp(mu + sigma * inv(min(max(u, _U_MIN), 1.0 - _U_MIN)))
 
@@ -97,14 +98,15 @@ class Gamma(_Distribution):
     def mean(self) -> float:
         return self.mean_days
 
+    def _shape_scale(self) -> tuple[float, float]:
+        return (self.mean_days / self.sd_days) ** 2, self.sd_days**2 / self.mean_days
+
     def block_sampler(self, rng: np.random.Generator) -> BlockSampler:
-        shape = (self.mean_days / self.sd_days) ** 2
-        scale = self.sd_days**2 / self.mean_days
+        shape, scale = self._shape_scale()
         return lambda n: rng.gamma(shape, scale, n)
 
     def quantile_function(self) -> Callable[[float], float]:
-        shape = (self.mean_days / self.sd_days) ** 2
-        scale = self.sd_days**2 / self.mean_days
+        shape, scale = self._shape_scale()
         return lambda u: float(gammaincinv(shape, u)) * scale
 
 
