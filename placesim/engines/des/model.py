@@ -149,6 +149,7 @@ class DesReplication:
                 groups.append((ni, ci, size, mix))
                 keys.append(f"{nb}/{cname}")
         self.pop = pop = Population(env, rec, streams, tables, groups, N, C, D, keys, self.trace)
+        pop.end = t.warmup_days + t.horizon_days
         if D:
             rec.residents = np.zeros((rec.n_bins, N * C * D * 4), dtype=np.int64)
             rec.level_snapshot = pop.level_snapshot

@@ -134,6 +134,7 @@ class Population:
         self.codes = codes
         self.int_engaged = np.zeros(total, dtype=bool)
         self.first_care = streams.resident_first_blocks(total, CARE)
+        self.end = math.inf  # clock time the run stops at (set by the replication)
         self._tables = tables.tables
         self._shift = tables.shift
         self._schedule = env.schedule
@@ -191,8 +192,12 @@ class Population:
         if total <= 0.0:
             r.ev = None  # the clock stops; its unspent mass waits for a hazard
             return
+        delay = r.mass / total
+        if r.t0 + delay >= self.end:
+            r.ev = None  # not before the end of the run (a later change re-runs the clock)
+            return
         ev = Wake(r, self._fire_callbacks)
-        self._schedule(ev, NORMAL, r.mass / total)
+        self._schedule(ev, NORMAL, delay)
         r.ev = ev
 
     def _rebuild_modifier(self, r: Resident) -> None:
