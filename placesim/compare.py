@@ -6,6 +6,7 @@ import html
 from pathlib import Path
 from typing import Mapping
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -20,32 +21,37 @@ _SERVICE_COORDS = ("service_organisation", "service_kind", "service_capacity")
 
 
 def combine(results: Mapping[str, Results]) -> xr.Dataset:
-    """One Dataset with a ``scenario`` dimension (services and organisations unioned; a
-    service or organisation absent from a scenario has zero activity and cost there)."""
+    """One Dataset with a ``scenario`` dimension.
+
+    Services and organisations are unioned: a service or organisation absent from a
+    scenario has zero activity and cost there. A service's organisation, kind and capacity
+    may differ between scenarios (an INT team works one day a week in one and five in
+    another), so they become ``(scenario, service)`` coordinates; absent services have an
+    empty organisation and kind and a NaN capacity.
+    """
     names = list(results)
     datasets = [results[n].ds for n in names]
     services: list[str] = []
-    svc_coords: dict[str, dict[str, object]] = {c: {} for c in _SERVICE_COORDS}
     orgs: list[str] = []
     for ds in datasets:
-        for j, s in enumerate(ds["service"].values.tolist()):
-            if s not in services:
-                services.append(s)
-                for c in _SERVICE_COORDS:
-                    svc_coords[c][s] = ds[c].values[j]
-        for o in ds["organisation"].values.tolist():
-            if o not in orgs:
-                orgs.append(o)
+        services += [s for s in ds["service"].values.tolist() if s not in services]
+        orgs += [o for o in ds["organisation"].values.tolist() if o not in orgs]
     aligned = []
+    per_scenario: dict[str, list[list[object]]] = {c: [] for c in _SERVICE_COORDS}
     for ds in datasets:
-        core = ds.drop_vars(list(_SERVICE_COORDS))
-        core = core.reindex(service=services, organisation=orgs, fill_value=0)
+        here = ds["service"].values.tolist()
+        for c in _SERVICE_COORDS:
+            values = dict(zip(here, ds[c].values.tolist()))
+            missing = np.nan if c == "service_capacity" else ""
+            per_scenario[c].append([values.get(s, missing) for s in services])
+        core = ds.drop_vars(list(_SERVICE_COORDS)).reindex(service=services, organisation=orgs, fill_value=0)
         core.attrs = {}
         aligned.append(core)
     out = xr.concat(aligned, dim=pd.Index(names, name="scenario"), join="exact", coords="minimal",
                     compat="override", combine_attrs="drop")
     for c in _SERVICE_COORDS:
-        out = out.assign_coords({c: ("service", [svc_coords[c][s] for s in services])})
+        out = out.assign_coords({c: (("scenario", "service"), np.asarray(per_scenario[c]))})
+        out[c].attrs = dict(datasets[0][c].attrs)
     for key in ("scenario_hash", "scenario_yaml", "scenario_name", "scenario_source"):
         out[key] = ("scenario", [str(results[n].ds.attrs.get(key, "")) for n in names])
     first = datasets[0].attrs
@@ -195,6 +201,7 @@ def split(ds: xr.Dataset) -> dict[str, Results]:
     out = {}
     for label in ds["scenario"].values.tolist():
         one = ds.sel(scenario=label).drop_vars("scenario")
+        one = one.isel(service=np.flatnonzero(one["service_kind"].values != ""))  # services it does not have
         attrs = {k: v for k, v in ds.attrs.items() if k not in ("title", "baseline")}
         for key in ("scenario_hash", "scenario_yaml", "scenario_name", "scenario_source"):
             attrs[key] = str(one[key].values)

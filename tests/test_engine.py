@@ -405,3 +405,66 @@ def test_warm_handover_loss_rate():
     lost = total(r, "handoffs_lost", "int:A").sum()
     assert made > 100
     assert_binomial(lost, made, 0.2, "warm hand-over loss")
+
+
+# ---------------------------------------------------------------- regressions
+
+
+def test_residents_starting_in_crisis_go_through_the_crisis_response():
+    start_in_crisis = copy.deepcopy(ONE_DOMAIN)
+    start_in_crisis["cohorts"]["renters"]["initial"]["housing"] = [0.0, 0.0, 0.0, 1.0]
+    s = scenario(copy.deepcopy(ONE_DOMAIN_SERVICES), horizon=360, warmup=0, every=30, **start_in_crisis)
+    r = ps.simulate(s, 1, seed=30)
+    ds = r.ds
+    # all 2,000 are held in temporary accommodation (60 days) at the start, then back at level 2
+    assert ds["in_system_start"].sel(service="ta").item() == 2000
+    at3 = ds["residents"].sel(level=3).sum(("neighbourhood", "cohort", "domain")).values[0]
+    assert at3[0] == ds["in_system"].sel(service="ta").values[0, 0]
+    assert at3[-1] < 2000 / 2
+    assert total(r, "help_seeking").sum() > 0
+    assert total(r, "crises").sum() > 0  # later crises are counted; the starting ones are not new events
+
+
+def test_patience_running_out_during_an_assessment_still_ends_the_wait():
+    s = scenario({"desk": {"organisation": "x", "servers": 1, "open_days": ["mon"],
+                           "assessment": {"days": 5.0}, "arrivals": {"rate_per_day": 1.0},
+                           "queue": {"patience": {"distribution": "fixed", "days": 3.0}},
+                           "duration": {"distribution": "fixed", "days": 1.0}}},
+                 horizon=1400, warmup=0, every=70)
+    r = ps.simulate(s, 1, seed=31)
+    waiting = r.ds["in_system"].sel(service="desk").values[0]
+    assert waiting.max() < 20  # nobody is left waiting for ever
+    assert waiting[10:].max() <= waiting[:10].max() + 5
+    assert total(r, "abandoned", "desk")[0] > 0.5 * total(r, "arrivals", "desk")[0]
+
+
+def test_journeys_in_progress_at_the_start_are_not_timed():
+    in_need = copy.deepcopy(ONE_DOMAIN)
+    in_need["cohorts"]["renters"]["initial"]["housing"] = [0.0, 1.0, 0.0, 0.0]
+    in_need["cohorts"]["renters"]["hazards"]["housing"]["onset_per_year"] = 0.0
+    in_need["cohorts"]["renters"]["hazards"]["housing"]["recovery_per_year"] = [0.0, 0.0]
+    s = scenario(copy.deepcopy(ONE_DOMAIN_SERVICES), horizon=300, warmup=0, every=30, **in_need)
+    r = ps.simulate(s, 1, seed=32)
+    assert total(r, "started", "options")[0] > 100  # people are supported ...
+    assert total(r, "journeys").sum() == 0  # ... but their need began before the run: not timed
+
+
+def test_without_huddle_each_covered_domain_is_supported_once_per_chain():
+    two = copy.deepcopy(ONE_DOMAIN)
+    two["domains"]["money"] = {"front_door": "options"}
+    still = {"onset_per_year": 0.0, "escalation_per_year": [0.0, 0.0], "recovery_per_year": [0.0, 0.0],
+             "help_seeking_per_year": [0.0, 0.0]}
+    two["cohorts"]["renters"] = {"size": {"A": 300}, "initial": {"housing": [0, 1, 0, 0], "money": [0, 1, 0, 0]},
+                                 "hazards": {"housing": still, "money": still}}
+    spec = copy.deepcopy(INT)
+    spec.update({"neighbourhoods": {"A": {"start_day": 0}}, "front_door": False, "huddle": False,
+                 "case_finding": {"screen_every_days": 1000, "sensitivity": 1.0, "specificity": 1.0,
+                                  "acceptance": 1.0, "max_contacts_per_screen": 10},
+                 "duration": {"distribution": "fixed", "days": 5.0}})
+    spec["workers"]["debt_adviser"] = {"fte": 2, "domains": ["money"], "caseload": 25}
+    s = scenario(copy.deepcopy(ONE_DOMAIN_SERVICES), horizon=300, warmup=0, every=30, **two, int=spec)
+    r = ps.simulate(s, 1, seed=33)
+    # ten residents found, each needing both domains and never recovering: two episodes each, not endless
+    assert total(r, "case_found", "int:A")[0] == 10
+    assert total(r, "started", "int:A")[0] == 20
+    assert total(r, "assessments", "int:A")[0] == 20

@@ -111,6 +111,20 @@ def test_comparison_round_trip(toy, tmp_path):
     assert "<table" in c._repr_html_()
 
 
+def test_comparison_keeps_each_scenarios_capacity(toy, tmp_path):
+    """An INT team with one day a week in one scenario and five in another keeps both capacities."""
+    five = toy.with_overrides({"int": {"days_per_week": 5}})
+    c = ps.compare({"one day": toy, "five days": five}, replications=1, seed=3)
+    cap = c.ds["service_capacity"].sel(service="int:A")
+    assert cap.sel(scenario="five days").item() == 5 * cap.sel(scenario="one day").item()
+    back = ps.open_results(c.to_netcdf(tmp_path / "c.nc"))
+    for label in ("one day", "five days"):
+        table = back.results[label].service_summary()
+        assert table.loc["int:A", ("utilisation", "mean")] <= 1.0
+        assert table.equals(c.results[label].service_summary())
+        assert list(back.results[label].ds["service"].values) == list(c.results[label].ds["service"].values)
+
+
 def test_write_is_atomic(results, tmp_path, monkeypatch):
     target = tmp_path / "r.nc"
     target.write_bytes(b"the previous results")

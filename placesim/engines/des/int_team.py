@@ -93,6 +93,8 @@ class IntTeamNode(ServiceNode):
         self.pop.int_engaged[res.idx] = delta > 0
 
     def _support_start(self, res: "Resident", case: Case) -> None:
+        """Support every covered domain in need (huddle), or the most severe one not yet
+        supported in this chain of episodes (no huddle)."""
         code = res.code
         mask = 0
         best = 0
@@ -102,10 +104,10 @@ class IntTeamNode(ServiceNode):
                 k = (code >> (2 * d)) & 3
                 if k >= 1:
                     mask |= 1 << d
-                    if k > best:
+                    if k > best and not case.done >> d & 1:
                         best, best_d = k, d
-        if not self.huddle and best_d >= 0:
-            mask = 1 << best_d
+        if not self.huddle:
+            mask = 1 << best_d if best_d >= 0 else 0
         case.supm = mask
         case.eff = self.pop.tables.effect_id(mask, self.esc, self.rec_mult)
         self.pop.support_start(res, case.eff)
@@ -117,9 +119,10 @@ class IntTeamNode(ServiceNode):
             return
         onward: list[tuple[ServiceNode, int, float]] = []
         code = res.code
-        if not self.huddle:
+        done = case.done | case.supm
+        if not self.huddle:  # on to the next covered domain in need, re-referred and re-assessed
             for d in range(self.n_domains):
-                if self.dmask >> d & 1 and (code >> (2 * d)) & 3 >= 1:
+                if self.dmask >> d & 1 and not done >> d & 1 and (code >> (2 * d)) & 3 >= 1:
                     onward.append((self, d, 0.0))
                     break
         for h in self.handovers:
@@ -149,6 +152,8 @@ class IntTeamNode(ServiceNode):
         self._leave(case, False)
         for target, d, delay in survivors:
             new = Case(res, 0, case.t_sys, hold=hold, emask=1 << d)
+            if target is self:
+                new.done = done
             hold = -1
             if self.trace is not None:
                 self.trace.append((self.env._now, "refer", self.index, res.idx, target.index, d))

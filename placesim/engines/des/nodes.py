@@ -28,13 +28,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from .population import Population, Resident
 
 PENDING, ASSESSING, QUEUED, IN_SERVICE, DONE = range(5)
+NO_TIMER, PATIENT, OUT_OF_PATIENCE = range(3)
 DAY_EPS = 1e-9
 
 
 class Case:
     """One person's visit to one service (a resident, or a background arrival if ``res`` is None)."""
 
-    __slots__ = ("res", "level", "t_arr", "t_sys", "state", "hold", "emask", "supm", "eff", "waiting_timer")
+    __slots__ = ("res", "level", "t_arr", "t_sys", "state", "hold", "emask", "supm", "eff", "waiting_timer", "done")
 
     def __init__(self, res: "Resident | None", level: int, t_sys: float, hold: int = -1, emask: int = 0):
         self.res = res
@@ -46,7 +47,8 @@ class Case:
         self.emask = emask
         self.supm = 0
         self.eff = -1
-        self.waiting_timer = False
+        self.waiting_timer = NO_TIMER
+        self.done = 0  # domains an INT already supported in this chain of episodes (no huddle)
 
 
 class Rule:
@@ -300,6 +302,8 @@ class ServiceNode:
         case.level = level
         if self.waiting == 0 and self.busy < self.capacity and (self.always_open or self.calendar.is_open(self.env._now)):
             self._start(case)
+        elif case.waiting_timer == OUT_OF_PATIENCE:
+            self._abandon(case)  # their patience ran out while they were being assessed
         else:
             self.integrate(self.env._now)
             self.waiting += 1
@@ -313,27 +317,34 @@ class ServiceNode:
 
     # ------------------------------------------------------------------ waiting
     def _start_patience(self, case: Case) -> None:
-        if self.patience is not None and not case.waiting_timer:
-            case.waiting_timer = True
+        if self.patience is not None and case.waiting_timer == NO_TIMER:
+            case.waiting_timer = PATIENT
             res = case.res
             wait = next(self.patience) if res is None else self.patience_q(self.pop.care(res))
             self.env.schedule(Wake(case, self._on_renege), NORMAL, wait)
 
-    def _renege(self, ev: simpy.Event) -> None:
+    def _renege(self, ev: Wake) -> None:
+        """The patience clock ran out: leave the queue (or leave once assessed)."""
         case = ev._value
+        if case.state == ASSESSING:
+            case.waiting_timer = OUT_OF_PATIENCE
+            return
         if case.state != PENDING and case.state != QUEUED:
             return
-        now = self.env._now
-        self.integrate(now)
+        self.integrate(self.env._now)
         self.waiting -= 1
-        case.state = DONE  # left in the queue; skipped when reached
+        self._abandon(case)
+        if case.res is not None:
+            self.pop.refresh(case.res)
+
+    def _abandon(self, case: Case) -> None:
+        now = self.env._now
+        case.state = DONE  # left in the queue, if it was there; skipped when reached
         rec = self.rec
         rec.abandoned[rec.off + self.index] += 1
         if self.trace is not None:
             self.trace.append((now, "abandon", self.index, case.res.idx if case.res is not None else -1, -1, case.level))
         self._leave(case, True)
-        if case.res is not None:
-            self.pop.refresh(case.res)
 
     def _next(self) -> None:
         """Start waiting cases while servers are free and the service is open."""

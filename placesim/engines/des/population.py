@@ -66,7 +66,9 @@ class Resident:
         self.sup: list[int] = []
         self.dirty = False      # something changed: the clock must be re-run
         self.stale = False      # engagement, holds or supports changed: the modifier must be rebuilt
-        self.need_t = 0.0 if code else -1.0
+        # start of the current need episode; -1 none, -2 in need since before the run
+        # (its start is unknown, so it is left out of the journey figures)
+        self.need_t = -2.0 if code else -1.0
         self.j_assess = 0
         self.j_hand = 0
         self.j_done = False
@@ -162,12 +164,22 @@ class Population:
         return r.c[k]
 
     def start(self) -> None:
-        """Start every resident's transition clock."""
+        """Start every resident's transition clock.
+
+        A resident who starts at level 3 in a domain is in crisis at time 0: the crisis goes
+        through the domain's crisis response (held there, or back to level 2) like any
+        other, before reporting starts, so it is not counted as a new crisis.
+        """
         now = self.env.now
         for r in self.residents:
+            for d in range(self.D):
+                if (r.code >> (2 * d)) & 3 == 3:
+                    self._move(r, d, 3, 2)
+                    self.set_level(r, d, 3)
             r.mass = -_log(1.0 - self._next_u(r))
             r.t0 = now
             r.rate = 0.0
+            r.stale = True
             self._run_clock(r)
 
     def refresh(self, r: Resident) -> None:
