@@ -241,7 +241,7 @@ def compare(scenarios: Mapping[str, Scenario | str | Path], replications: int = 
     for i, (label, sc) in enumerate(loaded.items()):
         chunk = done[i * replications:(i + 1) * replications]
         ds = assemble(sc, [o for o, _ in chunk], seed, engine)
-        results[label] = Results(ds, trace_frame([t for _, t in chunk]) if trace else None)
+        results[label] = Results(ds, trace_frame([t for _, t in chunk], sc.time.warmup_days) if trace else None)
     return Comparison(results, baseline)
 
 

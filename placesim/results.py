@@ -19,7 +19,11 @@ from .scenario.scenario import Scenario
 from .stats import Interval, mean_interval, ratio
 from .variables import VARIABLES
 
-TRACE_COLUMNS = ["replication", "time", "event", "service", "resident", "domain", "level"]
+TRACE_COLUMNS = ["replication", "time", "event", "service", "resident", "domain", "level", "target"]
+"""Columns of the event trace. ``time`` is in days from the end of the warm-up (negative
+during it), like the Dataset's ``time``; ``service``, ``resident``, ``domain`` and
+``target`` (the service a referral goes to) are indices on the results' axes, -1 where
+they do not apply."""
 
 
 def assemble(scenario: Scenario, outs: list[dict[str, np.ndarray]], seed: int, engine: str = "des") -> xr.Dataset:
@@ -244,14 +248,16 @@ class Results:
         return head + self.summary().to_html(float_format=lambda x: f"{x:,.2f}")
 
 
-def trace_frame(traces: list[list | None]) -> pd.DataFrame | None:
-    """Event logs of the replications as one DataFrame."""
+def trace_frame(traces: list[list | None], warmup: float) -> pd.DataFrame | None:
+    """Event logs of the replications as one DataFrame (see :data:`TRACE_COLUMNS`)."""
     if all(t is None for t in traces):
         return None
     rows = []
     for r, tr in enumerate(traces):
         for ev in tr or []:
             rows.append((r,) + tuple(ev))
-    return pd.DataFrame(rows, columns=TRACE_COLUMNS)
+    frame = pd.DataFrame(rows, columns=TRACE_COLUMNS)
+    frame["time"] -= warmup
+    return frame
 
 

@@ -139,4 +139,4 @@ def simulate(scenario: Scenario | str | Path, replications: int = 10, seed: int 
     with progress_bar(len(jobs), progress, f"{sc.name}") as advance:
         done = run_jobs(jobs, executor, workers, advance)
     ds = assemble(sc, [o for o, _ in done], seed, engine)
-    return Results(ds, trace_frame([t for _, t in done]) if trace else None)
+    return Results(ds, trace_frame([t for _, t in done], sc.time.warmup_days) if trace else None)

@@ -25,13 +25,9 @@ Two things are kept out on purpose, because a scenario with them may never end:
 * INT durations that can be 0: without the huddle the INT re-refers a case to itself
   while a covered domain is in need, so a zero duration would loop at one instant.
 
-One combination is left out because it crashes the engine (an ``IndexError``, see
-``test_completion_at_opening_with_closed_day_arrivals`` in test_properties.py): a fixed or
-empirical duration at a node with opening days (a service with ``open_days``, or the INT,
-whose teams work some days only). Such a case can end exactly at the start of an open day
-while people who arrived on closed days are still pending. Those nodes get continuous
-durations (exponential, lognormal, gamma) unless ``calendar_atoms=True``; fixed and
-empirical durations are still drawn for services open every day.
+Fixed and empirical durations are drawn at nodes with opening days too, so that cases can
+end exactly at the start of an open day while people who arrived on closed days are still
+pending (``test_completion_at_opening_with_closed_day_arrivals`` in test_properties.py).
 
 Sizes are small (at most 150 residents per cohort and neighbourhood, arrival rates of
 at most 1.5 a day, horizons of 30-200 days) so a replication takes a fraction of a second.
@@ -429,12 +425,11 @@ def _let_out(svc: dict) -> None:
 
 
 @st.composite
-def scenarios(draw, int_team: bool | None = None, calendar_atoms: bool = False) -> dict:
+def scenarios(draw, int_team: bool | None = None, calendar_atoms: bool = True) -> dict:
     """A valid scenario dict.
 
     ``int_team`` forces an INT on (True) or off (False). ``calendar_atoms`` allows fixed and
-    empirical durations at services with opening days and at the INT (which runs into
-    ``test_completion_at_opening_with_closed_day_arrivals``; off by default).
+    empirical durations at services with opening days and at the INT.
     """
     horizon = draw(st.integers(30, 200) | st.floats(30.0, 200.0))
     every = draw(st.integers(7, 60) | st.floats(7.0, 60.0))

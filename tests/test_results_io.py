@@ -160,7 +160,11 @@ def test_bad_run_arguments_are_clear(toy):
 
 def test_trace_is_a_frame(toy):
     r = ps.simulate(toy.with_overrides({"time": {"horizon_days": 30}}), 1, seed=2, trace=True)
-    assert list(r.trace.columns) == ["replication", "time", "event", "service", "resident", "domain", "level"]
+    assert list(r.trace.columns) == ["replication", "time", "event", "service", "resident", "domain", "level",
+                                     "target"]
+    refer = r.trace[r.trace["event"] == "refer"]
+    assert len(refer) and (refer["target"] >= 0).all()
+    assert r.trace["time"].min() < 0 <= r.trace["time"].max() < 30  # days from the end of the warm-up
     assert {"arrive", "assess", "start", "transition"} <= set(r.trace["event"])
     assert ps.simulate(toy.with_overrides({"time": {"horizon_days": 30}}), 1, seed=2).trace is None
 

@@ -149,12 +149,42 @@ def semantic_issues(m: ScenarioModel) -> list[Issue]:
             issues.append((("services", s),
                            "no one can ever arrive here: it has no arrivals, is no domain's front door or "
                            "crisis response, and no reachable service refers to it"))
+        for s in signposting_loops(m):
+            issues.append((("services", s, "referrals"),
+                           "a signposting loop: people this service turns away are sent round a loop of "
+                           "services that turn them away and send them on with certainty, with no time "
+                           "passing and nothing lost; lower a turned_away probability or add a hand-off loss"))
         for s in trapped_services(m):
             issues.append((("services", s, "referrals"),
                            "people who reach this service can never leave the network: its unconditional "
                            "referrals (and those of the services they lead to) send everyone on with "
                            "probability 1; lower a probability so some people leave"))
     return issues
+
+
+def signposting_loops(m: ScenarioModel) -> list[str]:
+    """Services on a loop of certain, instant, lossless turned-away referrals.
+
+    Someone ineligible everywhere on such a loop would be passed round it for ever at one
+    instant, so the simulation could never move on.
+    """
+    import networkx as nx
+
+    g = nx.DiGraph()
+    for name, svc in m.services.items():
+        if svc.eligibility.min_level == 0 or svc.assessment.days > 0:
+            continue  # turns nobody away, or time passes
+        rules = [r for r in svc.referrals if r.when == "turned_away"]
+        certain = [r for r in rules if r.domain is None and r.to != INT_TARGET and r.handoff_loss == 0
+                   and r.delay_days == 0]
+        if certain and sum(r.probability for r in certain) >= 1.0 - 1e-12:
+            for r in certain:
+                g.add_edge(name, r.to)
+    looped: set[str] = set()
+    for component in nx.strongly_connected_components(g):
+        if len(component) > 1 or any(g.has_edge(n, n) for n in component):
+            looped |= component
+    return [n for n in m.services if n in looped]
 
 
 def trapped_services(m: ScenarioModel) -> list[str]:

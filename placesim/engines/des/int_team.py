@@ -141,7 +141,7 @@ class IntTeamNode(ServiceNode):
             if loss > 0.0 and self.pop.care(res) < loss:
                 rec.handoffs_lost[o] += 1
                 if self.trace is not None:
-                    self.trace.append((self.env._now, "lost", self.index, res.idx, target.index, d))
+                    self._log("lost", case, domain=d, target=target.index)
             else:
                 survivors.append((target, d, delay))
         if not survivors:
@@ -156,11 +156,8 @@ class IntTeamNode(ServiceNode):
                 new.done = done
             hold = -1
             if self.trace is not None:
-                self.trace.append((self.env._now, "refer", self.index, res.idx, target.index, d))
-            if delay > 0.0:
-                self.env.schedule(Wake(new, target._on_receive), NORMAL, delay)
-            else:
-                target.receive(new)
+                self._log("refer", case, domain=d, target=target.index)
+            self.env.schedule(Wake(new, target._on_receive), NORMAL, delay)
 
     def _loss_of(self, d: int) -> float:
         for h in self.handovers:
@@ -212,7 +209,7 @@ class IntTeamNode(ServiceNode):
             rec.cost_gbp[o] += f.contact_cost
             r = residents[int(m[i])]
             if self.trace is not None:
-                self.trace.append((now, "contact", self.index, r.idx, -1, int(need[i])))
+                self.trace.append((now, "contact", self.index, r.idx, -1, int(self.severity_of_code[codes[i]]), -1))
             if not need[i]:
                 rec.false_positive_contacts[o] += 1
             elif accept[i] < f.acceptance:

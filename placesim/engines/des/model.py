@@ -229,13 +229,13 @@ class DesReplication:
         self.nodes: list[ServiceNode] = list(nodes.values()) + self.teams
         rec.nodes = self.nodes
 
-        # ---- processes
+        # ---- processes (bin edges first: at a shared instant they come before anything else)
+        rec.start()
         for name, svc in m.services.items():
             if svc.arrivals is not None:
                 env.process(self._source(nodes[name], svc.arrivals, name))
         for node in self.nodes:
             node.start_processes()
-        rec.start()
         pop.start()
 
     def _source(self, node: ServiceNode, arrivals: Arrivals, name: str):

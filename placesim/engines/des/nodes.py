@@ -153,7 +153,8 @@ class ServiceNode:
         self.rules_done: list[Rule] = []
         self.rules_away: list[Rule] = []
         self.busy = 0
-        self.waiting = 0
+        self.waiting = 0    # pending an open day or queued
+        self.queued = 0     # live entries in the queue
         self.assessing = 0
         self.queue: deque[Case] | list = [] if severity else deque()
         self.pending: list[Case] = []
@@ -165,6 +166,12 @@ class ServiceNode:
         self._on_receive = (self._receive_later,)
 
     # ------------------------------------------------------------------ bookkeeping
+    def _log(self, event: str, case: Case, level: int | None = None, domain: int = -1, target: int = -1) -> None:
+        """Append one event to the trace (callers check ``self.trace is not None`` first)."""
+        res = case.res
+        self.trace.append((self.env._now, event, self.index, res.idx if res is not None else -1, domain,
+                           case.level if level is None else level, target))
+
     @property
     def in_system(self) -> int:
         return self.waiting + self.assessing + self.busy
@@ -235,7 +242,7 @@ class ServiceNode:
             case.emask |= self.dmask
             self._engage(res, case, 1)
         if self.trace is not None:
-            self.trace.append((now, "arrive", self.index, res.idx if res is not None else -1, -1, case.level))
+            self._log("arrive", case)
         if self.always_open or self.calendar.is_open(now):
             self._assess(case)
         else:
@@ -256,7 +263,7 @@ class ServiceNode:
         if res is not None:
             res.j_assess += 1
         if self.trace is not None:
-            self.trace.append((self.env._now, "assess", self.index, res.idx if res is not None else -1, -1, case.level))
+            self._log("assess", case)
         if self.assess_days > 0.0:
             case.state = ASSESSING
             self.assessing += 1
@@ -294,8 +301,7 @@ class ServiceNode:
             rec = self.rec
             rec.turned_away[rec.off + self.index] += 1
             if self.trace is not None:
-                self.trace.append((self.env._now, "turned_away", self.index,
-                                   case.res.idx if case.res is not None else -1, -1, level))
+                self._log("turned_away", case, level)
             case.state = DONE
             self._route(case, self.rules_away)
             return
@@ -307,6 +313,7 @@ class ServiceNode:
         else:
             self.integrate(self.env._now)
             self.waiting += 1
+            self.queued += 1
             case.state = QUEUED
             if self.severity:
                 self.seq += 1
@@ -333,17 +340,18 @@ class ServiceNode:
             return
         self.integrate(self.env._now)
         self.waiting -= 1
+        if case.state == QUEUED:
+            self.queued -= 1
         self._abandon(case)
         if case.res is not None:
             self.pop.refresh(case.res)
 
     def _abandon(self, case: Case) -> None:
-        now = self.env._now
         case.state = DONE  # left in the queue, if it was there; skipped when reached
         rec = self.rec
         rec.abandoned[rec.off + self.index] += 1
         if self.trace is not None:
-            self.trace.append((now, "abandon", self.index, case.res.idx if case.res is not None else -1, -1, case.level))
+            self._log("abandon", case)
         self._leave(case, True)
 
     def _next(self) -> None:
@@ -352,15 +360,16 @@ class ServiceNode:
             return
         queue = self.queue
         refresh = self.pop.refresh
-        while self.waiting and self.busy < self.capacity:
+        while self.queued and self.busy < self.capacity:
             if self.severity:
                 case = heappop(queue)[2]
             else:
                 case = queue.popleft()
             if case.state != QUEUED:
-                continue
+                continue  # gave up waiting; left in the queue until reached
             self.integrate(self.env._now)
             self.waiting -= 1
+            self.queued -= 1
             self._start(case)
             if case.res is not None:
                 refresh(case.res)
@@ -382,7 +391,7 @@ class ServiceNode:
         if res is not None:
             self._support_start(res, case)
         if self.trace is not None:
-            self.trace.append((now, "start", self.index, res.idx if res is not None else -1, -1, case.level))
+            self._log("start", case)
         duration = next(self.durations) if res is None else self.duration_q(self.pop.care(res))
         self.env.schedule(Wake(case, self._on_complete), NORMAL, duration)
 
@@ -398,7 +407,7 @@ class ServiceNode:
         case.state = DONE
         res = case.res
         if self.trace is not None:
-            self.trace.append((now, "complete", self.index, res.idx if res is not None else -1, -1, case.level))
+            self._log("complete", case)
         if res is not None:
             self._support_end(res, case)
         self._after_completion(case)
@@ -451,21 +460,18 @@ class ServiceNode:
         if loss > 0.0 and (next(self.u) if res is None else self.pop.care(res)) < loss:
             rec.handoffs_lost[o] += 1
             if self.trace is not None:
-                self.trace.append((self.env._now, "lost", self.index, res.idx if res is not None else -1,
-                                   target.index, case.level))
+                self._log("lost", case, domain=dom, target=target.index)
             self._leave(case, True)
             return
         if self.trace is not None:
-            self.trace.append((self.env._now, "refer", self.index, res.idx if res is not None else -1,
-                               target.index, case.level))
+            self._log("refer", case, domain=dom, target=target.index)
         onward = Case(res, case.level if res is None else 0, case.t_sys, hold=case.hold,
                       emask=(1 << dom) if dom >= 0 else 0)
         case.hold = -1
         self._leave(case, False)
-        if delay > 0.0:
-            self.env.schedule(Wake(onward, target._on_receive), NORMAL, delay)
-        else:
-            target.receive(onward)
+        # Arrival is its own event, even without a delay, so that a chain of instant
+        # referrals (signposting from door to door) does not recurse.
+        self.env.schedule(Wake(onward, target._on_receive), NORMAL, delay)
 
     def _engage(self, res: "Resident", case: Case, delta: int) -> None:
         self.pop.engage(res, case.emask, delta)

@@ -264,11 +264,11 @@ class Population:
         now = self.env._now
         old = (r.code >> (2 * d)) & 3
         if self.trace is not None:
-            self.trace.append((now, "transition", -1, r.idx, d, new))
+            self.trace.append((now, "transition", -1, r.idx, d, new, -1))
         if new == 3:
             self.rec.crises[self.rec.goff + r.grp + d] += 1
             if self.trace is not None:
-                self.trace.append((now, "crisis", -1, r.idx, d, 3))
+                self.trace.append((now, "crisis", -1, r.idx, d, 3, -1))
             hold = self.stay_in_crisis[d]
             for node, p in self.crisis[d]:
                 if self.care(r) < p:
@@ -308,7 +308,7 @@ class Population:
         if r.held[d] == 0 and (r.code >> (2 * d)) & 3 == 3:
             self._move(r, d, 3, 2)
             if self.trace is not None:
-                self.trace.append((self.env._now, "crisis_over", -1, r.idx, d, 2))
+                self.trace.append((self.env._now, "crisis_over", -1, r.idx, d, 2, -1))
 
     def seek_help(self, r: Resident, d: int) -> None:
         """The resident approaches a front door for domain ``d`` (the INT's, if it is theirs)."""
@@ -363,7 +363,7 @@ class Population:
                         if new != k:
                             self._move(r, d, k, new)
                             if self.trace is not None:
-                                self.trace.append((self.env._now, "support_effect", -1, r.idx, d, new))
+                                self.trace.append((self.env._now, "support_effect", -1, r.idx, d, new, -1))
 
     def level_snapshot(self) -> list[int]:
         return list(self.level_counts)
