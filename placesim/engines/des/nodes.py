@@ -2,8 +2,9 @@
 
 A node is event-driven without a SimPy process per person: an arrival is assessed, turned
 away or queued, started when a server is free (on an open day), and completed by a
-timeout callback that routes the person onward. This keeps the per-person cost to two
-scheduled events. :class:`IntTeamNode` specialises the hooks for the INT: one assessment
+scheduled callback that routes the person onward. This keeps the cost of a visit to one
+scheduled completion (plus one event per referral, patience clock or multi-day
+assessment). :class:`IntTeamNode` specialises the hooks for the INT: one assessment
 across all covered domains, a key worker, huddles, warm hand-overs and case-finding.
 
 Convention: node methods never re-draw a resident's next transition themselves; every
@@ -21,7 +22,6 @@ import simpy
 from simpy.core import NORMAL
 
 from .events import Wake
-
 from .recorder import Recorder
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -163,7 +163,7 @@ class ServiceNode:
         self._on_assessed = (self._assessed,)
         self._on_renege = (self._renege,)
         self._on_complete = (self._complete,)
-        self._on_receive = (self._receive_later,)
+        self._on_receive = (self._receive,)
 
     # ------------------------------------------------------------------ bookkeeping
     def _log(self, event: str, case: Case, level: int | None = None, domain: int = -1, target: int = -1) -> None:
@@ -222,14 +222,11 @@ class ServiceNode:
     def arrive_crisis(self, r: "Resident", hold: int) -> None:
         self.arrive(Case(r, 3, self.env._now, hold=hold))
 
-    def receive(self, case: Case) -> None:
-        """Arrival by referral or hand-over."""
+    def _receive(self, ev: Wake) -> None:
+        """Arrival by referral or hand-over (scheduled by the referring node)."""
+        case = ev._value
         self.rec.referrals_received[self.rec.off + self.index] += 1
         self.arrive(case)
-
-    def _receive_later(self, ev: Wake) -> None:
-        case = ev._value
-        self.receive(case)
         if case.res is not None:
             self.pop.refresh(case.res)
 
@@ -271,7 +268,7 @@ class ServiceNode:
         else:
             self._decide(case)
 
-    def _assessed(self, ev: simpy.Event) -> None:
+    def _assessed(self, ev: Wake) -> None:
         case = ev._value
         self.assessing -= 1
         self._decide(case)
