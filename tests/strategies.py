@@ -14,16 +14,13 @@ rules of ``placesim/scenario/checks.py`` hold by construction:
 * no service traps people in the network: where unconditional referrals on completion send
   everyone on for ever, they are scaled down to sum to 0.9.
 
-Two things are kept out on purpose, because a scenario with them may never end:
-
-* zero-time loops that are certain or nearly so. People turned away are signposted at
-  once (no assessment days, no delay), and a service with a duration that can be 0 hands
-  people on at once; so ``turned_away`` referrals, and ``completed`` referrals of a
-  service whose duration can be 0, sum to at most ``LOOP_CAP`` per service. A chain of
-  such hops then continues with probability at most 0.8 per hop. (With probabilities
-  near 1 the engine overflows the Python stack: see ``test_signposting_ping_pong``.)
-* INT durations that can be 0: without the huddle the INT re-refers a case to itself
-  while a covered domain is in need, so a zero duration would loop at one instant.
+One thing is kept out on purpose, because it makes examples slow rather than interesting:
+zero-time chains that continue with a probability near 1. People turned away are
+signposted at once (no assessment days, no delay), and a service with a duration that can
+be 0 hands people on at once; so ``turned_away`` referrals, and ``completed`` referrals of
+a service whose duration can be 0, sum to at most ``LOOP_CAP`` per service, and a chain of
+such hops continues with probability at most 0.8 per hop. (Chains near 1 are run in
+``test_signposting_ping_pong``; chains of certainty are refused by the scenario checks.)
 
 Fixed and empirical durations are drawn at nodes with opening days too, so that cases can
 end exactly at the start of an open day while people who arrived on closed days are still

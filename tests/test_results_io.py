@@ -64,7 +64,7 @@ def test_summary_tables(results):
     summary = results.summary()
     assert list(summary.columns) == ["unit", "mean", "lower", "upper"]
     for row in ("crises", "crises: money", "cost: total", "cost: council", "assessments per supported resident",
-                "hand-offs per supported resident", "days from first need to support", "residents reaching support"):
+                "hand-offs per supported resident", "days from first need to support", "need episodes reaching support"):
         assert row in summary.index, row
     assert (summary["lower"] <= summary["mean"] + 1e-9).all() and (summary["mean"] <= summary["upper"] + 1e-9).all()
     crises = results.ds["crises"].sum(("time", "neighbourhood", "cohort", "domain")).values

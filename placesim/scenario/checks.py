@@ -152,8 +152,8 @@ def semantic_issues(m: ScenarioModel) -> list[Issue]:
         for s in signposting_loops(m):
             issues.append((("services", s, "referrals"),
                            "a signposting loop: people this service turns away are sent round a loop of "
-                           "services that turn them away and send them on with certainty, with no time "
-                           "passing and nothing lost; lower a turned_away probability or add a hand-off loss"))
+                           "services that turn them away and send them on with certainty and nothing lost, "
+                           "so they never leave it; lower a turned_away probability or add a hand-off loss"))
         for s in trapped_services(m):
             issues.append((("services", s, "referrals"),
                            "people who reach this service can never leave the network: its unconditional "
@@ -163,20 +163,19 @@ def semantic_issues(m: ScenarioModel) -> list[Issue]:
 
 
 def signposting_loops(m: ScenarioModel) -> list[str]:
-    """Services on a loop of certain, instant, lossless turned-away referrals.
+    """Services on a loop of certain, lossless turned-away referrals.
 
-    Someone ineligible everywhere on such a loop would be passed round it for ever at one
-    instant, so the simulation could never move on.
+    Someone ineligible everywhere on such a loop would be passed round it for ever (and,
+    without delays or assessment time, at one instant, so the simulation could not move on).
     """
     import networkx as nx
 
     g = nx.DiGraph()
     for name, svc in m.services.items():
-        if svc.eligibility.min_level == 0 or svc.assessment.days > 0:
-            continue  # turns nobody away, or time passes
+        if svc.eligibility.min_level == 0:
+            continue  # turns nobody away
         rules = [r for r in svc.referrals if r.when == "turned_away"]
-        certain = [r for r in rules if r.domain is None and r.to != INT_TARGET and r.handoff_loss == 0
-                   and r.delay_days == 0]
+        certain = [r for r in rules if r.domain is None and r.to != INT_TARGET and r.handoff_loss == 0]
         if certain and sum(r.probability for r in certain) >= 1.0 - 1e-12:
             for r in certain:
                 g.add_edge(name, r.to)

@@ -166,21 +166,34 @@ class Population:
     def start(self) -> None:
         """Start every resident's transition clock.
 
-        A resident who starts at level 3 in a domain is in crisis at time 0: the crisis goes
-        through the domain's crisis response (held there, or back to level 2) like any
-        other, before reporting starts, so it is not counted as a new crisis.
+        A resident who starts at level 3 in a domain is in crisis at time 0: it starts at
+        level 2 and its crisis happens as the first event of the run, going through the
+        domain's crisis response (held there, or back to level 2) like any other. It is
+        counted only if there is no warm-up, like anything else at time 0.
         """
         now = self.env.now
+        on_crisis = (self._initial_crisis,)
         for r in self.residents:
+            in_crisis = 0
             for d in range(self.D):
                 if (r.code >> (2 * d)) & 3 == 3:
                     self._move(r, d, 3, 2)
-                    self.set_level(r, d, 3)
+                    in_crisis |= 1 << d
             r.mass = -_log(1.0 - self._next_u(r))
             r.t0 = now
             r.rate = 0.0
             r.stale = True
             self._run_clock(r)
+            if in_crisis:
+                self._schedule(Wake((r, in_crisis), on_crisis), NORMAL, 0.0)
+
+    def _initial_crisis(self, ev: Wake) -> None:
+        """The crises of a resident who started the run at level 3 (see :meth:`start`)."""
+        r, in_crisis = ev._value
+        for d in range(self.D):
+            if in_crisis >> d & 1 and (r.code >> (2 * d)) & 3 == 2:
+                self.set_level(r, d, 3)
+        self.refresh(r)
 
     def refresh(self, r: Resident) -> None:
         """Move the resident's clock to its new hazard if its situation changed."""
