@@ -102,7 +102,7 @@ def run(file: Path, replications: int, seed: int | None, executor: str, workers:
 
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--labels", default=None, help="Comma-separated labels (default: scenario names).")
+@click.option("--labels", default=None, help="Comma-separated column labels (default: the file names without .yaml).")
 @common
 def compare(files: tuple[Path, ...], labels: str | None, replications: int, seed: int | None, executor: str,
             workers: int | None, out: Path | None, progress: bool) -> None:
@@ -119,22 +119,22 @@ def compare(files: tuple[Path, ...], labels: str | None, replications: int, seed
         _fail(exc)
         return
     r = next(iter(comparison.results.values()))
+    legend = "; ".join(f"{label} = {s.name}" for label, s in zip(comparison.labels, scenarios))
     console.print(comparison_table(comparison.summary(),
-                                            f"Comparison: {replications} replications, seed {r.seed}; "
-                                            f"differences are paired (common random numbers)"))
+                                   f"Comparison: {replications} replications, seed {r.seed}; "
+                                   f"differences are paired (common random numbers)\n{legend}"))
     if out is not None:
         console.print(f"results written to {out}")
 
 
 def _labels(scenarios: list[Scenario], files: tuple[Path, ...], labels: str | None) -> list[str]:
+    """Column labels: --labels, else the file names without .yaml (short, and unique in a folder)."""
     if labels is not None:
         names = [x.strip() for x in labels.split(",")]
         if len(names) != len(files):
             raise PlacesimError(f"--labels gives {len(names)} label(s) for {len(files)} file(s)")
     else:
-        names = [s.name for s in scenarios]
-        if len(set(names)) != len(names):
-            names = [f.stem for f in files]
+        names = [f.stem for f in files]
     if len(set(names)) != len(names):
         names = [f"{i + 1}: {n}" for i, n in enumerate(names)]
     return names

@@ -114,11 +114,11 @@ def _per_replication(ds: xr.Dataset) -> pd.DataFrame:
     if ds.sizes.get("neighbourhood", 0):
         j = ds[["journeys", "journey_assessments", "journey_handoffs", "journey_days_sum"]].sum(("time", "neighbourhood"))
         rows["need episodes reaching support"] = j["journeys"].values
-        rows["assessments per supported resident"] = ratio(j["journey_assessments"].values, j["journeys"].values)
-        rows["hand-offs per supported resident"] = ratio(j["journey_handoffs"].values, j["journeys"].values)
+        rows["assessments per episode, up to support"] = ratio(j["journey_assessments"].values, j["journeys"].values)
+        rows["hand-offs per episode, before support"] = ratio(j["journey_handoffs"].values, j["journeys"].values)
         rows["days from first need to support"] = ratio(j["journey_days_sum"].values, j["journeys"].values)
-        units.update({"need episodes reaching support": "episodes", "assessments per supported resident": "assessments",
-                      "hand-offs per supported resident": "referrals", "days from first need to support": "days"})
+        units.update({"need episodes reaching support": "episodes", "assessments per episode, up to support": "assessments",
+                      "hand-offs per episode, before support": "referrals", "days from first need to support": "days"})
     frame = pd.DataFrame(rows, index=pd.Index(ds["replication"].values, name="replication"))
     frame.attrs["units"] = units
     return frame

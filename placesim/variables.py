@@ -41,7 +41,7 @@ VARIABLES: dict[str, Variable] = {
     "crises": Variable(_G, "crises", "Crisis events (a domain reaching level 3)."),
     "help_seeking": Variable(_G, "presentations", "Times residents sought help at a front door."),
     "residents": Variable(("replication", "time", "neighbourhood", "cohort", "domain", "level"), "residents", "Residents at each level at the end of the bin."),
-    "journeys": Variable(_N, "residents", "Need episodes reaching their first support in the bin."),
+    "journeys": Variable(_N, "episodes", "Need episodes reaching their first support in the bin (episodes that began during the run)."),
     "journey_assessments": Variable(_N, "assessments", "Assessments in those episodes up to and including first support ('times told my story')."),
     "journey_handoffs": Variable(_N, "referrals", "Referrals and hand-overs in those episodes before first support."),
     "journey_days_sum": Variable(_N, "days", "Sum of days from first need to first support of those episodes."),

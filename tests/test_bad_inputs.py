@@ -782,3 +782,32 @@ def test_referral_loop_nobody_can_leave(tmp_path: Path) -> None:
     assert "services.a.referrals" in text and "services.b.referrals" in text
     assert "can never leave the network" in text
     assert f"{f}:10:" in text  # the referrals line of service a
+
+
+def _signposting(a_rules: list[dict], b_rules: list[dict]) -> dict:
+    service = {"organisation": "x", "servers": 1, "eligibility": {"min_level": 3},
+               "duration": {"distribution": "fixed", "days": 1}}
+    return {"placesim": 1, "name": "signposting", "time": {"horizon_days": 10, "report_every_days": 5},
+            "services": {"a": {**service, "arrivals": {"rate_per_day": 1, "level": 2}, "referrals": a_rules},
+                         "b": {**service, "referrals": b_rules},
+                         "c": {"organisation": "x", "servers": "unlimited", "arrivals": {"rate_per_day": 1},
+                               "duration": {"distribution": "fixed", "days": 1}}}}
+
+
+@pytest.mark.parametrize("a_rules, b_rules, refused", [
+    ([{"to": "b", "probability": 1.0, "when": "turned_away"}],
+     [{"to": "a", "probability": 1.0, "when": "turned_away", "delay_days": 1.0}], True),
+    ([{"to": "b", "probability": 0.5, "when": "turned_away"}, {"to": "c", "probability": 0.5, "when": "turned_away"}],
+     [{"to": "a", "probability": 1.0, "when": "turned_away"}], False),  # a way out to c
+    ([{"to": "c", "probability": 1.0, "when": "turned_away"}, {"to": "b", "probability": 0.0, "when": "turned_away"}],
+     [{"to": "a", "probability": 1.0, "when": "turned_away"}], False),  # nobody goes to b
+    ([{"to": "b", "probability": 1.0, "when": "turned_away", "handoff_loss": 0.01}],
+     [{"to": "a", "probability": 1.0, "when": "turned_away"}], False),  # some are lost on the way
+], ids=["delayed loop", "way out", "probability-0 edge", "lossy"])
+def test_signposting_loops(a_rules, b_rules, refused):
+    data = _signposting(a_rules, b_rules)
+    if refused:
+        with pytest.raises(ScenarioError, match="signposting loop"):
+            ps.Scenario.from_dict(data)
+    else:
+        ps.Scenario.from_dict(data)

@@ -63,8 +63,8 @@ def test_provenance(results, toy):
 def test_summary_tables(results):
     summary = results.summary()
     assert list(summary.columns) == ["unit", "mean", "lower", "upper"]
-    for row in ("crises", "crises: money", "cost: total", "cost: council", "assessments per supported resident",
-                "hand-offs per supported resident", "days from first need to support", "need episodes reaching support"):
+    for row in ("crises", "crises: money", "cost: total", "cost: council", "assessments per episode, up to support",
+                "hand-offs per episode, before support", "days from first need to support", "need episodes reaching support"):
         assert row in summary.index, row
     assert (summary["lower"] <= summary["mean"] + 1e-9).all() and (summary["mean"] <= summary["upper"] + 1e-9).all()
     crises = results.ds["crises"].sum(("time", "neighbourhood", "cohort", "domain")).values

@@ -163,25 +163,33 @@ def semantic_issues(m: ScenarioModel) -> list[Issue]:
 
 
 def signposting_loops(m: ScenarioModel) -> list[str]:
-    """Services on a loop of certain, lossless turned-away referrals.
+    """Services on a closed loop of certain, lossless turned-away referrals.
 
-    Someone ineligible everywhere on such a loop would be passed round it for ever (and,
-    without delays or assessment time, at one instant, so the simulation could not move on).
+    A service "signposts with certainty" if it has a threshold and its unconditional
+    turned-away referrals sum to 1 with no hand-off loss. Someone ineligible everywhere on
+    a loop of such services whose referrals all stay on the loop would be passed round it
+    for ever (and, without delays or assessment time, at one instant, so the simulation
+    could not move on). A loop with a way out (a referral to any other service) is fine.
     """
     import networkx as nx
 
-    g = nx.DiGraph()
+    certain: dict[str, list[str]] = {}
     for name, svc in m.services.items():
         if svc.eligibility.min_level == 0:
             continue  # turns nobody away
         rules = [r for r in svc.referrals if r.when == "turned_away"]
-        certain = [r for r in rules if r.domain is None and r.to != INT_TARGET and r.handoff_loss == 0]
-        if certain and sum(r.probability for r in certain) >= 1.0 - 1e-12:
-            for r in certain:
-                g.add_edge(name, r.to)
+        sure = [r for r in rules if r.domain is None and r.to != INT_TARGET and r.handoff_loss == 0]
+        if sure and len(sure) == len(rules) and sum(r.probability for r in sure) >= 1.0 - 1e-12:
+            certain[name] = [r.to for r in sure if r.probability > 0]
+    g = nx.DiGraph()
+    for name, targets in certain.items():
+        g.add_node(name)
+        for t in targets:
+            g.add_edge(name, t)
     looped: set[str] = set()
     for component in nx.strongly_connected_components(g):
-        if len(component) > 1 or any(g.has_edge(n, n) for n in component):
+        closed = all(t in component for n in component for t in certain.get(n, [None]))
+        if closed and (len(component) > 1 or any(g.has_edge(n, n) for n in component)):
             looped |= component
     return [n for n in m.services if n in looped]
 
