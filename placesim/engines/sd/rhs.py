@@ -1,0 +1,433 @@
+"""The right-hand side of the SD engine: flows over compiled index arrays, vectorised.
+
+:class:`System` turns a :class:`~placesim.engines.sd.compile.Builder` into flat numpy
+arrays, and evaluates ``dy/dt`` (and an approximate sparse Jacobian for the stiff solver)
+without a Python loop over groups, services or cells.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import sparse
+
+from .compile import TAU_START, Builder
+
+_TINY = 1e-12
+
+
+def _arr(values, dtype=float) -> np.ndarray:
+    return np.asarray(values, dtype=dtype)
+
+
+class System:
+    """Compiled arrays and the right-hand side of one scenario."""
+
+    def __init__(self, b: Builder):
+        c = b.c
+        self.finders: list[CaseFinding] = []
+        self.b = b
+        self.ns = ns = len(c.keys)
+        self.nc = nc = len(b.counter_keys)
+        self.n = ns + nc
+        self.one = b.one
+        self.sink = b.sink
+        E = c.edges
+        self.src = _arr([e[0] for e in E], int)
+        self.dst = _arr([e[1] for e in E], int)
+        self.base = _arr([e[2] for e in E])
+        self.f1 = _arr([e[3] for e in E], int)
+        self.f2 = _arr([e[4] for e in E], int)
+        self.f3 = _arr([e[5] for e in E], int)
+        self.sub = _arr([e[6] for e in E])
+        ce_edge, ce_cnt, ce_w = [], [], []
+        ch_edge, ch_id = [], []
+        for i, e in enumerate(E):
+            for ci, w in e[7]:
+                ce_edge.append(i)
+                ce_cnt.append(ci)
+                ce_w.append(w)
+            if e[8] >= 0:
+                ch_edge.append(i)
+                ch_id.append(e[8])
+        self.ce_edge, self.ce_cnt, self.ce_w = _arr(ce_edge, int), _arr(ce_cnt, int), _arr(ce_w)
+        self.ch_edge, self.ch_id = _arr(ch_edge, int), _arr(ch_id, int)
+        self.n_ch = len(c.channels)
+        T = c.takes
+        self.tk_src = _arr([t[0] for t in T], int)
+        self.tk_dst = _arr([t[1] for t in T], int)
+        self.tk_base = _arr([t[2] for t in T])
+        self.tk_pair = _arr([t[3] for t in T], int)
+        self.pair_ch = _arr([p[0] for p in c.take_pairs], int)
+        pc_pair, pc_cell, pc_w = [], [], []
+        for i, (_, cells) in enumerate(c.take_pairs):
+            for cell, w in cells:
+                pc_pair.append(i)
+                pc_cell.append(cell)
+                pc_w.append(w)
+        self.pc_pair, self.pc_cell, self.pc_w = _arr(pc_pair, int), _arr(pc_cell, int), _arr(pc_w)
+        self.n_pair = len(c.take_pairs)
+        # stock integrals (busy days, queue days, person-days at services)
+        si = b.stock_integrals
+        self.si_cnt = _arr([x[0] for x in si], int)
+        self.si_cell = _arr([x[1] for x in si], int)
+        self.si_w = _arr([x[2] for x in si])
+
+        # ---- factors
+        names = c.factor_names
+        self.nf = len(names)
+        self.F = np.ones(self.nf)
+        G, D, S = b.G, b.D, b.S
+        self.G, self.D, self.S = G, D, S
+        self.cf_f, self.cf_g, self.cf_d, self.cf_self = [], [], [], []
+        self.st_f, self.st_s = [], []
+        self.act_f, self.act_t, self.inact_f, self.inact_t = [], [], [], []
+        self.sched_f, self.sched_s = [], []
+        for i, name in enumerate(names):
+            if name == "one":
+                continue
+            kind = name[0]
+            if kind == "cf":
+                self.cf_f.append(i)
+                self.cf_g.append(name[1])
+                self.cf_d.append(name[2])
+                self.cf_self.append(b.coupling[name[2], name[2]] if name[3] == 2 else 1.0)
+            elif kind == "st":
+                self.st_f.append(i)
+                self.st_s.append(name[1])
+            elif kind == "act":
+                self.act_f.append(i)
+                self.act_t.append(name[1])
+            elif kind == "inact":
+                self.inact_f.append(i)
+                self.inact_t.append(name[1])
+            elif kind == "sched":
+                self.sched_f.append(i)
+                self.sched_s.append(name[1])
+        for a in ("cf_f", "cf_g", "cf_d", "st_f", "st_s", "act_f", "act_t", "inact_f", "inact_t", "sched_f", "sched_s"):
+            setattr(self, a, _arr(getattr(self, a), int))
+        self.cf_self = _arr(self.cf_self)
+        # coupling: share of each group at level >= 2 in each domain
+        hi_cell, hi_gd = [], []
+        for key, i in c.index.items():
+            if key[0] == "R" and key[4] >= 2:
+                hi_cell.append(i)
+                hi_gd.append(key[1] * D + key[2])
+        self.hi_cell, self.hi_gd = _arr(hi_cell, int), _arr(hi_gd, int)
+        self.size = _arr([g.size for g in b.groups]) if G else np.zeros(0)
+        self.size_safe = np.where(self.size > 0, self.size, 1.0)
+        off = b.coupling - 1.0
+        np.fill_diagonal(off, 0.0)
+        self.coupling_off = off
+        self.coupled = bool(np.any(off != 0.0))
+        # services: waiting and supported totals
+        sc_cell, sc_key, sc_w = [], [], []
+        in_cell, in_s, in_w = [], [], []
+        for s, cells in enumerate(b.service_cells):
+            for cell, w, ph in cells:
+                in_cell.append(cell)
+                in_s.append(s)
+                in_w.append(w)
+                if ph == "W":
+                    sc_cell.append(cell)
+                    sc_key.append(2 * s)
+                    sc_w.append(w)
+                elif ph in ("S", "Sx"):
+                    sc_cell.append(cell)
+                    sc_key.append(2 * s + 1)
+                    sc_w.append(w)
+        self.sc_cell, self.sc_key, self.sc_w = _arr(sc_cell, int), _arr(sc_key, int), _arr(sc_w)
+        self.in_cell, self.in_s, self.in_w = _arr(in_cell, int), _arr(in_s, int), _arr(in_w)
+        self.cap = _arr([n.effective_capacity for n in b.nodes])
+        self.dur = _arr([n.duration for n in b.nodes])
+        self.cap_finite = np.where(np.isfinite(self.cap), self.cap, 0.0)
+        # ratio factors
+        rf = sorted(b.ratio_factors)
+        self.r_f = _arr(rf, int)
+        rn_i, rn_cell, rd_i, rd_cell = [], [], [], []
+        for j, f in enumerate(rf):
+            num, den = b.ratio_factors[f]
+            rn_i += [j] * len(num)
+            rn_cell += num
+            rd_i += [j] * len(den)
+            rd_cell += den
+        self.rn_i, self.rn_cell = _arr(rn_i, int), _arr(rn_cell, int)
+        self.rd_i, self.rd_cell = _arr(rd_i, int), _arr(rd_cell, int)
+        self.pe = [(f, _arr(rs, int), comp) for f, (rs, comp) in b.pe_factors.items()]
+        ex = sorted(b.exit_terms)
+        self.ex_f = _arr(ex, int)
+        et_i, et_c, et_a, et_b = [], [], [], []
+        for j, f in enumerate(ex):
+            for coef, fa, fb in b.exit_terms[f]:
+                et_i.append(j)
+                et_c.append(coef)
+                et_a.append(fa)
+                et_b.append(fb)
+        self.et_i, self.et_c, self.et_a, self.et_b = _arr(et_i, int), _arr(et_c), _arr(et_a, int), _arr(et_b, int)
+
+        # ---- Jacobian pattern (rows, cols) and where each entry's value comes from
+        ne, nt = len(self.src), len(self.tk_src)
+        rows = [self.dst, self.src, ns + self.ce_cnt, self.tk_dst, self.tk_src, ns + self.si_cnt]
+        cols = [self.src, self.src, self.src[self.ce_edge], self.tk_src, self.tk_src, self.si_cell]
+        self.j_rows = np.concatenate(rows)
+        self.j_cols = np.concatenate(cols)
+        self.j_sizes = (ne, ne, len(self.ce_edge), nt, nt, len(self.si_cell))
+        # capacity terms of the Jacobian: every start edge of a service against its W and S cells
+        st_of_f = {int(f): int(sv) for f, sv in zip(self.st_f, self.st_s)}
+        cap_e, cap_j, cap_kind, cap_w = [], [], [], []
+        for i, f1 in enumerate(self.f1):
+            sv = st_of_f.get(int(f1))
+            if sv is None:
+                continue
+            for cell, key, w in zip(self.sc_cell, self.sc_key, self.sc_w):
+                if key // 2 == sv:
+                    cap_e.append(i)
+                    cap_j.append(cell)
+                    cap_kind.append(key % 2)
+                    cap_w.append(w)
+        self.cap_e, self.cap_j = _arr(cap_e, int), _arr(cap_j, int)
+        self.cap_kind, self.cap_w = _arr(cap_kind, int), _arr(cap_w)
+        self.cap_s = _arr([st_of_f[int(self.f1[i])] for i in cap_e], int)
+        ce_of_edge: dict[int, list[tuple[int, float]]] = {}
+        for e_, c_, w_ in zip(self.ce_edge, self.ce_cnt, self.ce_w):
+            ce_of_edge.setdefault(int(e_), []).append((int(c_), float(w_)))
+        cc_k, cc_cnt, cc_w = [], [], []
+        for k_, e_ in enumerate(cap_e):
+            for c_, w_ in ce_of_edge.get(e_, []):
+                cc_k.append(k_)
+                cc_cnt.append(c_)
+                cc_w.append(w_)
+        self.cc_k, self.cc_cnt, self.cc_w = _arr(cc_k, int), _arr(cc_cnt, int), _arr(cc_w)
+        if len(self.cap_e):
+            self.j_rows = np.concatenate([self.j_rows, self.dst[self.cap_e], self.src[self.cap_e], ns + self.cc_cnt])
+            self.j_cols = np.concatenate([self.j_cols, self.cap_j, self.cap_j, self.cap_j[self.cc_k]])
+        self.keep = np.ones(ns, dtype=bool)
+        self.keep[[self.one, self.sink]] = False
+        it = b.m.int_team
+        if it is not None and it.case_finding is not None:
+            self.finders = [CaseFinding(b, n.index, it.case_finding, list(b.m.cohorts), ns)
+                            for n in b.nodes if n.kind == "int"]
+        self.evals = 0
+        self._last_rates: tuple[np.ndarray, np.ndarray] | None = None
+
+    # ------------------------------------------------------------------ segment inputs
+    def set_inputs(self, active: np.ndarray, sched: np.ndarray) -> None:
+        """Piecewise-constant inputs: which INT teams have started, background rates per service."""
+        F = self.F
+        for cf in self.finders:
+            cf.act = float(active[cf.s])
+        if len(self.act_f):
+            F[self.act_f] = active[self.act_t]
+            F[self.inact_f] = 1.0 - active[self.inact_t]
+        if len(self.sched_f):
+            F[self.sched_f] = sched[self.sched_s]
+
+    # ------------------------------------------------------------------ factors
+    def factors(self, x: np.ndarray) -> np.ndarray:
+        F = self.F
+        G, D, S = self.G, self.D, self.S
+        if len(self.cf_f):
+            if self.coupled:
+                hi = np.bincount(self.hi_gd, x[self.hi_cell], G * D).reshape(G, D) / self.size_safe[:, None]
+                cf = (1.0 + hi[:, :, None] * self.coupling_off[None, :, :]).prod(axis=1)  # (G, b)
+                F[self.cf_f] = cf[self.cf_g, self.cf_d] * self.cf_self
+            else:
+                F[self.cf_f] = self.cf_self
+        if len(self.st_f):
+            tot = np.bincount(self.sc_key, x[self.sc_cell] * self.sc_w, 2 * S)
+            W, Sv = tot[0::2], tot[1::2]
+            room = np.maximum((self.cap_finite - Sv) / TAU_START + Sv / self.dur, 0.0)
+            st = np.minimum(1.0 / TAU_START, room / np.maximum(W, _TINY))
+            F[self.st_f] = st[self.st_s]
+            self._cap = (W, Sv, room, room < W / TAU_START)
+        if len(self.r_f):
+            nr = len(self.r_f)
+            num = np.bincount(self.rn_i, x[self.rn_cell], nr)
+            den = np.bincount(self.rd_i, x[self.rd_cell], nr)
+            F[self.r_f] = np.where(den > _TINY, num / np.maximum(den, _TINY), 0.0)
+        for f, rs, comp in self.pe:
+            p = float(np.prod(F[rs]))
+            F[f] = p if comp else 1.0 - p
+        if len(self.ex_f):
+            s = np.bincount(self.et_i, self.et_c * F[self.et_a] * F[self.et_b], len(self.ex_f))
+            F[self.ex_f] = np.maximum(1.0 - s, 0.0)
+        return F
+
+    # ------------------------------------------------------------------ right-hand side
+    def rates(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Per-capita rates of every edge and every take, at stocks ``x``."""
+        F = self.factors(x)
+        rate = self.base * F[self.f1] * F[self.f2] * F[self.f3]
+        flow = rate * x[self.src]
+        if len(self.tk_src):
+            chan = np.bincount(self.ch_id, flow[self.ch_edge], self.n_ch)
+            den = np.bincount(self.pc_pair, x[self.pc_cell] * self.pc_w, self.n_pair)
+            per = chan[self.pair_ch] / np.maximum(den, _TINY)
+            trate = self.tk_base * per[self.tk_pair]
+        else:
+            trate = np.zeros(0)
+        return rate, trate
+
+    def __call__(self, t: float, y: np.ndarray) -> np.ndarray:
+        self.evals += 1
+        ns = self.ns
+        x = y[:ns]
+        rate, trate = self.rates(x)
+        self._last_rates = (rate, trate)
+        flow = rate * x[self.src]
+        dx = np.bincount(self.dst, flow, ns) - np.bincount(self.src, flow * self.sub, ns)
+        if len(self.tk_src):
+            tflow = trate * x[self.tk_src]
+            dx += np.bincount(self.tk_dst, tflow, ns) - np.bincount(self.tk_src, tflow, ns)
+        dx *= self.keep
+        dc = np.bincount(self.ce_cnt, flow[self.ce_edge] * self.ce_w, self.nc)
+        dc += np.bincount(self.si_cnt, x[self.si_cell] * self.si_w, self.nc)
+        dy = np.concatenate([dx, dc])
+        for cf in self.finders:
+            per, contacts, fp, found = cf.rates(x)
+            if found > 0 or contacts > 0:
+                f = per * x[cf.free_c]
+                np.subtract.at(dy, cf.free_c, f)
+                np.add.at(dy, cf.dst_c, f)
+                dy[cf.c_out] += contacts
+                dy[cf.c_fp] += fp
+                dy[cf.c_found] += found
+        return dy
+
+    def jacobian(self, t: float, y: np.ndarray) -> sparse.csc_matrix:
+        """Approximate Jacobian: the per-capita rates held fixed (exact for the linear part)."""
+        rate, trate = self.rates(y[: self.ns])
+        vals = np.concatenate([rate, -rate * self.sub, rate[self.ce_edge] * self.ce_w, trate, -trate, self.si_w])
+        if len(self.cap_e):
+            # where capacity binds, starts = room x (own share of the queue): they fall as the
+            # queue of others grows and as places fill
+            W, Sv, room, binding = self._cap
+            x = y[: self.ns]
+            s_ = self.cap_s
+            xs = x[self.src[self.cap_e]]
+            Ws = np.maximum(W[s_], _TINY)
+            dW = -room[s_] * xs * self.cap_w / Ws**2
+            dS = xs / Ws * (1.0 / self.dur[s_] - 1.0 / TAU_START) * self.cap_w * (room[s_] > 0)
+            d = np.where(self.cap_kind == 0, dW, dS) * binding[s_]
+            vals = np.concatenate([vals, d, -d * self.sub[self.cap_e], d[self.cc_k] * self.cc_w])
+        if self.finders:
+            extra = [cf.rates(y[: self.ns])[0] for cf in self.finders]
+            fr = np.concatenate([cf.free_c for cf in self.finders])
+            to = np.concatenate([cf.dst_c for cf in self.finders])
+            per = np.concatenate(extra)
+            rows = np.concatenate([self.j_rows, to, fr])
+            cols = np.concatenate([self.j_cols, fr, fr])
+            vals = np.concatenate([vals, per, -per])
+        else:
+            rows, cols = self.j_rows, self.j_cols
+        keep_row = np.ones(self.n, dtype=bool)
+        keep_row[: self.ns] = self.keep
+        vals = vals * keep_row[rows]
+        return sparse.csc_matrix((vals, (rows, cols)), shape=(self.n, self.n))
+
+
+class CaseFinding:
+    """Case-finding of one INT team as a continuous flow (screens spread over their interval).
+
+    Per screen the DES flags, among its neighbourhood's residents of the screened cohorts
+    not engaged with the team, those in need in a covered domain with probability
+    coverage x sensitivity and the others with coverage x (1 - specificity), contacts the
+    most severe first up to the cap, and takes on those in need who accept. Here the
+    severity (highest covered level) of a group's residents follows from the per-domain
+    level distributions taken as independent; the expected contacts of each severity are
+    capped from the top down, and the residents taken on leave the free stocks of every
+    covered domain for the team's assessment, each domain's levels weighted by how likely
+    a resident at that level is to have been taken on. Everything per screen is divided by
+    the screening interval.
+    """
+
+    def __init__(self, b: Builder, s: int, cf, cohorts: list[str], ns: int):
+        node = b.nodes[s]
+        screened = set(cf.cohorts) if cf.cohorts is not None else set(cohorts)
+        self.groups = [g for g, grp in enumerate(b.groups) if grp.team == s and cohorts[grp.cohort] in screened]
+        self.s = s
+        self.every = cf.screen_every_days
+        self.cov = cf.coverage
+        self.flag = np.array([1.0 - cf.specificity] + [cf.sensitivity] * 3)
+        self.acc = cf.acceptance
+        self.cap = math.inf if cf.max_contacts_per_screen is None else float(cf.max_contacts_per_screen)
+        idx = b.c.index
+        doms = node.domains
+        ng, nd = len(self.groups), len(doms)
+        self.shape = (ng, nd, 4)
+        all_i, all_c, free_i, free_c, dst_c = [], [], [], [], []
+        for ig, g in enumerate(self.groups):
+            for je, e in enumerate(doms):
+                for st in b.statuses(g, e):
+                    if st is not None and st[0] == s:
+                        continue
+                    for k in range(b.doms[e].levels):
+                        all_i.append((ig * nd + je) * 4 + k)
+                        all_c.append(idx[("R", g, e, st, k)])
+                for k in range(b.doms[e].levels):
+                    free_i.append((ig * nd + je) * 4 + k)
+                    free_c.append(idx[("R", g, e, None, k)])
+                    dst_c.append(idx[("R", g, e, (s, "A2"), k)])
+        self.all_i, self.all_c = _arr(all_i, int), _arr(all_c, int)
+        self.free_i, self.free_c, self.dst_c = _arr(free_i, int), _arr(free_c, int), _arr(dst_c, int)
+        eng_i, eng_c = [], []
+        for cell, w, ph in b.service_cells[s]:
+            key = b.c.keys[cell]
+            if key[0] == "R" and key[1] in self.groups:
+                eng_i.append(self.groups.index(key[1]))
+                eng_c.append(cell)
+        self.eng_i, self.eng_c = _arr(eng_i, int), _arr(eng_c, int)
+        self.size = _arr([b.groups[g].size for g in self.groups])
+        self.mult = _arr([b.groups[g].mult for g in self.groups])
+        ci = b.counter_index
+        self.c_out = ns + ci[("outreach_contacts", s)]
+        self.c_fp = ns + ci[("false_positive_contacts", s)]
+        self.c_found = [ns + ci[("case_found", s)], ns + ci[("arrivals", s)], ns + ci[("assessments", s)]]
+        self.act = 0.0
+
+    def rates(self, x: np.ndarray) -> tuple[np.ndarray, float, float, float]:
+        """Per-capita rates out of the free cells, and the contact, false-positive and found rates."""
+        ng, nd, _ = self.shape
+        if self.act <= 0 or ng == 0:
+            return np.zeros(len(self.free_c)), 0.0, 0.0, 0.0
+        A = np.bincount(self.all_i, np.maximum(x[self.all_c], 0.0), ng * nd * 4).reshape(ng, nd, 4)
+        tot = A.sum(axis=2, keepdims=True)
+        dist = np.where(tot > 0, A / np.maximum(tot, _TINY), np.array([1.0, 0, 0, 0]))
+        cdf = np.cumsum(dist, axis=2)
+        le = cdf.prod(axis=1)                                   # (ng, 4): P(max <= k)
+        pmax = np.diff(np.concatenate([np.zeros((ng, 1)), le], axis=1), axis=1)
+        engaged = np.bincount(self.eng_i, x[self.eng_c], ng) if len(self.eng_c) else np.zeros(ng)
+        N = np.maximum(self.size - engaged, 0.0)
+        n_k = N[:, None] * self.cov * self.flag[None, :] * pmax
+        tot_k = (n_k * self.mult[:, None]).sum(axis=0)
+        cap = self.cap
+        take = np.zeros(4)
+        for k in (3, 2, 1, 0):
+            take[k] = min(tot_k[k], cap)
+            cap -= take[k]
+        share = np.where(tot_k > 0, take / np.maximum(tot_k, _TINY), 0.0)
+        contacts = n_k * share[None, :]
+        found = contacts[:, 1:] * self.acc                     # (ng, 3) by severity 1-3
+        fg = found.sum(axis=1)
+        # each domain's levels among those taken on: P(level j | severity k) under independence
+        a = np.zeros((ng, nd, 4))
+        for je in range(nd):
+            others = np.delete(cdf, je, axis=1).prod(axis=1) if nd > 1 else np.ones((ng, 4))  # (ng, 4)
+            prev = np.concatenate([np.zeros((ng, 1)), others[:, :-1]], axis=1)
+            for k in (1, 2, 3):
+                pk = pmax[:, k]
+                w = np.where(pk > 0, found[:, k - 1] / np.maximum(pk, _TINY), 0.0)
+                joint = np.zeros((ng, 4))
+                joint[:, :k] = dist[:, je, :k] * (others[:, k] - prev[:, k])[:, None]
+                joint[:, k] = dist[:, je, k] * others[:, k]
+                a[:, je, :] += w[:, None] * joint
+        sel = np.where(A > 0, a / np.maximum(A, _TINY), 0.0)
+        free = np.zeros(ng * nd * 4)
+        free[self.free_i] = np.maximum(x[self.free_c], 0.0)
+        free = free.reshape(ng, nd, 4)
+        denom = (sel * free).sum(axis=2, keepdims=True)
+        per = np.where(denom > 0, sel * fg[:, None, None] / np.maximum(denom, _TINY), 0.0) / self.every
+        scale = self.act / self.every
+        return (per.reshape(-1)[self.free_i] * self.act, float((contacts.sum(axis=1) * self.mult).sum()) * scale,
+                float((contacts[:, 0] * self.mult).sum()) * scale, float((fg * self.mult).sum()) * scale)
