@@ -44,6 +44,9 @@ _common = [
     click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
                  help="Write the results to this NetCDF file (atomically)."),
     click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar."),
+    click.option("--engine", type=click.Choice(["des", "sd"]), default="des", show_default=True,
+                 help="des: discrete-event replications; sd: one deterministic system-dynamics run "
+                      "(replications ignored)."),
 ]
 
 
@@ -82,18 +85,19 @@ def validate(files: tuple[Path, ...]) -> None:
 @click.argument("file", type=click.Path(path_type=Path))
 @common
 def run(file: Path, replications: int, seed: int | None, executor: str, workers: int | None,
-        out: Path | None, progress: bool) -> None:
+        out: Path | None, progress: bool, engine: str) -> None:
     """Run replications of the scenario FILE and print its summary tables."""
     try:
         _writable(out)
         scenario = load_scenario(file)
-        results = simulate(scenario, replications, seed, executor=executor, workers=workers, progress=progress)
+        results = simulate(scenario, replications, seed, executor=executor, workers=workers, progress=progress,
+                           engine=engine)
         if out is not None:
             results.to_netcdf(out)
     except PlacesimError as exc:
         _fail(exc)
         return
-    console.print(summary_table(results.summary(), f"{scenario.name}: {replications} replications, "
+    console.print(summary_table(results.summary(), f"{scenario.name}: {_runs(results.replications, engine)}, "
                                                             f"seed {results.seed}"))
     console.print(service_table(results.service_summary(), "Services"))
     if out is not None:
@@ -105,14 +109,14 @@ def run(file: Path, replications: int, seed: int | None, executor: str, workers:
 @click.option("--labels", default=None, help="Comma-separated column labels (default: the file names without .yaml).")
 @common
 def compare(files: tuple[Path, ...], labels: str | None, replications: int, seed: int | None, executor: str,
-            workers: int | None, out: Path | None, progress: bool) -> None:
+            workers: int | None, out: Path | None, progress: bool, engine: str) -> None:
     """Compare scenario FILES with common random numbers; the first is the baseline."""
     try:
         _writable(out)
         scenarios = [load_scenario(f) for f in files]
         names = _labels(scenarios, files, labels)
         comparison = compare_scenarios(dict(zip(names, scenarios)), replications, seed, executor=executor,
-                                       workers=workers, progress=progress)
+                                       workers=workers, progress=progress, engine=engine)
         if out is not None:
             comparison.to_netcdf(out)
     except PlacesimError as exc:
@@ -121,10 +125,16 @@ def compare(files: tuple[Path, ...], labels: str | None, replications: int, seed
     r = next(iter(comparison.results.values()))
     legend = "; ".join(f"{label} = {s.name}" for label, s in zip(comparison.labels, scenarios))
     console.print(comparison_table(comparison.summary(),
-                                   f"Comparison: {replications} replications, seed {r.seed}; "
+                                   f"Comparison: {_runs(r.replications, engine)}, seed {r.seed}; "
                                    f"differences are paired (common random numbers)\n{legend}"))
     if out is not None:
         console.print(f"results written to {out}")
+
+
+def _runs(replications: int, engine: str) -> str:
+    if engine == "sd":
+        return "system dynamics (one deterministic run)"
+    return f"{replications} replications"
 
 
 def _labels(scenarios: list[Scenario], files: tuple[Path, ...], labels: str | None) -> list[str]:

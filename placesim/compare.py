@@ -13,7 +13,7 @@ import xarray as xr
 from .errors import PlacesimError
 from .io import write_netcdf
 from .results import Results, assemble, trace_frame
-from .run import Executor, _check_run_args, as_scenario, progress_bar, resolve_seed, run_jobs
+from .run import Executor, _check_engine_args, _check_run_args, as_scenario, engine_jobs, progress_bar, resolve_seed, run_jobs
 from .scenario.scenario import Scenario
 from .stats import Interval, mean_interval
 
@@ -223,7 +223,8 @@ def compare(scenarios: Mapping[str, Scenario | str | Path], replications: int = 
         baseline unless ``baseline`` is given.
     replications, seed, executor, workers, progress, trace, engine
         As for :func:`placesim.simulate`; every scenario gets the same seed, so
-        replication ``r`` of each shares its random streams.
+        replication ``r`` of each shares its random streams. With ``engine='sd'`` each
+        scenario is one deterministic run and the differences are exact (no intervals).
 
     Returns
     -------
@@ -233,13 +234,16 @@ def compare(scenarios: Mapping[str, Scenario | str | Path], replications: int = 
         raise PlacesimError("compare needs a mapping of labels to scenarios, e.g. {'siloed': a, 'int': b}")
     loaded = {str(k): as_scenario(v) for k, v in scenarios.items()}
     _check_run_args(replications, executor, engine, workers)
+    _check_engine_args(engine, trace)
     seed = resolve_seed(seed)
-    jobs = [(sc, seed, r, trace) for sc in loaded.values() for r in range(int(replications))]
+    per_scenario = [engine_jobs(sc, seed, replications, trace, engine) for sc in loaded.values()]
+    jobs = [j for chunk in per_scenario for j in chunk]
     with progress_bar(len(jobs), progress, "compare " + " vs ".join(loaded)) as advance:
         done = run_jobs(jobs, executor, workers, advance)
     results = {}
+    k = len(per_scenario[0]) if per_scenario else 0
     for i, (label, sc) in enumerate(loaded.items()):
-        chunk = done[i * replications:(i + 1) * replications]
+        chunk = done[i * k:(i + 1) * k]
         ds = assemble(sc, [o for o, _ in chunk], seed, engine)
         results[label] = Results(ds, trace_frame([t for _, t in chunk], sc.time.warmup_days) if trace else None)
     return Comparison(results, baseline)

@@ -19,7 +19,7 @@ from .scenario.scenario import Scenario, load_scenario
 from .scenario.yamlio import dotted
 
 Executor = Literal["serial", "processes"]
-ENGINES = ("des",)
+ENGINES = ("des", "sd")
 MAX_SEED = 2**63 - 1
 
 
@@ -55,13 +55,29 @@ def _check_run_args(replications: int, executor: str, engine: str, workers: int 
         raise PlacesimError(f"workers must be a whole number >= 1, got {workers!r}")
 
 
-def _job(args: tuple[Scenario, int, int, bool]) -> tuple[int, dict[str, np.ndarray], list | None]:
-    scenario, seed, rep, trace = args
+def _check_engine_args(engine: str, trace: bool) -> None:
+    if engine == "sd" and trace:
+        raise PlacesimError("the sd engine has no events to trace; run the des engine for a trace")
+
+
+def _job(args: tuple) -> tuple[int, dict[str, np.ndarray], list | None]:
+    scenario, seed, rep, trace = args[:4]
+    if len(args) > 4 and args[4] == "sd":
+        from .engines.sd import run_sd
+
+        return rep, run_sd(scenario), None
     out, tr = run_replication(scenario, seed, rep, trace)
     return rep, out, tr
 
 
-def run_jobs(jobs: list[tuple[Scenario, int, int, bool]], executor: Executor = "serial", workers: int | None = None,
+def engine_jobs(scenario: Scenario, seed: int, replications: int, trace: bool, engine: str) -> list[tuple]:
+    """The jobs of one scenario: its replications (des), or its one deterministic run (sd)."""
+    if engine == "sd":
+        return [(scenario, seed, 0, False, "sd")]
+    return [(scenario, seed, r, trace) for r in range(int(replications))]
+
+
+def run_jobs(jobs: list[tuple], executor: Executor = "serial", workers: int | None = None,
              on_done: Callable[[], None] | None = None) -> list[tuple[dict[str, np.ndarray], list | None]]:
     """Run replication jobs serially or in local processes; results in job order."""
     results: list[Any] = [None] * len(jobs)
@@ -113,10 +129,12 @@ def simulate(scenario: Scenario | str | Path, replications: int = 10, seed: int 
     scenario
         A :class:`Scenario` or the path of a scenario file.
     replications
-        Number of independent replications.
+        Number of independent replications (des). The sd engine is deterministic: it makes
+        one run, recorded as one replication, whatever ``replications`` says.
     seed
         Seed of the run; ``None`` draws one (recorded in ``results.ds.attrs['seed']``).
-        The same seed gives the same results on any executor.
+        The same seed gives the same results on any executor. The sd engine records it
+        but draws nothing.
     executor
         ``'serial'`` or ``'processes'`` (local processes, one replication per task).
     workers
@@ -124,9 +142,11 @@ def simulate(scenario: Scenario | str | Path, replications: int = 10, seed: int 
     progress
         Show a progress bar.
     trace
-        Keep an event log of every replication (``results.trace``); slower.
+        Keep an event log of every replication (``results.trace``); slower. des only.
     engine
-        ``'des'`` (the discrete-event engine).
+        ``'des'`` (the discrete-event engine, the reference) or ``'sd'`` (the
+        system-dynamics engine: the deterministic mean-field twin, in a fraction of a
+        second; journey variables are NaN; see docs/system-dynamics.md).
 
     Returns
     -------
@@ -134,8 +154,9 @@ def simulate(scenario: Scenario | str | Path, replications: int = 10, seed: int 
     """
     sc = as_scenario(scenario)
     _check_run_args(replications, executor, engine, workers)
+    _check_engine_args(engine, trace)
     seed = resolve_seed(seed)
-    jobs = [(sc, seed, r, trace) for r in range(int(replications))]
+    jobs = engine_jobs(sc, seed, replications, trace, engine)
     with progress_bar(len(jobs), progress, f"{sc.name}") as advance:
         done = run_jobs(jobs, executor, workers, advance)
     ds = assemble(sc, [o for o, _ in done], seed, engine)
