@@ -15,6 +15,8 @@ from scipy import sparse
 from .compile import TAU_START, Builder
 
 _TINY = 1e-12
+CAP_SMOOTH = 0.02
+"""Width of the smooth minimum of the capacity rule, as a share of a service's full throughput."""
 
 
 def _arr(values, dtype=float) -> np.ndarray:
@@ -142,6 +144,7 @@ class System:
         self.cap = _arr([n.effective_capacity for n in b.nodes])
         self.dur = _arr([n.duration for n in b.nodes])
         self.cap_finite = np.where(np.isfinite(self.cap), self.cap, 0.0)
+        self.cap_eps = CAP_SMOOTH * self.cap_finite / self.dur
         # ratio factors
         rf = sorted(b.ratio_factors)
         self.r_f = _arr(rf, int)
@@ -237,10 +240,16 @@ class System:
         if len(self.st_f):
             tot = np.bincount(self.sc_key, x[self.sc_cell] * self.sc_w, 2 * S)
             W, Sv = tot[0::2], tot[1::2]
-            room = np.maximum((self.cap_finite - Sv) / TAU_START + Sv / self.dur, 0.0)
-            st = np.minimum(1.0 / TAU_START, room / np.maximum(W, _TINY))
+            # starts = min(queue / tau, room): the queue drains in about tau while places are
+            # free, and at most fills the places freed (smoothly: a hard min makes the solver
+            # stumble where a service hovers at its capacity)
+            a_ = W / TAU_START
+            b_ = (self.cap_finite - Sv) / TAU_START + Sv / self.dur
+            r_ = np.maximum(np.sqrt((a_ - b_) ** 2 + self.cap_eps**2), _TINY)
+            m_ = np.maximum(0.5 * (a_ + b_ - r_), 0.0)
+            st = np.where(W > _TINY, m_ / np.maximum(W, _TINY), 1.0 / TAU_START)
             F[self.st_f] = st[self.st_s]
-            self._cap = (W, Sv, room, room < W / TAU_START)
+            self._cap = (W, m_, 0.5 * (1 - (a_ - b_) / r_), 0.5 * (1 + (a_ - b_) / r_), m_ > 0)
         if len(self.r_f):
             nr = len(self.r_f)
             num = np.bincount(self.rn_i, x[self.rn_cell], nr)
@@ -295,6 +304,39 @@ class System:
                 dy[cf.c_found] += found
         return dy
 
+    def drain(self, y: np.ndarray, cells: np.ndarray) -> np.ndarray:
+        """``y`` after the stocks ``cells`` have emptied along their edges, at once.
+
+        For linear out-flows with constant shares (the crises of residents who start at
+        level 3), the mass that leaves a cell along an edge over all time is its share of
+        the cell's total rate; this applies that in one jump, counters included.
+        """
+        ns = self.ns
+        x = y[:ns]
+        F = self.factors(x)
+        mask = np.zeros(ns, dtype=bool)
+        mask[cells] = True
+        on = mask[self.src] & (self.sub > 0)
+        rate = self.base * F[self.f1] * F[self.f2] * F[self.f3]
+        total = np.bincount(self.src[on], rate[on], ns)
+        share = np.where(on, rate / np.maximum(total[self.src], _TINY), 0.0)
+        # copies (sub 0) from the same cells carry the same shares of their mass
+        copy = mask[self.src] & (self.sub == 0)
+        share = np.where(copy, rate / np.maximum(total[self.src], _TINY), share)
+        flow = share * x[self.src]
+        dx = np.bincount(self.dst, flow, ns) - np.bincount(self.src, flow * self.sub, ns)
+        if len(self.tk_src):
+            chan = np.bincount(self.ch_id, flow[self.ch_edge], self.n_ch)
+            den = np.bincount(self.pc_pair, x[self.pc_cell] * self.pc_w, self.n_pair)
+            per = np.minimum(chan[self.pair_ch] / np.maximum(den, _TINY), 1.0)
+            tflow = self.tk_base * per[self.tk_pair] * x[self.tk_src]
+            dx += np.bincount(self.tk_dst, tflow, ns) - np.bincount(self.tk_src, tflow, ns)
+        dx *= self.keep
+        dc = np.bincount(self.ce_cnt, flow[self.ce_edge] * self.ce_w, self.nc)
+        out = y + np.concatenate([dx, dc])
+        out[cells] = 0.0
+        return out
+
     def jacobian(self, t: float, y: np.ndarray) -> sparse.csc_matrix:
         """Approximate Jacobian: the per-capita rates held fixed (exact for the linear part)."""
         rate, trate = self.rates(y[: self.ns])
@@ -302,14 +344,14 @@ class System:
         if len(self.cap_e):
             # where capacity binds, starts = room x (own share of the queue): they fall as the
             # queue of others grows and as places fill
-            W, Sv, room, binding = self._cap
+            W, m_, ma, mb, pos = self._cap
             x = y[: self.ns]
             s_ = self.cap_s
             xs = x[self.src[self.cap_e]]
             Ws = np.maximum(W[s_], _TINY)
-            dW = -room[s_] * xs * self.cap_w / Ws**2
-            dS = xs / Ws * (1.0 / self.dur[s_] - 1.0 / TAU_START) * self.cap_w * (room[s_] > 0)
-            d = np.where(self.cap_kind == 0, dW, dS) * binding[s_]
+            dW = xs * (ma[s_] * Ws / TAU_START - m_[s_]) / Ws**2 * self.cap_w
+            dS = xs / Ws * mb[s_] * (1.0 / self.dur[s_] - 1.0 / TAU_START) * self.cap_w
+            d = np.where(self.cap_kind == 0, dW, dS) * pos[s_]
             vals = np.concatenate([vals, d, -d * self.sub[self.cap_e], d[self.cc_k] * self.cc_w])
         if self.finders:
             extra = [cf.rates(y[: self.ns])[0] for cf in self.finders]
@@ -323,8 +365,12 @@ class System:
             rows, cols = self.j_rows, self.j_cols
         keep_row = np.ones(self.n, dtype=bool)
         keep_row[: self.ns] = self.keep
-        vals = vals * keep_row[rows]
-        return sparse.csc_matrix((vals, (rows, cols)), shape=(self.n, self.n))
+        # Counters depend on the stocks and nothing depends on them: leaving their rows out of
+        # the Newton matrix keeps its LU factors sparse, and costs nothing (once the stocks
+        # have converged, the counters' update is exact).
+        keep_row[self.ns:] = False
+        sel = keep_row[rows]
+        return sparse.csc_matrix((vals[sel], (rows[sel], cols[sel])), shape=(self.n, self.n))
 
 
 class CaseFinding:
