@@ -153,7 +153,7 @@ def test_bad_run_arguments_are_clear(toy):
     with pytest.raises(ps.PlacesimError, match="seed"):
         ps.simulate(toy, 1, seed=-1)
     with pytest.raises(ps.PlacesimError, match="engine"):
-        ps.simulate(toy, 1, engine="sd")
+        ps.simulate(toy, 1, engine="abm")
     with pytest.raises(ps.PlacesimError, match="mapping"):
         ps.compare([toy], 1)
 
