@@ -112,7 +112,9 @@ def _per_replication(ds: xr.Dataset) -> pd.DataFrame:
     rows["cost: total"] = org.sum("organisation").values
     units["cost: total"] = "GBP"
     if ds.sizes.get("neighbourhood", 0):
-        j = ds[["journeys", "journey_assessments", "journey_handoffs", "journey_days_sum"]].sum(("time", "neighbourhood"))
+        # skipna=False: the sd engine has no journeys (NaN), which must not sum to 0 episodes
+        j = ds[["journeys", "journey_assessments", "journey_handoffs", "journey_days_sum"]].sum(
+            ("time", "neighbourhood"), skipna=False)
         rows["need episodes reaching support"] = j["journeys"].values
         rows["assessments per episode, up to support"] = ratio(j["journey_assessments"].values, j["journeys"].values)
         rows["hand-offs per episode, before support"] = ratio(j["journey_handoffs"].values, j["journeys"].values)
