@@ -8,6 +8,7 @@ Integrated Neighbourhood Team instead of being passed between siloed services.
 """
 
 from ._version import __version__
+from .calibration import Calibration, calibrate
 from .compare import Comparison, compare, open_results
 from .errors import PlacesimError, Problem, ScenarioError
 from .results import Results
@@ -15,6 +16,6 @@ from .run import simulate
 from .scenario import Scenario, load_scenario
 
 __all__ = [
-    "__version__", "Comparison", "PlacesimError", "Problem", "Results", "Scenario", "ScenarioError",
-    "compare", "load_scenario", "open_results", "simulate",
+    "__version__", "Calibration", "Comparison", "PlacesimError", "Problem", "Results", "Scenario", "ScenarioError",
+    "calibrate", "compare", "load_scenario", "open_results", "simulate",
 ]

@@ -14,7 +14,7 @@ from .compare import compare as compare_scenarios
 from .errors import PlacesimError
 from .run import simulate
 from .scenario.scenario import Scenario, load_scenario
-from .tables import comparison_table, service_table, summary_table
+from .tables import calibration_table, comparison_table, service_table, summary_table
 
 # Piped output (CI logs, files) gets a wide table instead of rich's 80-column default.
 console = Console(width=None if sys.stdout.isatty() else 140)
@@ -129,6 +129,32 @@ def compare(files: tuple[Path, ...], labels: str | None, replications: int, seed
                                    f"differences are paired (common random numbers)\n{legend}"))
     if out is not None:
         console.print(f"results written to {out}")
+
+
+@main.command()
+@click.argument("setup", type=click.Path(path_type=Path))
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for calibrated.yaml, parameters.csv, fitted.csv and the diagnostics (created if missing).")
+@click.option("--executor", type=click.Choice(["processes", "serial"]), default="processes", show_default=True,
+              help="How the DES check runs its replications.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes to use (default: CPUs).")
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Print each stage.")
+def calibrate(setup: Path, out: Path, executor: str, workers: int | None, progress: bool) -> None:
+    """Fit the parameters of calibration SETUP to its observed data; write the results to --out."""
+    from .calibration import calibrate as run_calibration
+    try:
+        if out.exists() and not out.is_dir():
+            raise PlacesimError(f"--out {out} is a file; expected a folder")
+        if not out.parent.exists():
+            raise PlacesimError(f"cannot write to {out}: folder {out.parent} does not exist")
+        cal = run_calibration(setup, executor=executor, workers=workers,
+                              progress=(lambda line: err.print(escape(line), highlight=False)) if progress else None)
+        paths = cal.write(out)
+    except PlacesimError as exc:
+        _fail(exc)
+        return
+    console.print(calibration_table(cal))
+    console.print(f"written to {out}: " + ", ".join(p.name for p in paths.values()))
 
 
 def _runs(replications: int, engine: str) -> str:

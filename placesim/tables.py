@@ -75,3 +75,26 @@ def comparison_table(frame: pd.DataFrame, title: str) -> Table:
             cells.append(_cell(row[(g, "mean")], row[(g, "lower")], row[(g, "upper")], unit))
         t.add_row(*cells)
     return t
+
+
+def calibration_table(cal) -> Table:
+    """Fitted parameters with their intervals, then goodness of fit on the fitted and held-out periods."""
+    level = int(cal.setup.model.interval * 100)
+    t = Table(title=f"{cal.setup.model.name}: fitted parameters ({level} % intervals)", title_justify="left")
+    for col in ("parameter", "estimate", f"{level} % interval", "start", "bounds"):
+        t.add_column(col, justify="left" if col == "parameter" else "right")
+    for r in cal.parameters.itertuples():
+        t.add_row(r.name, f"{r.estimate:.4g}", f"{r.lower:.4g} to {r.upper:.4g}", f"{r.start:.4g}",
+                  f"{r.bound_lower:g} to {r.bound_upper:g}")
+    g = Table(title="Goodness of fit (fitted: SD corrected by the DES; des: DES mean at the estimate)",
+              title_justify="left")
+    for col in ("model", "periods", "n", "log-likelihood", "Pearson chi2/df", "mean abs % error", "bias %",
+                f"in {level} % interval"):
+        g.add_column(col, justify="left" if col in ("model", "periods") else "right")
+    for (model, which), r in cal.goodness.iterrows():
+        if not r["n"]:
+            continue
+        g.add_row(model, which, f"{int(r['n'])}", f"{r['log_likelihood']:.1f}", f"{r['pearson_chi2_per_df']:.2f}",
+                  f"{r['mean_abs_pct_error']:.1f}", f"{r['bias_pct']:+.1f}", f"{r['coverage']:.0%}")
+    from rich.console import Group
+    return Group(t, g)
