@@ -1,4 +1,4 @@
-"""The documentation: the Brent notebook runs, the scenario reference is current, links resolve."""
+"""The documentation: the notebooks run, the scenario reference is current, links resolve."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-NOTEBOOK = DOCS / "notebooks" / "brent.ipynb"
+NOTEBOOKS = [DOCS / "notebooks" / "brent.ipynb", DOCS / "notebooks" / "calibration.ipynb"]
 REFERENCE = DOCS / "scenario-reference.md"
 REGENERATE = "python -m placesim.scenario.reference > docs/scenario-reference.md"
 
@@ -35,8 +35,9 @@ def _this_python_kernel():
 
 
 @pytest.mark.slow
-def test_brent_notebook_runs_without_errors():
-    """Execute docs/notebooks/brent.ipynb from its own folder; any cell error fails the test."""
+@pytest.mark.parametrize("NOTEBOOK", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_notebook_runs_without_errors(NOTEBOOK):
+    """Execute each notebook from its own folder; any cell error fails the test."""
     import nbformat
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
@@ -53,7 +54,8 @@ def test_brent_notebook_runs_without_errors():
     assert not errors
 
 
-def test_saved_notebook_has_outputs_and_no_errors():
+@pytest.mark.parametrize("NOTEBOOK", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_saved_notebook_has_outputs_and_no_errors(NOTEBOOK):
     """The committed notebook is saved with the outputs of a real run."""
     import nbformat
 
