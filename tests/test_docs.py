@@ -110,3 +110,13 @@ def test_link_finder_sees_links_and_skips_code():
             "[web](https://example.org) [anchor](#here) `[not](code.md)`\n"
             "```\n[not](fenced.md)\n```\n[ref]: ref.md\n")
     assert relative_links(text) == ["a.md", "../b.md", "img/x.png", "ref.md"]
+
+
+def test_calibration_setup_fields_are_documented():
+    from placesim.calibration.reference import render
+
+    text = (DOCS / "calibration.md").read_text(encoding="utf-8")
+    start, end = "<!-- setup-fields:start -->\n", "\n<!-- setup-fields:end -->"
+    block = text[text.index(start) + len(start): text.index(end)]
+    assert block == render(), ("the set-up field tables in docs/calibration.md are out of date; paste the output "
+                               "of  python -m placesim.calibration.reference  between the setup-fields markers")

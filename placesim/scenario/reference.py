@@ -135,17 +135,21 @@ def render() -> str:
     out = [INTRO]
     for title, model in SECTIONS:
         out.append(f"## `{title}`\n")
-        doc = (model.__doc__ or "").strip().splitlines()[0]
-        out.append(doc + "\n")
-        out.append("| field | type | default | meaning |")
-        out.append("|---|---|---|---|")
-        for name, field in model.model_fields.items():
-            key = field.alias or name
-            meaning = (field.description or "").replace("|", "\\|")
-            kind = _type_name(field.annotation) + _bounds(field)
-            out.append(f"| `{key}` | {kind} | {_default(field)} | {meaning} |")
-        out.append("")
+        out += field_table(model)
     return "\n".join(out)
+
+
+def field_table(model: type[BaseModel]) -> list[str]:
+    """A model's first docstring line and a Markdown table of its fields (lines)."""
+    doc = (model.__doc__ or "").strip().splitlines()[0]
+    out = [doc + "\n", "| field | type | default | meaning |", "|---|---|---|---|"]
+    for name, field in model.model_fields.items():
+        key = field.alias or name
+        meaning = (field.description or "").replace("|", "\\|")
+        kind = _type_name(field.annotation) + _bounds(field)
+        out.append(f"| `{key}` | {kind} | {_default(field)} | {meaning} |")
+    out.append("")
+    return out
 
 
 if __name__ == "__main__":  # pragma: no cover
