@@ -99,3 +99,27 @@ def test_residents_benchmark_runs(br):
     assert math.isfinite(res["time_slope"])
     text = br.report(res, 1)
     assert "log-log slope" in text and "residents" in text
+
+
+@pytest.fixture(scope="module")
+def bsd():
+    return _load("bench_sd")
+
+
+def test_sd_benchmark_runs(bsd, capsys):
+    res = bsd.run(horizon=20.0, warmup=5.0, repeats=1, des_repeats=1, replications=2)
+    rows = res["rows"]
+    assert [r["scenario"] for r in rows] == list(bsd.SCENARIOS)
+    for r in rows:
+        assert set(r) >= {"sd_s", "compile_s", "integrate_s", "rhs_evals", "states", "des_rep_s", "des_sim1_s",
+                          "des_run_s", "ratio_engine", "ratio_rep", "ratio_run"}
+        assert r["sd_s"] > 0 and r["des_run_s"] > 0 and r["states"] > 0
+        assert r["ratio_run"] == pytest.approx(r["des_run_s"] / r["sd_s"])
+    assert {f["measure"] for f in res["figures"]} >= {"crises", "arrivals", "throughput (per day)"}
+    text = bsd.report(res, 1, 1)
+    assert "Target SD >= 1,000 x" in text and "Headline figures" in text
+
+    assert bsd.main(["--scenarios", "scenarios/validation/mmc.yaml", "--horizon", "20", "--warmup", "5",
+                     "--repeats", "1", "--des-repeats", "1", "--replications", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "mmc.yaml" in out and "Target" in out
