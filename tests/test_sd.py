@@ -15,8 +15,9 @@ where it agrees with the DES and where it does not (docs/system-dynamics.md).
   service's arrivals only where its DES utilisation is below 0.8. Total crises and
   presentations must qualify, and at least two domains and three services; the test
   fails, rather than skips, if the DES is too noisy for that. (A standard error of 1 %
-  on the crises of one domain would take 10 to 30 replications, against the 6 that keep
-  this file under a minute: at 364 days a domain has 300 to 2,000 crises a replication.)
+  on the crises of one domain would take from about 5 replications (money) to about 50
+  (health), against the 6 that keep this file to about a minute: at 364 days a domain
+  has 300 to 2,000 crises a replication.)
 * **Queueing theory.** On the validation models the SD throughput equals the arrival
   rates and the traffic equations (deterministic, within 1 %), and its waits are far
   below Erlang C at utilisation 0.9: the fluid model has no stochastic queue.
