@@ -97,8 +97,8 @@ def run(file: Path, replications: int, seed: int | None, executor: str, workers:
     except PlacesimError as exc:
         _fail(exc)
         return
-    console.print(summary_table(results.summary(), f"{scenario.name}: {_runs(results.replications, engine)}, "
-                                                            f"seed {results.seed}"))
+    console.print(summary_table(results.summary(), f"{scenario.name}: {_runs(results.replications, engine)}"
+                                                            f"{_seed(results.seed, engine)}"))
     console.print(service_table(results.service_summary(), "Services"))
     if out is not None:
         console.print(f"results written to {out}")
@@ -125,7 +125,7 @@ def compare(files: tuple[Path, ...], labels: str | None, replications: int, seed
     r = next(iter(comparison.results.values()))
     legend = "; ".join(f"{label} = {s.name}" for label, s in zip(comparison.labels, scenarios))
     console.print(comparison_table(comparison.summary(),
-                                   f"Comparison: {_runs(r.replications, engine)}, seed {r.seed}; "
+                                   f"Comparison: {_runs(r.replications, engine)}{_seed(r.seed, engine)}; "
                                    f"differences are paired (common random numbers)\n{legend}"))
     if out is not None:
         console.print(f"results written to {out}")
@@ -155,6 +155,11 @@ def calibrate(setup: Path, out: Path, executor: str, workers: int | None, progre
         return
     console.print(calibration_table(cal))
     console.print(f"written to {out}: " + ", ".join(p.name for p in paths.values()))
+
+
+def _seed(seed: int, engine: str) -> str:
+    """', seed S' for the DES; nothing for the SD, which draws no random numbers."""
+    return "" if engine == "sd" else f", seed {seed}"
 
 
 def _runs(replications: int, engine: str) -> str:

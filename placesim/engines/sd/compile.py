@@ -176,7 +176,7 @@ def compile_nodes(m: ScenarioModel) -> list[Node]:
             name, i, "service", [dom_index[d] for d in svc.domains], svc.capacity,
             week_waits(mask, svc.assessment.days), svc.assessment.days, svc.assessment.cost_gbp,
             svc.eligibility.min_level, svc.queue.patience.mean if svc.queue.patience else None,
-            svc.duration.mean, svc.effect.escalation_multiplier, svc.effect.recovery_multiplier,
+            max(svc.duration.mean, TAU_DECIDE), svc.effect.escalation_multiplier, svc.effect.recovery_multiplier,
             svc.on_completion.resolve_probability, svc.on_completion.step_down_probability,
             svc.costs.per_case_gbp, svc.costs.daily, open_days=mask,
             arrivals_level=svc.arrivals.level if svc.arrivals is not None else -1))
@@ -194,7 +194,7 @@ def compile_nodes(m: ScenarioModel) -> list[Node]:
                 team_name(nb), len(nodes), "int", covered, float(it.team_capacity(nb)),
                 week_waits(mask, it.assessment.days), it.assessment.days, it.assessment.cost_gbp,
                 it.eligibility.min_level, it.queue.patience.mean if it.queue.patience else None,
-                it.duration.mean, it.effect.escalation_multiplier, it.effect.recovery_multiplier,
+                max(it.duration.mean, TAU_DECIDE), it.effect.escalation_multiplier, it.effect.recovery_multiplier,
                 it.on_completion.resolve_probability, it.on_completion.step_down_probability,
                 0.0, it.team_cost_per_year(nb) / DAYS_PER_YEAR,
                 neighbourhood=list(m.neighbourhoods).index(nb), start=warmup + team.start_day, open_days=mask)

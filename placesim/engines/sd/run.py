@@ -121,7 +121,8 @@ class SdRun:
             sol = solve_ivp(sys, (a, z), y, method=METHOD, jac=sys.jacobian, t_eval=inner + [z],
                             rtol=RTOL, atol=atol)
             if not sol.success:  # pragma: no cover
-                raise RuntimeError(f"SD integration failed at t={sol.t[-1]:.3f}: {sol.message}")
+                at = sol.t[-1] if len(sol.t) else a
+                raise RuntimeError(f"SD integration failed between days {a:g} and {z:g} (at {at:.3f}): {sol.message}")
             for j, tt in enumerate(inner):
                 record(tt, sol.y[:, j])
             y = sol.y[:, -1].copy()
