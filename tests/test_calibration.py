@@ -318,3 +318,29 @@ def test_overrides_replace_lists_whole():
         params = resolve_parameters(load_setup(p), sc)
     over = overrides_for(sc.to_dict(), params, np.array([0.9]))
     assert over == {"cohorts": {"hardship": {"hazards": {"money": {"escalation_per_year": [0.5, 0.9]}}}}}
+
+
+def test_a_tight_prior_holds_its_parameter(tmp_path):
+    """A prior with a tiny sd pins the parameter at its mean; the other is still fitted."""
+    setup = _toy_setup(tmp_path)
+    text = setup.read_text().replace("    bounds: [0.05, 1.0]\n",
+                                     "    bounds: [0.05, 1.0]\n    prior: {distribution: lognormal, mean: -1.2, sd: 0.001}\n")
+    setup.write_text(text)
+    cal = ps.calibrate(setup)
+    est = cal.estimates
+    assert est["money_onset"] == pytest.approx(np.exp(-1.2), rel=0.005)
+    assert abs(est["money_onset"] - TRUTH["money_onset"]) > 0.1  # the prior, not the data, decided it
+
+
+def test_priors_are_log_densities():
+    from placesim.calibration.parameters import Parameter
+    from placesim.calibration.setup import ParameterSpec
+
+    spec = ParameterSpec(path="a", bounds=(0.1, 5), prior={"distribution": "lognormal", "mean": 0.2, "sd": 0.3})
+    p = Parameter("a", spec, (("a",),), (1.0,))
+    assert p.log_prior(1.7) == pytest.approx(stats.lognorm.logpdf(1.7, 0.3, scale=np.exp(0.2)))
+    spec = ParameterSpec(path="a", bounds=(0.1, 5), prior={"distribution": "normal", "mean": 2, "sd": 0.5})
+    p = Parameter("a", spec, (("a",),), (1.0,))
+    assert p.log_prior(1.7) == pytest.approx(stats.norm.logpdf(1.7, 2, 0.5))
+    for x in (0.1001, 0.7, 4.999):  # the search scale maps back onto the bounds
+        assert p.from_z(p.to_z(x)) == pytest.approx(x)
