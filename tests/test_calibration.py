@@ -243,6 +243,13 @@ def test_bad_parameter_paths(tmp_path, case, path, message):
     assert message in str(exc.value)
 
 
+def test_bad_overrides_point_at_the_setup_file(tmp_path):
+    p = _write_setup(tmp_path, BASE + "overrides:\n  services:\n    advice: {staf: 3}\n")
+    with pytest.raises(ps.ScenarioError, match=r"setup.yaml:11: overrides.services.advice.staf: unknown field "
+                                               r"'staf'; did you mean 'staff'"):
+        ps.calibrate(p)
+
+
 def test_missing_scenario_and_data_files(tmp_path):
     p = _write_setup(tmp_path, BASE.replace(str(TOY), "nowhere.yaml"))
     with pytest.raises(ps.ScenarioError, match=r"setup.yaml:3: scenario: scenario file .*nowhere.yaml does not exist"):

@@ -10,14 +10,14 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
-from ..errors import PlacesimError
+from ..errors import ScenarioError
 from ..run import simulate
 from ..scenario.loader import deep_merge
 from ..scenario.scenario import Scenario, load_scenario
 from .fit import Clock, Model, Objective, covariance, hessian, mean_interval, search, wald_interval, z_start
 from .likelihood import goodness_of_fit, predictive_interval
 from .observed import Extractor, Observed, read_observed
-from .parameters import Parameter, overrides_for, resolve_parameters
+from .parameters import Parameter, overrides_for, parse_path, resolve_parameters
 from .setup import Setup, load_setup
 
 
@@ -123,7 +123,11 @@ def prepare(setup: Setup) -> tuple[Scenario, Scenario, Observed, list[Parameter]
         raise setup.error(f"scenario file {path} does not exist", ("scenario",))
     scenario = load_scenario(path)
     if m.overrides:
-        scenario = scenario.with_overrides(m.overrides)
+        try:
+            scenario = scenario.with_overrides(m.overrides)
+        except ScenarioError as exc:  # point at the set-up's own lines
+            raise ScenarioError([setup.problem(p.message, ("overrides",) + tuple(parse_path(p.path)) if p.path
+                                               else ("overrides",)) for p in exc.problems]) from None
     period = m.period_days or scenario.time.report_every_days
     fit_scenario = scenario if period == scenario.time.report_every_days else \
         scenario.with_overrides({"time": {"report_every_days": period}})
