@@ -273,3 +273,82 @@ def test_sd_waits_are_far_below_erlang_c_near_saturation():
     theory = erlang_c_wait(lam, mu, c)
     assert 0 < wait < 0.5 * theory, f"SD mean wait {wait:.3f} days vs Erlang C {theory:.3f}"
     assert table.loc["desk", ("utilisation", "mean")] == pytest.approx(lam / (c * mu), rel=0.01)
+
+
+# ----------------------------------------------------------------------------- regressions: degenerate inputs
+# Scenarios shrunk from failures of tests/test_properties.py::test_sd_engine_never_crashes_and_conserves_residents
+# (then trimmed by hand to what the failure needs). Each failed on the engine before the fix named.
+
+
+def _sd_is_sound(d: dict) -> xr.Dataset:
+    """Run ``d`` on the SD engine and check what the property test checks: finite, no stock
+    below -ATOL people, residents adding up to the cohort sizes."""
+    from placesim.engines.sd import run as sd_run
+
+    s = ps.Scenario.from_dict(d)
+    ds = ps.simulate(s, 1, engine="sd").ds
+    for name, var in ds.data_vars.items():
+        if name.startswith("journey"):
+            continue
+        assert np.all(np.isfinite(var.values)), name
+        assert np.all(var.values >= -sd_run.ATOL), f"{name} is negative: {var.values.min()}"
+    m = s.model
+    if m.cohorts and m.domains and m.neighbourhoods:
+        sizes = np.array([[m.cohorts[c].size.get(n, 0) for c in m.cohorts] for n in m.neighbourhoods], float)
+        totals = ds["residents"].sum("level").values
+        np.testing.assert_allclose(totals, np.broadcast_to(sizes[None, None, :, :, None], totals.shape), atol=1e-6)
+    return ds
+
+
+def _one_service(**svc) -> dict:
+    base = {"organisation": "vcs", "servers": 1, "duration": {"distribution": "exponential", "mean_days": 1.0},
+            "arrivals": {"rate_per_day": 0.5}}
+    return {"placesim": 1, "name": "regression", "time": {"horizon_days": 30, "report_every_days": 7},
+            "domains": {"money": {}}, "services": {"desk": {**base, **svc}}}
+
+
+def _int_team(**team) -> dict:
+    """Households seeking help from an INT that starts on day 1 (a restart of the solver)."""
+    it = {"neighbourhoods": {"north": {"start_day": 1}}, "front_door": True,
+          "workers": {"w": {"fte": 1, "domains": ["housing"], "caseload": 2}},
+          "duration": {"distribution": "exponential", "mean_days": 30}, **team}
+    return {"placesim": 1, "name": "regression", "time": {"horizon_days": 60, "report_every_days": 30},
+            "domains": {"housing": {"front_door": "advice"}},
+            "services": {"advice": {"organisation": "vcs", "servers": "unlimited", "domains": ["housing"],
+                                    "duration": {"distribution": "exponential", "mean_days": 5.0}}},
+            "neighbourhoods": {"north": {}},
+            "cohorts": {"c": {"size": {"north": 150}, "initial": {"housing": [0, 1, 0, 0]},
+                              "hazards": {"housing": {"help_seeking_per_year": [20, 20]}}}},
+            "int": it}
+
+
+def test_regression_a_vanishing_assessment_made_the_newton_matrix_singular():
+    """An assessment of 1e-179 days was a rate of 7e178 a day: in I - h*gamma*J the 1 on the
+    diagonal is lost beside it and the columns, which conserve people, sum to exactly 0
+    ("Factor is exactly singular"). Fixed: every rate of a step that takes (almost) no time
+    is floored at 1 / TAU_DECIDE (compile.py: per_day)."""
+    ds = _sd_is_sound(_one_service(assessment={"days": 1e-179}))
+    assert ds["completed"].sum().item() > 0
+
+
+def test_regression_a_vanishing_patience_stalled_the_solver_after_the_int_started():
+    """A patience of 1e-131 days at the INT: after the restart at the team's start (day 1) the
+    step that rate needs is below the spacing of floats near day 1 ("Required step size is
+    less than spacing between numbers"; at day 0 the solver could still take it). Fixed by
+    the same floor."""
+    ds = _sd_is_sound(_int_team(queue={"patience": {"distribution": "fixed", "days": 1e-131}}))
+    assert ds["abandoned"].sel(service="int:north").sum().item() > 0
+
+
+def test_regression_a_vanishing_int_assessment_stalled_the_solver_after_the_int_started():
+    """The same with an INT assessment of 1e-131 days (a service's assessment, likewise)."""
+    ds = _sd_is_sound(_int_team(assessment={"days": 1e-131}))
+    assert ds["started"].sel(service="int:north").sum().item() > 0
+
+
+def test_regression_zero_patience_means_giving_up_not_waiting_for_ever():
+    """A patience of 0 days was taken as no patience at all (``if patience:``): nobody gave
+    up. Now people who have to wait give up at once (in TAU_DECIDE), as in the DES."""
+    d = _one_service(arrivals={"rate_per_day": 2.0}, queue={"patience": {"distribution": "fixed", "days": 0}})
+    ds = _sd_is_sound(d)
+    assert ds["abandoned"].sum().item() > 0.5 * ds["arrivals"].sum().item()

@@ -48,6 +48,16 @@ TAU_DECIDE = 0.02
 TAU_INIT = 0.01
 """Mean time (days) before the crisis of a resident who starts at level 3."""
 
+
+def per_day(days: float) -> float:
+    """Rate (per day) of a step with mean time ``days``, floored at :data:`TAU_DECIDE`.
+
+    A step that takes no time, or a vanishing time (an assessment of 1e-300 days, a patience
+    of 0), gets the rate of a decision: a rate of 1/days would be infinite or so large that
+    the stiff solver's Newton matrix turns singular.
+    """
+    return 1.0 / max(days, TAU_DECIDE)
+
 SERVICE_COUNTERS = (
     "arrivals", "assessments", "turned_away", "started", "completed", "abandoned",
     "referrals", "referrals_received", "handoffs_lost", "exits",
@@ -584,10 +594,10 @@ class Builder:
         P = n.patience
         lv = lambda ph: cell(ph)  # noqa: E731
         if "A1" in n.phases:
-            self.edge(lv("A1"), lv("A2"), 1.0 / ws.wait_closed, counters=counted("assessments", 1.0))
-            if P:
-                self.edge(lv("A1"), free, 1.0 / P, counters=counted("abandoned", 1.0) + counted("exits", 1.0))
-        rate = 1.0 / n.assess_days if n.assess_days > 0 else 1.0 / TAU_DECIDE
+            self.edge(lv("A1"), lv("A2"), per_day(ws.wait_closed), counters=counted("assessments", 1.0))
+            if P is not None:
+                self.edge(lv("A1"), free, per_day(P), counters=counted("abandoned", 1.0) + counted("exits", 1.0))
+        rate = per_day(n.assess_days)
         f_el, f_inel = elig
         nxt = "W" if not n.unlimited else None
         if f_el is not None:
@@ -601,17 +611,17 @@ class Builder:
         if f_inel is not None:
             route(lv("A2"), rate, f_inel, "away", k, counted("turned_away", 1.0))
         if "Wc" in n.phases:
-            r = 1.0 / ws.wait_decided_closed
+            r = per_day(ws.wait_decided_closed)
             if nxt:
                 self.edge(lv("Wc"), lv(nxt), r)
             else:
                 self.edge(lv("Wc"), start_cell(k), r, counters=counted("started", 1.0))
-            if P:
-                self.edge(lv("Wc"), free, 1.0 / P, counters=counted("abandoned", 1.0) + counted("exits", 1.0))
+            if P is not None:
+                self.edge(lv("Wc"), free, per_day(P), counters=counted("abandoned", 1.0) + counted("exits", 1.0))
         if nxt:
             self.edge(lv("W"), start_cell(k), 1.0, c.factor(("st", s)), counters=counted("started", 1.0))
-            if P:
-                self.edge(lv("W"), free, 1.0 / P, counters=counted("abandoned", 1.0) + counted("exits", 1.0))
+            if P is not None:
+                self.edge(lv("W"), free, per_day(P), counters=counted("abandoned", 1.0) + counted("exits", 1.0))
 
     def resident_service_edges(self, g: int, s: int) -> None:
         n = self.nodes[s]
