@@ -352,3 +352,33 @@ def test_regression_zero_patience_means_giving_up_not_waiting_for_ever():
     d = _one_service(arrivals={"rate_per_day": 2.0}, queue={"patience": {"distribution": "fixed", "days": 0}})
     ds = _sd_is_sound(d)
     assert ds["abandoned"].sum().item() > 0.5 * ds["arrivals"].sum().item()
+
+
+def test_regression_takes_from_empty_free_stocks_saturate():
+    """Residents in crisis while at a service start count-only cases there; a referral on from
+    such a case takes the household's domain from its *free* stock, which is empty (the
+    domain is already engaged). The take's rate was channel / free stock, unbounded as the
+    stock emptied: stocks went to -8 people here (-165 and -1.2 million in generated
+    scenarios). Now the take saturates, channel x free / (free + channel x TAU_DECIDE)."""
+    from placesim.engines.sd.compile import TAU_DECIDE
+    from placesim.engines.sd.run import SdRun
+
+    d = {"placesim": 1, "name": "regression", "time": {"horizon_days": 160, "report_every_days": 40},
+         "domains": {"health": {"crisis": {"responses": [{"service": "advice"}]}}},
+         "services": {"advice": {"organisation": "vcs", "servers": "unlimited", "domains": ["health"],
+                                 "duration": {"distribution": "exponential", "mean_days": 60},
+                                 "referrals": [{"to": "advice", "probability": 0.9}]}},
+         "neighbourhoods": {"south": {}},
+         "cohorts": {"c": {"size": {"south": 100}, "initial": {"health": [0.2, 0.0, 0.5, 0.3]},
+                           "hazards": {"health": {"escalation_per_year": [6, 7.5]}}}}}
+    _sd_is_sound(d)
+    run = SdRun(ps.Scenario.from_dict(d))
+    system = run.sys
+    x = np.zeros(system.ns)
+    x[system.one] = 1.0
+    for key, i in run.b.c.index.items():
+        if key[0] == "C" and key[3] == "S":
+            x[i] = 10.0  # count-only cases completing, and no free residents left to take
+    _, trate = system.rates(x)
+    assert len(trate) > 0 and trate.max() > 0
+    assert np.all(trate <= system.tk_base / TAU_DECIDE * (1 + 1e-9))

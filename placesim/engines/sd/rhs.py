@@ -12,7 +12,7 @@ import math
 import numpy as np
 from scipy import sparse
 
-from .compile import TAU_START, Builder
+from .compile import TAU_DECIDE, TAU_START, Builder
 
 _TINY = 1e-12
 CAP_SMOOTH = 0.02
@@ -252,8 +252,10 @@ class System:
             self._cap = (W, m_, 0.5 * (1 - (a_ - b_) / r_), 0.5 * (1 + (a_ - b_) / r_), m_ > 0)
         if len(self.r_f):
             nr = len(self.r_f)
-            num = np.bincount(self.rn_i, x[self.rn_cell], nr)
-            den = np.bincount(self.rd_i, x[self.rd_cell], nr)
+            # shares of stocks that are at least 0 (the solver leaves them within its tolerance
+            # of 0): a share stays in [0, 1] even where the stocks it divides are nearly empty
+            num = np.bincount(self.rn_i, np.maximum(x[self.rn_cell], 0.0), nr)
+            den = np.bincount(self.rd_i, np.maximum(x[self.rd_cell], 0.0), nr)
             F[self.r_f] = np.where(den > _TINY, num / np.maximum(den, _TINY), 0.0)
         for f, rs, comp in self.pe:
             p = float(np.prod(F[rs]))
@@ -270,9 +272,14 @@ class System:
         rate = self.base * F[self.f1] * F[self.f2] * F[self.f3]
         flow = rate * x[self.src]
         if len(self.tk_src):
-            chan = np.bincount(self.ch_id, flow[self.ch_edge], self.n_ch)
+            # the channel's flow spread over the free stocks it takes from, saturating as they
+            # run out: the take is chan x free / (free + chan x TAU_DECIDE), the channel's flow
+            # while free residents are plenty and never faster than emptying them in about
+            # TAU_DECIDE (where a household's other domains are all engaged elsewhere there is
+            # nothing left to take; chan / free would be an unbounded rate)
+            chan = np.bincount(self.ch_id, flow[self.ch_edge], self.n_ch)[self.pair_ch]
             den = np.bincount(self.pc_pair, x[self.pc_cell] * self.pc_w, self.n_pair)
-            per = chan[self.pair_ch] / np.maximum(den, _TINY)
+            per = chan / np.maximum(np.maximum(den, 0.0) + np.abs(chan) * TAU_DECIDE, _TINY)
             trate = self.tk_base * per[self.tk_pair]
         else:
             trate = np.zeros(0)
