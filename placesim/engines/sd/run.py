@@ -13,13 +13,16 @@ from ...scenario.scenario import Scenario
 from ..des.recorder import GROUP_COUNTS, NEIGHBOURHOOD_COUNTS, SERVICE_COUNTS, SERVICE_SUMS
 from .compile import Builder
 from .rhs import System
+from .solver import NonNegativeBDF
 
 RTOL = 1e-4
 ATOL = 1e-3
 COUNTER_ATOL = 1e12
 """Counters (integrals of the flows) are left out of the error control: their accuracy follows
 from that of the stocks they integrate (measured: within 3e-4 of a run at rtol 1e-8)."""
-METHOD = "BDF"
+FLOOR = 0.1
+"""Lowest value a stock may step to, as a share of ``ATOL`` people (see :mod:`.solver`)."""
+METHOD = NonNegativeBDF
 
 
 def _rate_at(arr, day: float) -> float:
@@ -79,6 +82,30 @@ class SdRun:
                 y[idx[("I", g, d)]] = grp.size * mix[3]
         return y
 
+    def atol(self) -> np.ndarray:
+        """Absolute tolerances: ``ATOL`` people for each stock, the counters left out.
+
+        A stock of merged groups stands for ``mult`` groups' people, so its tolerance is
+        ``ATOL / mult``. The solver's error norm is the root mean square over all the
+        components, and the counters (``COUNTER_ATOL``) add nothing to it but count in the
+        mean: the stocks' tolerances are scaled by sqrt(stocks / components) so the norm is
+        the root mean square over the stocks alone (without it, a stock's error could be
+        sqrt(components / stocks), about 1.3-2, times larger).
+        """
+        ns, n = self.sys.ns, self.sys.n
+        atol = np.full(n, COUNTER_ATOL)
+        atol[:ns] = ATOL * math.sqrt(ns / n) / self.cell_weights()
+        return atol
+
+    def cell_weights(self) -> np.ndarray:
+        """People each unit of a stock stands for: the multiplicity of its group (merged
+        identical groups share one set of stocks), 1 for background cases."""
+        w = np.ones(self.sys.ns)
+        for key, i in self.b.c.index.items():
+            if key[0] in ("R", "C", "I"):
+                w[i] = self.b.groups[key[1]].mult
+        return w
+
     # ------------------------------------------------------------------ inputs in time
     def inputs(self, t: float) -> tuple[np.ndarray, np.ndarray]:
         b, m = self.b, self.m
@@ -108,8 +135,9 @@ class SdRun:
                     out[i] = yy
                     recorded[i] = True
 
-        atol = np.full(sys.n, ATOL)
-        atol[sys.ns:] = COUNTER_ATOL
+        atol = self.atol()
+        floor = np.full(sys.n, -np.inf)
+        floor[: sys.ns] = -FLOOR * ATOL / self.cell_weights()
         record(0.0, y)
         sys.set_inputs(*self.inputs(0.0))
         # residents starting at level 3 have their crisis at time 0 (after the first bin edge)
@@ -119,7 +147,7 @@ class SdRun:
             sys.set_inputs(*self.inputs(a))
             inner = [e for i, e in enumerate(edges) if a < e < z and not recorded[i]]
             sol = solve_ivp(sys, (a, z), y, method=METHOD, jac=sys.jacobian, t_eval=inner + [z],
-                            rtol=RTOL, atol=atol)
+                            rtol=RTOL, atol=atol, floor=floor, check_at=inner)
             if not sol.success:  # pragma: no cover
                 at = sol.t[-1] if len(sol.t) else a
                 raise RuntimeError(f"SD integration failed between days {a:g} and {z:g} (at {at:.3f}): {sol.message}")
