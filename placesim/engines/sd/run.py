@@ -39,6 +39,11 @@ def _rate_at(arr, day: float) -> float:
 
 
 def _schedule_breaks(m: ScenarioModel, end: float) -> list[float]:
+    """Clock times in (0, end) where a background arrival rate changes.
+
+    Only changes count: a schedule entry with the rate of the one before it (a schedule of
+    one entry that repeats every half day, say) is no reason to stop and restart the solver.
+    """
     warmup = m.time.warmup_days
     out: list[float] = []
     for svc in m.services.values():
@@ -47,13 +52,21 @@ def _schedule_breaks(m: ScenarioModel, end: float) -> list[float]:
             continue
         starts = [s.from_day for s in a.schedule]
         if a.repeat_every_days is None:
-            out += [warmup + d for d in starts if 0 < warmup + d < end]
+            times = [warmup + d for d in starts if 0 < warmup + d < end]
         else:
             p = a.repeat_every_days
             k = math.floor(-warmup / p) - 1
+            times = []
             while warmup + k * p < end:
-                out += [warmup + k * p + d for d in starts if 0 < warmup + k * p + d < end]
+                times += [warmup + k * p + d for d in starts if 0 < warmup + k * p + d < end]
                 k += 1
+        times = sorted(set(times))
+        before = 0.0
+        for t in times:
+            # the rate is constant between candidate times: compare with it halfway back
+            if _rate_at(a, t - warmup) != _rate_at(a, 0.5 * (before + t) - warmup):
+                out.append(t)
+            before = t
     return out
 
 
