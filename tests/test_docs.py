@@ -120,3 +120,15 @@ def test_calibration_setup_fields_are_documented():
     block = text[text.index(start) + len(start): text.index(end)]
     assert block == render(), ("the set-up field tables in docs/calibration.md are out of date; paste the output "
                                "of  python -m placesim.calibration.reference  between the setup-fields markers")
+
+
+@pytest.mark.parametrize("NOTEBOOK", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_saved_notebook_figures_are_shown(NOTEBOOK):
+    """A cell that draws a figure (``.plot(``) shows it: placesim must not switch the
+    notebook's backend away from inline."""
+    import nbformat
+
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    drawing = [c for c in nb.cells if c.cell_type == "code" and ".plot(" in c.source]
+    for c in drawing:
+        assert any("image/png" in o.get("data", {}) for o in c.get("outputs", [])), c.source

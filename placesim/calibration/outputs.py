@@ -46,9 +46,7 @@ def calibrated_yaml(cal: "Calibration", folder: Path) -> str:
 def plot_fit(cal: "Calibration"):
     """One panel per series: observed points, fitted line with its interval bands, and the
     fitting / held-out boundary."""
-    import matplotlib
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # the session's backend: inline in a notebook, Agg without a display
 
     f = cal.fitted.copy()
     start = cal.scenario.time.start_date
