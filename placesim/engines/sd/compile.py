@@ -155,24 +155,24 @@ class Compiled:
 
     # ------------------------------------------------------------------ stocks and factors
     def cell(self, key: tuple) -> int:
-        i = self.index.get(key)
-        if i is None:
-            i = self.index[key] = len(self.keys)
-            self.keys.append(key)
-        return i
+        return _intern(self.index, key, self.keys)
 
     def factor(self, name: str) -> int:
-        i = self.factor_index.get(name)
-        if i is None:
-            i = self.factor_index[name] = len(self.factor_names)
-            self.factor_names.append(name)
-        return i
+        return _intern(self.factor_index, name, self.factor_names)
 
     def channel(self, key: tuple) -> int:
-        i = self.channels.get(key)
-        if i is None:
-            i = self.channels[key] = len(self.channels)
-        return i
+        return _intern(self.channels, key)
+
+
+def _intern(index: dict, key, names: list | None = None) -> int:
+    """The number of ``key`` in ``index``, giving it the next one (and appending it to
+    ``names``) the first time it is seen."""
+    i = index.get(key)
+    if i is None:
+        i = index[key] = len(index)
+        if names is not None:
+            names.append(key)
+    return i
 
 
 def compile_nodes(m: ScenarioModel) -> list[Node]:
