@@ -2,13 +2,11 @@
 
 The DES opens a service on whole days of the week. The SD engine keeps no calendar; it
 replaces each wait for an opening by its mean over arrivals spread evenly across the week
-(``week_waits``), and computes the exact times of the events that do follow the calendar
-(case-finding screens, ``screen_times``).
+(``week_waits``).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -78,39 +76,3 @@ def week_waits(open_days: tuple[bool, ...], assess_days: float) -> WeekWaits:
     else:
         dshare, dwait = 0.0, 0.0
     return WeekWaits(closed_share, wait_closed, dshare, dwait, float(w1.mean()))
-
-
-def is_open(t: float, warmup: float, weekday0: int, open_days: tuple[bool, ...], active_from: float) -> bool:
-    """The DES calendar's test (clock time ``t``)."""
-    if t < active_from:
-        return False
-    day = math.floor(t - warmup + DAY_EPS)
-    return open_days[(day + weekday0) % 7]
-
-
-def next_opening(t: float, warmup: float, weekday0: int, open_days: tuple[bool, ...], active_from: float) -> float:
-    """First opening at or after clock time ``t``, as the DES calendar gives it."""
-    t = max(t, active_from)
-    if is_open(t, warmup, weekday0, open_days, active_from):
-        return t
-    day = math.floor(t - warmup + DAY_EPS) + 1
-    while not open_days[(day + weekday0) % 7]:
-        day += 1
-    return warmup + day
-
-
-def screen_times(start: float, every: float, end: float, warmup: float, weekday0: int,
-                 open_days: tuple[bool, ...]) -> list[float]:
-    """Clock times of the case-finding screens of a team (as the DES schedules them) before ``end``."""
-    out: list[float] = []
-    t = start
-    now = 0.0
-    while True:
-        now = max(now, t)
-        now = next_opening(now, warmup, weekday0, open_days, start)
-        if now >= end:
-            return out
-        out.append(now)
-        t += every
-        while t <= now:
-            t += every

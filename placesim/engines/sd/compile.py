@@ -39,7 +39,7 @@ import numpy as np
 from ...scenario.model import WEEKDAYS, ScenarioModel
 from ...scenario.network import team_name
 from ..des.hazards import DAYS_PER_YEAR
-from .calendar import WeekWaits, screen_times, week_waits
+from .calendar import WeekWaits, week_waits
 
 TAU_START = 0.1
 """Relaxation time (days) of the fluid capacity rule and of queues at unlimited services."""
@@ -625,7 +625,6 @@ class Builder:
 
     def resident_service_edges(self, g: int, s: int) -> None:
         n = self.nodes[s]
-        c = self.c
         w = self.weight(g)
         doms = n.domains
         e0 = doms[0]
