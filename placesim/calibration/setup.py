@@ -29,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..errors import Problem, ScenarioError
 from ..scenario.messages import problems_from_validation
-from ..scenario.yamlio import locate, read_yaml_file
+from ..scenario.yamlio import dotted, locate, read_yaml_file
 
 
 class _Model(BaseModel):
@@ -164,7 +164,6 @@ class Setup:
 
     def problem(self, message: str, field_path: tuple[Any, ...]) -> Problem:
         """A problem located at ``field_path`` of the set-up file."""
-        from ..scenario.yamlio import dotted
         f, line = locate(self.marks, field_path)
         return Problem(message, dotted(field_path), f or str(self.path), line)
 
