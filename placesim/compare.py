@@ -52,7 +52,7 @@ def combine(results: Mapping[str, Results]) -> xr.Dataset:
     for c in _SERVICE_COORDS:
         out = out.assign_coords({c: (("scenario", "service"), np.asarray(per_scenario[c]))})
         out[c].attrs = dict(datasets[0][c].attrs)
-    for key in ("scenario_hash", "scenario_yaml", "scenario_name", "scenario_source"):
+    for key in ("scenario_hash", "scenario_yaml", "scenario_name", "scenario_source", "scenario_assumptions"):
         out[key] = ("scenario", [str(results[n].ds.attrs.get(key, "")) for n in names])
     first = datasets[0].attrs
     out.attrs.update({k: first[k] for k in ("seed", "replications", "engine", "placesim_version", "warmup_days",
@@ -203,7 +203,7 @@ def split(ds: xr.Dataset) -> dict[str, Results]:
         one = ds.sel(scenario=label).drop_vars("scenario")
         one = one.isel(service=np.flatnonzero(one["service_kind"].values != ""))  # services it does not have
         attrs = {k: v for k, v in ds.attrs.items() if k not in ("title", "baseline")}
-        for key in ("scenario_hash", "scenario_yaml", "scenario_name", "scenario_source"):
+        for key in ("scenario_hash", "scenario_yaml", "scenario_name", "scenario_source", "scenario_assumptions"):
             attrs[key] = str(one[key].values)
             one = one.drop_vars(key)
         one.attrs = attrs

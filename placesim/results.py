@@ -14,6 +14,7 @@ import xarray as xr
 from ._version import __version__
 from .engines.des.model import Axes
 from .io import write_netcdf
+from .scenario.assumptions import DATASET_KEY, assumptions_table, assumptions_to_json
 from .scenario.model import LEVEL_NAMES
 from .scenario.scenario import Scenario
 from .stats import Interval, mean_interval, ratio
@@ -70,6 +71,7 @@ def assemble(scenario: Scenario, outs: list[dict[str, np.ndarray]], seed: int, e
         "scenario_hash": scenario.hash,
         "scenario_yaml": scenario.to_yaml(),
         "scenario_source": scenario.source or "",
+        DATASET_KEY: assumptions_to_json(assumptions_table(scenario)),
         "seed": int(seed),
         "replications": len(outs),
         "engine": engine,

@@ -19,6 +19,7 @@ from .loader import deep_merge, read_scenario_data
 from .messages import problems_from_validation
 from .model import Int, ScenarioModel
 from .network import build_service_graph
+from .sources import merged_sources, overridden_sources, sources_from_text
 from .yamlio import Marks, dotted, locate, parse_yaml
 
 
@@ -31,7 +32,7 @@ class Scenario:
     are also properties here.
     """
 
-    __slots__ = ("model", "_raw", "_marks", "_source")
+    __slots__ = ("model", "_raw", "_marks", "_source", "_sources")
 
     def __init__(self, model: ScenarioModel, raw: dict[str, Any], marks: Marks | None = None,
                  source: str | None = None):
@@ -39,6 +40,7 @@ class Scenario:
         self._raw = raw
         self._marks = marks or {}
         self._source = source
+        self._sources: dict[str, str] = {}
 
     # ------------------------------------------------------------------ building
     @classmethod
@@ -75,19 +77,25 @@ class Scenario:
     def from_file(cls, path: str | Path) -> "Scenario":
         """Load a scenario file, resolving ``extends``."""
         data, marks = read_scenario_data(path)
-        return cls.from_dict(data, source=str(path), marks=marks)
+        scenario = cls.from_dict(data, source=str(path), marks=marks)
+        scenario._sources = merged_sources(data, marks)
+        return scenario
 
     @classmethod
     def from_yaml(cls, text: str, *, name: str = "<string>") -> "Scenario":
-        """Validate a scenario written as YAML text (no ``extends``)."""
+        """Validate a scenario written as YAML text (no ``extends``); trailing comments
+        become :attr:`sources`."""
         data, marks = parse_yaml(text, name)
-        return cls.from_dict(data, source=name, marks=marks)
+        scenario = cls.from_dict(data, source=name, marks=marks)
+        scenario._sources = sources_from_text(text)
+        return scenario
 
     def with_overrides(self, overrides: dict[str, Any], *, name: str | None = None) -> "Scenario":
         """A new scenario with ``overrides`` deep-merged into this one.
 
         Mappings merge key by key (services, neighbourhoods, cohorts by name); other values,
-        lists included, are replaced. ``name`` renames the variant.
+        lists included, are replaced. ``name`` renames the variant. The :attr:`sources` of
+        the fields the overrides write become ``"set in Python"``.
 
         Examples
         --------
@@ -102,7 +110,10 @@ class Scenario:
         marks = dict(self._marks)
         for path in _paths(overrides):
             marks[path] = ("<overrides>", None)  # type: ignore[assignment]
-        return Scenario.from_dict(merged, source=self._source, marks=marks)
+        scenario = Scenario.from_dict(merged, source=self._source, marks=marks)
+        written = {**overrides, "name": name} if name is not None else overrides
+        scenario._sources = overridden_sources(self.sources, merged, written)
+        return scenario
 
     # ------------------------------------------------------------------ views
     @property
@@ -113,6 +124,18 @@ class Scenario:
     def source(self) -> str | None:
         """File the scenario was loaded from, if any."""
         return self._source
+
+    @property
+    def sources(self) -> dict[str, str]:
+        """Source cited beside each leaf field, as its trailing YAML comment.
+
+        Dotted field path -> comment text (``""`` if none; ``"set in Python"`` for fields
+        written by :meth:`with_overrides`). Read from the files for scenarios loaded from
+        files (a field from an ``extends`` base file has the base file's comment) and from
+        the text for :meth:`from_yaml`; empty for :meth:`from_dict`. See
+        :mod:`placesim.scenario.sources`.
+        """
+        return dict(self._sources)
 
     @property
     def time(self):
@@ -168,9 +191,11 @@ class Scenario:
         return hash(self.hash)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"model": self.model, "_raw": self._raw, "_marks": self._marks, "_source": self._source}
+        return {"model": self.model, "_raw": self._raw, "_marks": self._marks, "_source": self._source,
+                "_sources": self._sources}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        object.__setattr__(self, "_sources", {})
         for k, v in state.items():
             object.__setattr__(self, k, v)
 
