@@ -8,14 +8,20 @@ Integrated Neighbourhood Team instead of being passed between siloed services.
 """
 
 from ._version import __version__
+from .appraisal import Appraisal, appraise
+from .appraisal.break_even import BreakEven, break_even
 from .calibration import Calibration, calibrate
 from .compare import Comparison, compare, open_results
 from .errors import PlacesimError, Problem, ScenarioError
+from .options import load_options, run_options
 from .results import Results
+from .review import ReviewPower, review_power
 from .run import simulate
 from .scenario import Scenario, load_scenario
+from .scenario.assumptions import assumptions_table
 
 __all__ = [
-    "__version__", "Calibration", "Comparison", "PlacesimError", "Problem", "Results", "Scenario", "ScenarioError",
-    "calibrate", "compare", "load_scenario", "open_results", "simulate",
+    "__version__", "Appraisal", "BreakEven", "Calibration", "Comparison", "PlacesimError", "Problem", "Results",
+    "ReviewPower", "Scenario", "ScenarioError", "appraise", "assumptions_table", "break_even", "calibrate",
+    "compare", "load_options", "load_scenario", "open_results", "review_power", "run_options", "simulate",
 ]

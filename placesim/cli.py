@@ -1,4 +1,5 @@
-"""The ``placesim`` command line: validate, run and compare scenario files."""
+"""The ``placesim`` command line: validate, run and compare scenario files; calibrate;
+appraise scale-up options and write their report."""
 
 from __future__ import annotations
 
@@ -155,6 +156,68 @@ def calibrate(setup: Path, out: Path, executor: str, workers: int | None, progre
         return
     console.print(calibration_table(cal))
     console.print(f"written to {out}: " + ", ".join(p.name for p in paths.values()))
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for options.csv, organisations.csv, results.nc and report.html (created if missing).")
+@click.option("--replications", "-r", type=click.IntRange(min=2), default=None,
+              help="Replications of every scenario (default: the file's run.replications).")
+@click.option("--seed", "-s", type=click.IntRange(min=0, max=2**63 - 1), default=None,
+              help="Seed (default: the file's run.seed).")
+@click.option("--executor", type=click.Choice(["processes", "serial"]), default="processes", show_default=True,
+              help="Run replications in worker processes, or in this process.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes to use (default: CPUs).")
+@click.option("--break-even/--no-break-even", default=True, show_default=True,
+              help="Run the file's break-even searches (each runs the option many times).")
+@click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar.")
+def options(file: Path, out: Path, replications: int | None, seed: int | None, executor: str,
+            workers: int | None, break_even: bool, progress: bool) -> None:
+    """Run the scale-up options of options FILE against its baseline; write the appraisal and report to --out."""
+    from .options import run_options
+    from .tables import appraisal_table
+    try:
+        if out.exists() and not out.is_dir():
+            raise PlacesimError(f"--out {out} is a file; expected a folder")
+        if not out.parent.exists():
+            raise PlacesimError(f"cannot write to {out}: folder {out.parent} does not exist")
+        run = run_options(file, replications=replications, seed=seed, executor=executor, workers=workers,
+                          progress=progress, break_evens=break_even)
+        paths = run.write(out)
+    except PlacesimError as exc:
+        _fail(exc)
+        return
+    a = run.appraisal
+    r = next(iter(run.comparison.results.values()))
+    console.print(appraisal_table(a, f"{run.options.model.name}: {r.replications} replications, seed {r.seed}; "
+                                     f"£ at {a.economics.price_year} prices; intervals are 90 % "
+                                     f"(paired, common random numbers)"))
+    if run.review is not None:
+        console.print(str(run.review))
+    elif run.review_note:
+        console.print(f"Six-month review power {run.review_note}")
+    for b in run.break_evens:
+        console.print(f"Break-even: {b}")
+    console.print(f"written to {out}: " + ", ".join(p.name for p in paths.values()))
+
+
+@main.command()
+@click.argument("results", type=click.Path(path_type=Path))
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="HTML file to write (self-contained).")
+def report(results: Path, output: Path) -> None:
+    """Write the budget planner's report (HTML) for a comparison RESULTS file (.nc)."""
+    from .report import report_from_netcdf
+    try:
+        _writable(output)
+        if not results.exists():
+            raise PlacesimError(f"{results}: file not found")
+        report_from_netcdf(results, output)
+    except PlacesimError as exc:
+        _fail(exc)
+        return
+    console.print(f"report written to {output}")
 
 
 def _seed(seed: int, engine: str) -> str:

@@ -12,6 +12,7 @@ import xarray as xr
 
 from .errors import PlacesimError
 from .io import write_netcdf
+from .plots import ComparisonPlots
 from .results import Results, assemble, trace_frame
 from .run import Executor, _check_engine_args, _check_run_args, as_scenario, engine_jobs, progress_bar, resolve_seed, run_jobs
 from .scenario.scenario import Scenario
@@ -65,7 +66,7 @@ def combine(results: Mapping[str, Results]) -> xr.Dataset:
     return out
 
 
-class Comparison:
+class Comparison(ComparisonPlots):
     """Scenarios run with the same seed and replications (common random numbers).
 
     Attributes
@@ -172,6 +173,11 @@ class Comparison:
         frame = pd.DataFrame(table, index=pd.Index(measures, name="measure"))
         frame.columns = pd.MultiIndex.from_tuples(frame.columns)
         return frame
+
+    def appraise(self, **kwargs):
+        """Appraise every other scenario against the baseline (see :func:`placesim.appraise`)."""
+        from .appraisal import appraise
+        return appraise(self, **kwargs)
 
     def to_netcdf(self, path: str | Path) -> Path:
         """Write the combined Dataset to NetCDF atomically."""

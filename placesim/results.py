@@ -14,6 +14,7 @@ import xarray as xr
 from ._version import __version__
 from .engines.des.model import Axes
 from .io import write_netcdf
+from .plots import ResultsPlots
 from .scenario.assumptions import DATASET_KEY, assumptions_table, assumptions_to_json
 from .scenario.model import LEVEL_NAMES
 from .scenario.scenario import Scenario
@@ -136,7 +137,7 @@ def _summarise(per_rep: pd.DataFrame, level: float, interval: Interval) -> pd.Da
     return pd.DataFrame(out, columns=["measure", "unit", "mean", "lower", "upper"]).set_index("measure")
 
 
-class Results:
+class Results(ResultsPlots):
     """Results of :func:`placesim.simulate`.
 
     Attributes

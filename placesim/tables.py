@@ -98,3 +98,20 @@ def calibration_table(cal) -> Table:
                   f"{r['mean_abs_pct_error']:.1f}", f"{r['bias_pct']:+.1f}", f"{r['coverage']:.0%}")
     from rich.console import Group
     return Group(t, g)
+
+
+def appraisal_table(appraisal, title: str) -> Table:
+    """The options table: each headline figure (rows) for each option (columns)."""
+    from .appraisal import METRICS
+    summary = appraisal.summary()
+    units = summary.attrs.get("units", {})
+    table = Table(title=title, title_justify="left")
+    table.add_column("figure")
+    table.add_column("unit")
+    for option in summary.index:
+        table.add_column(str(option), justify="right")
+    for name, (unit, _) in METRICS.items():
+        cells = [_cell(row[name], row[name + "_lower"], row[name + "_upper"], units.get(name, ""))
+                 for _, row in summary.iterrows()]
+        table.add_row(name.removesuffix("_gbp").replace("_", " "), unit, *cells)
+    return table

@@ -12,13 +12,16 @@ import yaml
 import placesim as ps
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIOS = sorted((ROOT / "scenarios").rglob("*.yaml"))
+OPTIONS = [p for p in (ROOT / "scenarios").rglob("*.yaml") if p.read_text(encoding="utf-8").find("placesim_options:") >= 0]
+SCENARIOS = sorted(p for p in (ROOT / "scenarios").rglob("*.yaml") if p not in OPTIONS)
 BRENT = sorted((ROOT / "scenarios/brent").glob("*.yaml"))
 FIGURES = {row["id"]: row for row in csv.DictReader((ROOT / "scenarios/reference/figures.csv").open(encoding="utf-8"))}
+DEFLATOR = {row["year"]: row for row in csv.DictReader((ROOT / "scenarios/reference/gdp_deflator.csv").open(encoding="utf-8"))}
 ID = re.compile(r"\b(?:UC|BR|HO|EN|GB|PA|WG|LM)\d{2}\b")
 # Settings of the run or of policy rather than parameters taken from evidence.
 STRUCTURAL = {"placesim", "horizon_days", "warmup_days", "report_every_days", "start_day", "days_per_week",
-              "min_level", "servers", "days", "probability", "level"}
+              "min_level", "servers", "days", "probability", "level", "placesim_options", "replications", "seed",
+              "months"}
 
 
 def test_there_are_scenarios():
@@ -78,8 +81,24 @@ def test_every_figure_cites_a_source_or_is_marked_assumption(path):
         m = re.search(r"(\w+):\s*(-?\d[\d.]*)\s*$", code) or re.search(r"\{.*\b(\w+):\s*(-?\d[\d.]*)", code)
         if not m or m.group(1) in STRUCTURAL:
             continue
+        if "gdp_deflator.csv" in comment:
+            year = re.search(r"(\d{4}):", code).group(1)
+            assert float(m.group(2)) == float(DEFLATOR[year]["index_2020_100"]), f"{path.name}:{n}: not the csv's value"
+            assert ("assumption" in comment) == (DEFLATOR[year]["status"] == "interpolated"), f"{path.name}:{n}"
+            continue
         assert ID.search(comment) or "assumption" in comment, \
             f"{path.name}:{n}: {code.strip()!r} cites no figures.csv row and is not marked '# assumption'"
+
+
+def test_brent_options_file_loads_and_every_option_has_the_economics():
+    assert [p.name for p in OPTIONS] == ["options.yaml"]
+    of = ps.load_options(OPTIONS[0])
+    assert list(of.scenarios) == ["siloed", "harlesden_1day", "harlesden_5day", "borough_phased"]
+    econ = [s.model.economics for s in of.scenarios.values()]
+    assert all(e == econ[0] for e in econ) and econ[0].price_year == "2023/24"
+    phased = of.scenarios["borough_phased"].int_team
+    assert len(phased.neighbourhoods) == 5
+    assert max(t.start_day for t in phased.neighbourhoods.values()) - phased.neighbourhoods["Harlesden"].start_day <= 731
 
 
 def test_brent_units_costs_carry_price_years():

@@ -143,6 +143,9 @@ def semantic_issues(m: ScenarioModel) -> list[Issue]:
                 if c not in m.cohorts:
                     issues.append((("int", "case_finding", "cohorts", i), _unknown("cohort", c, cohorts)))
 
+    if m.economics is not None:
+        issues += economics_issues(m)
+
     if not issues:
         g = build_service_graph(m)
         for s in unreachable_services(g):
@@ -220,3 +223,38 @@ def trapped_services(m: ScenarioModel) -> list[str]:
     for node in leaves:
         free |= nx.ancestors(g, node)
     return [n for n in m.services if n not in free]
+
+
+def economics_issues(m: ScenarioModel) -> list[Issue]:
+    """Every cost's price year must be one the appraisal can uprate from; cashable shares
+    must name services."""
+    econ = m.economics
+    assert econ is not None
+    issues: list[Issue] = []
+    services = list(m.services)
+    for name in econ.cashable:
+        if name != "default" and name not in m.services:
+            issues.append((("economics", "cashable", name), _unknown("service", name, services + ["default"])))
+    stated: list[tuple[tuple[Any, ...], str | None]] = [
+        (("services", s, "costs", "price_year"), svc.costs.price_year) for s, svc in m.services.items()]
+    if m.int_team is not None:
+        stated.append((("int", "costs", "price_year"), m.int_team.costs.price_year))
+    for path, year in stated:
+        if year is None or year == econ.price_year:
+            continue
+        if econ.deflator is None:
+            issues.append((path, f"price year {year!r} differs from economics.price_year {econ.price_year!r}: "
+                                 f"add economics.deflator (an index by year) to uprate it"))
+        elif econ.deflator.value(year) is None:
+            known = ", ".join(sorted(econ.deflator.index))
+            issues.append((path, f"price year {year!r} is not in economics.deflator.index (it has {known}); "
+                                 f"add it, or both calendar years of a financial year"))
+    if econ.deflator is not None and econ.deflator.value(econ.price_year) is None:
+        issues.append((("economics", "price_year"),
+                       f"economics.deflator.index has no value for the price year {econ.price_year!r}"))
+    if econ.horizon_years is not None and econ.horizon_years * 365.25 > m.time.horizon_days + 1e-6:
+        issues.append((("economics", "horizon_years"),
+                       f"the appraisal period ({econ.horizon_years:g} years = {econ.horizon_years * 365.25:g} days) "
+                       f"is longer than the simulated horizon ({m.time.horizon_days:g} days); lengthen "
+                       f"time.horizon_days or shorten horizon_years"))
+    return issues

@@ -1,0 +1,153 @@
+"""Break-even: the parameter value at which an option's NPV reaches zero."""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import brentq
+
+from ..errors import PlacesimError
+from ..scenario.scenario import Scenario
+
+
+@dataclass
+class BreakEven:
+    """Result of a break-even search.
+
+    Attributes
+    ----------
+    option, parameter
+        What was varied.
+    value
+        The parameter value at which the mean NPV crosses zero (None if NPV has the same
+        sign across the whole range; see ``note``).
+    evaluations
+        Every value tried: parameter, NPV mean and interval (GBP).
+    """
+
+    option: str
+    parameter: str
+    bounds: tuple[float, float]
+    value: float | None
+    note: str
+    engine: str
+    replications: int
+    seed: int
+    evaluations: pd.DataFrame = field(repr=False)
+
+    def __str__(self) -> str:
+        if self.value is None:
+            return f"{self.option}: {self.note}"
+        return (f"{self.option}: NPV reaches zero at {self.parameter} = {self.value:.4g} "
+                f"(searched {self.bounds[0]:g}-{self.bounds[1]:g}; {self.engine}, {self.replications} replications)")
+
+    def _repr_html_(self) -> str:
+        import html
+        return f"<p><b>{html.escape(str(self))}</b></p>" + self.evaluations.to_html(index=False)
+
+
+def _set_path(data: dict[str, Any], path: tuple[Any, ...], value: Any) -> None:
+    from ..calibration.parameters import _get, _set
+    try:
+        _get(data, path)
+    except (KeyError, IndexError, TypeError):
+        raise PlacesimError(f"the option's scenario has no field {'.'.join(map(str, path))}") from None
+    _set(data, path, value)
+
+
+def break_even(baseline: Scenario, option: Scenario, parameter: str, bounds: tuple[float, float], *,
+               replications: int = 10, seed: int = 1, engine: str = "des", economics: Any = None,
+               executor: str = "processes", workers: int | None = None, label: str = "option",
+               xtol: float | None = None) -> BreakEven:
+    """Find the value of one option parameter at which its NPV against the baseline is zero.
+
+    Every evaluation re-runs the option with the same seed and replications as the
+    baseline (common random numbers), so NPV changes smoothly with the parameter rather
+    than with the noise of new random numbers. The root is found with Brent's method
+    (:func:`scipy.optimize.brentq`) on the mean NPV; for an integer parameter (e.g.
+    ``int.days_per_week``) by bisection over the integers, giving the value next to the
+    sign change on the side where NPV >= 0.
+
+    Parameters
+    ----------
+    baseline, option
+        The scenarios (the option's INT is varied).
+    parameter
+        Dotted field path in the option, e.g. ``int.effect.escalation_multiplier``,
+        ``int.case_finding.sensitivity`` or ``int.days_per_week``.
+    bounds
+        Range searched; NPV must change sign across it.
+    replications, seed, engine
+        How each evaluation runs (``engine='sd'``: the deterministic twin, fast).
+    economics
+        As for :func:`placesim.appraisal.appraise` (default: the baseline's).
+    xtol
+        Tolerance on the parameter (default: 1/1000 of the range).
+    """
+    from ..calibration.parameters import _get, parse_path
+    from ..compare import Comparison
+    from ..run import simulate
+    from .appraisal import appraise
+
+    try:
+        path = parse_path(parameter)
+    except ValueError as exc:
+        raise PlacesimError(str(exc)) from None
+    lo, hi = float(bounds[0]), float(bounds[1])
+    if not lo < hi:
+        raise PlacesimError(f"bounds must be lower < upper, got {bounds}")
+    data = option.to_dict()
+    try:
+        current = _get(data, path)
+    except (KeyError, IndexError, TypeError):
+        raise PlacesimError(f"the option's scenario has no field {parameter}") from None
+    if isinstance(current, bool) or not isinstance(current, (int, float)):
+        raise PlacesimError(f"{parameter} is {current!r}, not a number")
+    integer = isinstance(current, int)
+    base = simulate(baseline, replications, seed, engine=engine, executor=executor, workers=workers)
+    rows: list[tuple[float, float, float, float]] = []
+    cache: dict[float, float] = {}
+
+    def npv(x: float) -> float:
+        if x in cache:
+            return cache[x]
+        d = copy.deepcopy(data)
+        _set_path(d, path, int(round(x)) if integer else float(x))
+        variant = Scenario.from_dict(d, source=option.source)
+        res = simulate(variant, replications, seed, engine=engine, executor=executor, workers=workers)
+        a = appraise(Comparison({"baseline": base, label: res}), economics=economics)
+        s = a.summary().iloc[0]
+        rows.append((x, s["npv_gbp"], s["npv_gbp_lower"], s["npv_gbp_upper"]))
+        cache[x] = float(s["npv_gbp"])
+        return cache[x]
+
+    f_lo, f_hi = npv(lo), npv(hi)
+    value: float | None = None
+    note = ""
+    if f_lo == 0:
+        value = lo
+    elif f_hi == 0:
+        value = hi
+    elif np.sign(f_lo) == np.sign(f_hi):
+        word = "positive" if f_lo > 0 else "negative"
+        note = (f"NPV is {word} across the whole range ({parameter} {lo:g}: £{f_lo:,.0f}; {hi:g}: £{f_hi:,.0f}); "
+                f"no break-even within it")
+    elif integer:
+        a, b = int(math.ceil(lo)), int(math.floor(hi))
+        fa = npv(a)
+        while b - a > 1:
+            mid = (a + b) // 2
+            if np.sign(npv(mid)) == np.sign(fa):
+                a = mid
+            else:
+                b = mid
+        value = float(a if npv(a) >= 0 else b)  # the value on the side where NPV >= 0
+    else:
+        value = float(brentq(npv, lo, hi, xtol=xtol or (hi - lo) / 1000.0, maxiter=60))
+    evaluations = pd.DataFrame(sorted(rows), columns=["value", "npv_gbp", "npv_gbp_lower", "npv_gbp_upper"])
+    return BreakEven(label, parameter, (lo, hi), value, note, engine, replications, seed, evaluations)

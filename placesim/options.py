@@ -1,0 +1,275 @@
+"""Scale-up options files: a base scenario, named options that override it, and the
+economics every option is valued with.
+
+An options file is YAML beside the scenario files it names (paths are relative to it)::
+
+    placesim_options: 1
+    name: Brent INT scale-up options
+    base:
+      scenario: siloed.yaml
+      overrides: {time: {horizon_days: 1096}}
+    economics: {price_year: 2023/24, ...}
+    options:
+      harlesden_1day:
+        description: The pilot as agreed, one day a week in Harlesden
+        scenario: int_pilot.yaml
+      harlesden_5day:
+        scenario: int_pilot.yaml
+        overrides: {int: {days_per_week: 5}}
+    run: {replications: 10, seed: 1}
+    review: {option: harlesden_1day, months: 6}
+
+Every option is the base (or its own ``scenario`` file) with the base's overrides, then
+its own, deep-merged as ``extends`` does, and the file's ``economics`` section. Every
+field is documented in ``docs/budget-planners-guide.md``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .appraisal import Appraisal, appraise
+from .appraisal.break_even import BreakEven, break_even
+from .compare import Comparison, compare
+from .errors import PlacesimError, Problem, ScenarioError
+from .io import atomic_path
+from .scenario.loader import deep_merge, merge_marks, read_scenario_data
+from .scenario.messages import problems_from_validation
+from .scenario.scenario import Scenario
+from .scenario.yamlio import Marks, read_yaml_file
+
+BASELINE = "baseline"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class BaseSpec(_Model):
+    """The baseline every option is compared with."""
+
+    scenario: str = Field(description="Scenario file of the baseline (relative to the options file).")
+    label: str = Field(BASELINE, min_length=1, description="Its label in tables and results.")
+    overrides: dict[str, Any] = Field(default_factory=dict, description="Scenario fields set for the baseline and every option (e.g. time).")
+
+
+class OptionSpec(_Model):
+    """One scale-up option."""
+
+    description: str = Field("", description="What the option is, in a sentence.")
+    scenario: str | None = Field(None, description="Scenario file the option starts from (default: the base's).")
+    overrides: dict[str, Any] = Field(default_factory=dict, description="Scenario fields the option changes.")
+
+
+class RunSettings(_Model):
+    """How many worlds to simulate."""
+
+    replications: int = Field(10, ge=2, description="Replications of every scenario (common random numbers).")
+    seed: int = Field(1, ge=0, description="Seed of the run.")
+
+
+class ReviewSettings(_Model):
+    """The pilot evaluation whose power is reported."""
+
+    option: str = Field(description="The option whose pilot is reviewed.")
+    months: float = Field(6.0, gt=0, description="Months before and after the team starts that the review compares.")
+    alpha: float = Field(0.05, gt=0, lt=1, description="One-sided significance level of the review's test.")
+
+
+class BreakEvenSpec(_Model):
+    """A break-even search: the parameter value at which an option's NPV reaches zero."""
+
+    option: str = Field(description="The option to vary.")
+    parameter: str = Field(description="Dotted field path in the option's scenario, e.g. int.effect.escalation_multiplier.")
+    bounds: tuple[float, float] = Field(description="Range searched [lower, upper]; NPV must change sign across it.")
+    replications: int | None = Field(None, ge=2, description="Replications per evaluation (default: run.replications).")
+    engine: Literal["des", "sd"] = Field("des", description="des: simulation with common random numbers; sd: the deterministic twin (fast).")
+
+    @field_validator("bounds")
+    @classmethod
+    def _bounds(cls, v: tuple[float, float]) -> tuple[float, float]:
+        if not v[0] < v[1]:
+            raise ValueError(f"bounds must be [lower, upper] with lower < upper, got {list(v)}")
+        return v
+
+
+class OptionsModel(_Model):
+    """An options file."""
+
+    placesim_options: Literal[1] = Field(description="File format version; always 1.")
+    name: str = Field(min_length=1, description="Name of the appraisal, shown on the report.")
+    description: str = Field("", description="Free text.")
+    base: BaseSpec = Field(description="The baseline scenario.")
+    economics: dict[str, Any] = Field(description="The economics section (price year, deflator, discounting, optimism bias, cashable shares) given to every scenario; fields as in the scenario reference.")
+    options: dict[str, OptionSpec] = Field(min_length=1, description="Named options.")
+    run: RunSettings = Field(default_factory=RunSettings, description="Replications and seed.")
+    review: ReviewSettings | None = Field(None, description="Six-month review power of a pilot option.")
+    break_even: list[BreakEvenSpec] = Field(default_factory=list, description="Break-even searches.")
+
+
+def _under(marks: Marks, prefix: tuple[Any, ...]) -> Marks:
+    """Marks of the fields under ``prefix``, re-rooted there."""
+    n = len(prefix)
+    return {p[n:]: m for p, m in marks.items() if p[:n] == prefix and len(p) > n}
+
+
+@dataclass
+class OptionsFile:
+    """A validated options file and the scenario of every option.
+
+    Attributes
+    ----------
+    model
+        The file's fields.
+    path
+        Where it was read from.
+    scenarios
+        Baseline first, then each option, by label.
+    """
+
+    model: OptionsModel
+    path: Path
+    scenarios: dict[str, Scenario] = field(default_factory=dict)
+    text: str = ""
+
+    @property
+    def baseline(self) -> str:
+        return self.model.base.label
+
+
+def load_options(path: str | Path) -> OptionsFile:
+    """Read an options file and build (and validate) every option's scenario.
+
+    Raises
+    ------
+    ScenarioError
+        With the file, field path and line of every problem, in the options file or in
+        the scenario files it names.
+    """
+    p = Path(path)
+    data, marks, text = read_yaml_file(p)
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem("expected a mapping of fields (placesim_options: 1, name: ...)", "", str(p), 1)])
+    try:
+        model = OptionsModel.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(problems_from_validation(exc, OptionsModel, marks, str(p))) from None
+    problems = []
+    if model.base.label in model.options:
+        problems.append(Problem(f"option {model.base.label!r} has the baseline's label; rename it or set base.label",
+                                f"options.{model.base.label}", str(p), marks.get(("options", model.base.label), (None, None))[1]))
+    for key, spec in (("review", model.review), *(((f"break_even[{i}]"), b) for i, b in enumerate(model.break_even))):
+        if spec is not None and spec.option not in model.options:
+            where = ("review", "option") if key == "review" else ("break_even", int(key[11:-1]), "option")
+            problems.append(Problem(f"unknown option {spec.option!r}; options: {', '.join(model.options)}",
+                                    f"{key}.option", str(p), marks.get(where, (None, None))[1]))
+    if problems:
+        raise ScenarioError(problems)
+    out = OptionsFile(model, p, text=text)
+    out.scenarios[model.base.label] = _build(p, marks, model.base.scenario, ("base", "scenario"),
+                                             [(("base", "overrides"), model.base.overrides)], model)
+    for label, spec in model.options.items():
+        layers = [(("base", "overrides"), model.base.overrides), (("options", label, "overrides"), spec.overrides)]
+        file = spec.scenario or model.base.scenario
+        where = ("options", label, "scenario") if spec.scenario else ("base", "scenario")
+        out.scenarios[label] = _build(p, marks, file, where, layers, model)
+    return out
+
+
+def _build(path: Path, marks: Marks, file: str, where: tuple[Any, ...], layers: list[tuple[tuple[Any, ...], dict]],
+           model: OptionsModel) -> Scenario:
+    target = path.parent / file
+    if not target.exists():
+        raise ScenarioError([Problem(f"scenario file {file!r} not found (looked for {target})",
+                                     ".".join(map(str, where)), str(path), marks.get(where, (None, None))[1])])
+    data, smarks = read_scenario_data(target)
+    for prefix, overrides in layers + [(("economics",), {"economics": model.economics})]:
+        if not overrides:
+            continue
+        if prefix == ("economics",):
+            omarks = {("economics",) + k: v for k, v in _under(marks, ("economics",)).items()}
+            omarks[("economics",)] = marks.get(("economics",), (str(path), None))
+            data.pop("economics", None)
+        else:
+            omarks = _under(marks, prefix)
+        smarks = merge_marks(smarks, overrides, omarks)
+        data = deep_merge(data, overrides)
+    return Scenario.from_dict(data, source=str(target), marks=smarks)
+
+
+@dataclass
+class OptionsRun:
+    """The outputs of running an options file."""
+
+    options: OptionsFile
+    comparison: Comparison
+    appraisal: Appraisal
+    review: Any = None
+    review_note: str = ""
+    break_evens: list[BreakEven] = field(default_factory=list)
+
+    def write(self, out: str | Path) -> dict[str, Path]:
+        """Write ``options.csv``, ``organisations.csv``, ``results.nc`` and ``report.html``
+        into folder ``out`` (created if missing), each atomically."""
+        from .report import write_report
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = {"options.csv": folder / "options.csv", "organisations.csv": folder / "organisations.csv",
+                 "results.nc": folder / "results.nc", "report.html": folder / "report.html"}
+        self.appraisal.to_csv(paths["options.csv"])
+        with atomic_path(paths["organisations.csv"]) as tmp:
+            self.appraisal.by_organisation().to_csv(tmp)
+        ds = self.comparison.ds
+        ds.attrs["options_name"] = self.options.model.name
+        ds.attrs["options_yaml"] = self.options.text
+        if self.options.model.review is not None:
+            ds.attrs["review"] = json.dumps(self.options.model.review.model_dump())
+        self.comparison.to_netcdf(paths["results.nc"])
+        write_report(paths["report.html"], self.comparison, self.appraisal, self.review,
+                     title=self.options.model.name, review_note=self.review_note, break_evens=self.break_evens)
+        return paths
+
+
+def run_options(options: OptionsFile | str | Path, *, replications: int | None = None, seed: int | None = None,
+                executor: str = "processes", workers: int | None = None, progress: bool = False,
+                break_evens: bool = True) -> OptionsRun:
+    """Run every option and the baseline with common random numbers, appraise the options,
+    and compute the review power and break-even values the file asks for.
+
+    Parameters
+    ----------
+    options
+        An :class:`OptionsFile` or the path of one.
+    replications, seed
+        Override the file's ``run`` settings.
+    executor, workers, progress
+        As for :func:`placesim.compare`.
+    break_evens
+        Run the file's break-even searches (each runs the option many times).
+    """
+    of = options if isinstance(options, OptionsFile) else load_options(options)
+    m = of.model
+    reps = replications if replications is not None else m.run.replications
+    seed_ = seed if seed is not None else m.run.seed
+    comparison = compare(of.scenarios, reps, seed_, executor=executor, workers=workers, progress=progress)
+    appraisal = appraise(comparison, baseline=of.baseline)
+    run = OptionsRun(of, comparison, appraisal)
+    if m.review is not None:
+        from .review import review_power
+        try:
+            run.review = review_power(comparison, m.review.option, baseline=of.baseline, months=m.review.months,
+                                      alpha=m.review.alpha)
+        except PlacesimError as exc:
+            run.review_note = f"not available: {exc}"
+    if break_evens:
+        for spec in m.break_even:
+            run.break_evens.append(break_even(
+                of.scenarios[of.baseline], of.scenarios[spec.option], spec.parameter, spec.bounds,
+                replications=spec.replications or reps, seed=seed_, engine=spec.engine, executor=executor,
+                workers=workers, label=spec.option))
+    return run
