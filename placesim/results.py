@@ -81,7 +81,7 @@ def assemble(scenario: Scenario, outs: list[dict[str, np.ndarray]], seed: int, e
         "horizon_days": float(t.horizon_days),
         "report_every_days": float(t.report_every_days),
         "start_date": str(t.start_date) if t.start_date else "",
-        "costs_note": "Unit costs are summed at the price years given in the scenario; no uprating is applied.",
+        "costs_note": "Unit costs are summed at the price years given in the scenario; no uprating is applied (an appraisal, placesim.appraise, uprates and discounts them).",
     })
     return ds
 

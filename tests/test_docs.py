@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
-NOTEBOOKS = [DOCS / "notebooks" / "brent.ipynb", DOCS / "notebooks" / "calibration.ipynb"]
+NOTEBOOKS = [DOCS / "notebooks" / "brent.ipynb", DOCS / "notebooks" / "calibration.ipynb", DOCS / "notebooks" / "options.ipynb"]
 REFERENCE = DOCS / "scenario-reference.md"
 REGENERATE = "python -m placesim.scenario.reference > docs/scenario-reference.md"
 

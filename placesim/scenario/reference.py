@@ -14,7 +14,8 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from .distributions import Empirical, Exponential, Fixed, Gamma, Lognormal
-from .model import (Arrivals, Assessment, CaseFinding, Cohort, Completion, Costs, Crisis, CrisisResponse, Domain,
+from .model import (Arrivals, Assessment, CaseFinding, Cohort, Completion, Costs, Crisis, CrisisResponse, Deflator,
+                    DiscountStep, Domain, Economics,
                     Effect, Eligibility, Hazards, Int, IntCosts, IntNeighbourhood, Neighbourhood, Queue, Referral,
                     ScenarioModel, ScheduleStep, Service, Time, WarmHandover, Worker)
 
@@ -43,6 +44,9 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("int.warm_handover", WarmHandover),
     ("int.case_finding", CaseFinding),
     ("int.costs", IntCosts),
+    ("economics", Economics),
+    ("economics.deflator", Deflator),
+    ("economics.discount[]", DiscountStep),
     ("Distributions: {distribution: exponential}", Exponential),
     ("Distributions: {distribution: lognormal}", Lognormal),
     ("Distributions: {distribution: gamma}", Gamma),

@@ -1,0 +1,31 @@
+"""The options file's field tables in docs/budget-planners-guide.md, generated from the models.
+
+Run ``python -m placesim.options_reference`` and paste the output between the
+``<!-- options-fields -->`` markers of docs/budget-planners-guide.md; a test checks they agree.
+"""
+
+from __future__ import annotations
+
+from .options import BaseSpec, BreakEvenSpec, OptionSpec, OptionsModel, ReviewSettings, RunSettings
+from .scenario.reference import field_table
+
+SECTIONS = [
+    ("Options file (top level)", OptionsModel),
+    ("base", BaseSpec),
+    ("options.NAME", OptionSpec),
+    ("run", RunSettings),
+    ("review", ReviewSettings),
+    ("break_even[]", BreakEvenSpec),
+]
+
+
+def render() -> str:
+    out: list[str] = []
+    for title, model in SECTIONS:
+        out.append(f"### `{title}`\n")
+        out += field_table(model)
+    return "\n".join(out)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    print(render(), end="")
