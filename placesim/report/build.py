@@ -1,0 +1,123 @@
+"""The report page: every section in order, and writing it atomically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
+
+import pandas as pd
+
+from ..appraisal.valuation import DAYS_PER_MONTH
+from ..errors import PlacesimError
+from ..io import write_bytes_atomic
+from .headline import headline_section
+from .money import organisations_section, payback_section
+from .outcomes import crises_section, journeys_section
+from .page import page, percent
+from .pilot import break_even_section, review_section
+from .provenance import assumptions_section, comparison_assumptions, method_section
+
+if TYPE_CHECKING:
+    from ..appraisal import Appraisal
+    from ..compare import Comparison
+    from ..review import ReviewPower
+
+SECTIONS: dict[str, str] = {
+    "headline": "Headline",
+    "crises": "Crises over time",
+    "payback": "Cumulative net benefit and payback",
+    "organisations": "Savings by organisation",
+    "journeys": "Residents' journeys",
+    "review": "Six-month review power",
+    "assumptions": "Assumptions and sources",
+    "method": "How these figures were made",
+}
+"""Id and contents entry of every section, in page order (``break-even`` follows ``review``
+when break-even values are given)."""
+
+
+def _subtitle(comparison: "Comparison", appraisal: "Appraisal", names: Mapping[str, str]) -> str:
+    months = appraisal.period.days / DAYS_PER_MONTH
+    start = str(comparison.ds.attrs.get("start_date", ""))
+    when = ""
+    if start:
+        day = pd.Timestamp(start)
+        when = f" from {day.day} {day:%B %Y}"
+    base = appraisal.baseline
+    name = f" ({names[base]})" if names.get(base, base) != base else ""
+    return (f"{len(appraisal.options)} option{'s' if len(appraisal.options) != 1 else ''} against the baseline "
+            f"{base}{name}, over {months:.0f} months{when}; "
+            f"{comparison.ds.attrs.get('replications', '')} replications; £ at {appraisal.economics.price_year} "
+            f"prices; {percent(appraisal.level)} intervals.")
+
+
+def build_report(comparison: "Comparison", appraisal: "Appraisal", review: "ReviewPower | None" = None, *,
+                 assumptions: Mapping[str, pd.DataFrame] | pd.DataFrame | None = None, title: str | None = None,
+                 review_note: str = "", break_evens: Sequence[Any] = ()) -> str:
+    """One self-contained HTML page for a budget planner.
+
+    Parameters
+    ----------
+    comparison
+        The options and the baseline, run with common random numbers.
+    appraisal
+        Its appraisal (:func:`placesim.appraisal.appraise`).
+    review
+        The pilot's review power (:func:`placesim.review.review_power`), or None.
+    assumptions
+        Assumptions tables by scenario label (a single table is the baseline's); default
+        the tables stored in the comparison's results.
+    title
+        Page title (default: names the options and the baseline).
+    review_note
+        Why the review power is not available, shown when ``review`` is None.
+    break_evens
+        Break-even results to show (each shown as its text, and its ``plot()`` if it has one).
+
+    Returns
+    -------
+    str
+        The HTML document: inline CSS, figures as inline PNG, no scripts, nothing fetched.
+    """
+    if appraisal.comparison is not comparison and list(appraisal.comparison.labels) != list(comparison.labels):
+        raise PlacesimError(f"the appraisal is of another comparison (its scenarios are "
+                            f"{', '.join(appraisal.comparison.labels)}; the comparison's are "
+                            f"{', '.join(comparison.labels)})")
+    if not appraisal.options:
+        raise PlacesimError("the appraisal has no options to report (a comparison of the baseline alone)")
+    names = {str(k): str(v) for k, v in zip(comparison.ds["scenario"].values, comparison.ds["scenario_name"].values)}
+    note = ""
+    if assumptions is None:
+        tables, note = comparison_assumptions(comparison)
+    elif isinstance(assumptions, pd.DataFrame):
+        tables = {appraisal.baseline: assumptions}
+    else:
+        tables = dict(assumptions)
+    level = appraisal.level
+    parts = [
+        headline_section(appraisal, names),
+        crises_section(comparison, level),
+        payback_section(appraisal),
+        organisations_section(appraisal),
+        journeys_section(comparison, level),
+        review_section(review, review_note),
+    ]
+    contents = list(SECTIONS.items())
+    if break_evens:
+        parts.append(break_even_section(break_evens))
+        contents.insert(list(SECTIONS).index("review") + 1, ("break-even", "Break-even values"))
+    parts += [assumptions_section(tables, appraisal.baseline, note), method_section(comparison, appraisal)]
+    title = title or (f"Integrated Neighbourhood Team options: {', '.join(appraisal.options)} "
+                      f"against {appraisal.baseline}")
+    return page(title, _subtitle(comparison, appraisal, names), contents, parts)
+
+
+def write_report(path: str | Path, comparison: "Comparison", appraisal: "Appraisal",
+                 review: "ReviewPower | None" = None, **kw: Any) -> Path:
+    """Build the report (:func:`build_report`, same keywords) and write it to ``path``.
+
+    The page is built in memory first and written atomically: if building or writing
+    fails, ``path`` is left as it was and no partial file remains.
+    """
+    text = build_report(comparison, appraisal, review, **kw)
+    return write_bytes_atomic(text.encode("utf-8"), path)

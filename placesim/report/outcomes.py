@@ -1,0 +1,78 @@
+"""Residents' outcomes: crises over time and journeys to first support."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..plots import JOURNEY_MEASURES, band, crises_figure, differences_figure, journey_ratios, journeys_figure
+from ..tables import _cell
+from .page import esc, figure, interval_cell, paragraph, percent, section, table
+
+if TYPE_CHECKING:
+    from ..compare import Comparison
+
+
+def crises_section(comparison: "Comparison", level: float) -> str:
+    """Crises per month in each option and their paired difference from the baseline, with bands."""
+    ds = comparison.ds.sel(scenario=comparison.labels)
+    base = comparison.baseline
+    n = int(ds.sizes["replication"])
+    body = paragraph(
+        "A crisis is a resident's need reaching crisis level in one domain (money, housing, family, health): "
+        "a homelessness application, an A&E attendance or ambulance, a police call-out, a destitution claim, "
+        "a children's social care referral. The first figure shows crises per month across the whole place in "
+        f"each option; the shaded band is the {percent(level)} interval of the mean over {n} replications.")
+    body += figure(crises_figure(ds, None, level=level), id="fig-crises",
+                   alt=f"Line chart: crises per month in the whole place for {', '.join(comparison.labels)}, "
+                       f"each with a shaded {percent(level)} interval band",
+                   caption="Crises per month, mean of the replications with its interval band.")
+    if len(comparison.labels) > 1:
+        body += paragraph(
+            f"The second figure subtracts {base} from each option replication by replication (common random "
+            "numbers: both see the same residents and the same luck), so its bands are much narrower. Below "
+            "zero, the option has fewer crises that month; a band clear of zero is a difference the "
+            "replications resolve.")
+        body += figure(differences_figure(ds, "crises", base, level=level), id="fig-crises-difference",
+                       alt=f"Line chart: crises per month in each option minus {base}, with {percent(level)} "
+                           "interval bands and a dashed zero line",
+                       caption=f"Difference in crises per month from {base} (below zero: crises averted).")
+    return section("crises", "Crises over time", body)
+
+
+def journey_table(comparison: "Comparison", level: float) -> list[list[str]]:
+    """Rows (scenario, times told my story, hand-offs, days to first support, episodes), all
+    neighbourhoods together, each cell ``mean ± half-width``."""
+    ds = comparison.ds.sel(scenario=comparison.labels)
+    ratios = journey_ratios(ds).sel(neighbourhood="all")
+    episodes = ds["journeys"].sum(("time", "neighbourhood"), skipna=False)
+    rows = []
+    for label in comparison.labels:
+        row = [f"<strong>{esc(label)}</strong>"]
+        for key in JOURNEY_MEASURES:
+            b = band(ratios[key].sel(scenario=label), level=level)
+            row.append(interval_cell(_cell(float(b["mean"]), float(b["lower"]), float(b["upper"]), "")))
+        b = band(episodes.sel(scenario=label), level=level)
+        row.append(interval_cell(_cell(float(b["mean"]), float(b["lower"]), float(b["upper"]), "")))
+        rows.append(row)
+    return rows
+
+
+def journeys_section(comparison: "Comparison", level: float) -> str:
+    """'How many times did I tell my story?': journey measures per option, table and figure."""
+    header = ["Scenario"] + [title for _, title, _ in JOURNEY_MEASURES.values()] + ["Episodes reaching support"]
+    body = paragraph(
+        "Residents asked not to have to repeat their story through repeat referrals. For every need episode "
+        "that reached its first support during the reported period: times told my story is the assessments "
+        "up to and including first support; hand-offs are the referrals before it; days is the time from "
+        "first need to first support. Lower is better on all three.")
+    body += table(header, journey_table(comparison, level), id="journeys-table",
+                  caption=f"Journeys to first support, all neighbourhoods (mean per episode and {percent(level)} "
+                          "interval over replications)", numeric=[False] + [True] * (len(header) - 1))
+    body += figure(journeys_figure(comparison.ds.sel(scenario=comparison.labels), level=level), id="fig-journeys",
+                   alt="Bar charts by neighbourhood and scenario: times told my story, hand-offs before support and "
+                       f"days from first need to support, with {percent(level)} interval error bars",
+                   caption="Journey measures by neighbourhood ('all': the whole place), one bar per scenario.")
+    body += paragraph(
+        "An episode counts only if it began during the run, so long journeys are under-represented; compare "
+        "the options with each other, not with figures measured elsewhere.", "note")
+    return section("journeys", "Residents' journeys: times told my story", body)

@@ -1,0 +1,83 @@
+"""The pilot's six-month review power, and break-even values if any were computed."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any, Sequence
+
+from .page import esc, figure, paragraph, section, slug, table, unavailable
+
+if TYPE_CHECKING:
+    from ..review import ReviewPower
+
+NO_REVIEW = "the review power was not computed for these results"
+"""Reason shown when no review and no note are given."""
+
+
+def _pct(x: float) -> str:
+    return "n/a" if math.isnan(x) else f"{100 * x:.0f} %"
+
+
+def _months(months: float) -> str:
+    words = ("One", "Two", "Three", "Four", "Five", "Six", "Seven", "Eight", "Nine", "Ten", "Eleven", "Twelve")
+    return words[int(months) - 1] if float(months).is_integer() and 1 <= months <= 12 else f"{months:g}"
+
+
+def _span(window: tuple[float, float]) -> str:
+    return f"days {window[0]:g} to {window[1]:g}"
+
+
+def review_section(review: "ReviewPower | None", note: str = "") -> str:
+    """Power of the pilot's before-after review: the number, a plain-English reading and a
+    figure; or 'not available: <reason>'."""
+    title = "The pilot's review: would the evaluation see it?"
+    if review is not None:
+        title = f"{_months(review.months)}-month review: would the evaluation see it?"
+    intro = paragraph(
+        "The pilot was planned as a six-month piece of work feeding the budget conversations. The review "
+        "compares crises in the pilot area in the months before the team started with the months after. "
+        "Each replication is one possible world: power is the share of worlds with the pilot in which the "
+        "review finds a significant fall; false alarm is the share of worlds without it in which it does.")
+    if review is None:
+        return section("review", title, intro + unavailable(note or NO_REVIEW))
+    lo, hi = review.power_interval
+    flo, fhi = review.false_alarm_interval
+    rlo, rhi = review.true_reduction_interval
+    months = f"{review.months:g}"
+    body = intro + (f"<p id='review-power'><span class='headline-number'>{esc(_pct(review.power))}</span> "
+                    f"power for a {esc(months)}-month review of {esc(review.option)} "
+                    f"(90 % interval {esc(_pct(lo))} to {esc(_pct(hi))})</p>")
+    body += paragraph(str(review))
+    averted = f"{review.true_reduction:,.1f}"
+    if not math.isnan(rlo):
+        averted += f" (90 % interval {rlo:,.1f} to {rhi:,.1f})"
+    rows = [
+        ("Pilot area", ", ".join(review.neighbourhoods)),
+        ("Team started", f"day {review.start_day:g} of reporting"),
+        ("Windows compared", f"before: {_span(review.pre_window)}; after: {_span(review.post_window)}"),
+        ("Test", f"one-sided exact test of a fall in the crisis rate at level {review.alpha:g}"),
+        ("Worlds (replications)", f"{review.replications}"),
+        ("Power (pilot running)", f"{_pct(review.power)} (90 % interval {_pct(lo)} to {_pct(hi)})"),
+        ("False alarm (no pilot)", f"{_pct(review.false_alarm)} (90 % interval {_pct(flo)} to {_pct(fhi)})"),
+        ("Crises really averted after the start", averted),
+    ]
+    body += table(["Review", "Result"], [[f"<strong>{esc(k)}</strong>", esc(v)] for k, v in rows], id="review-table",
+                  caption=f"{review.option} against {review.baseline}")
+    body += figure(review.plot(), id="fig-review",
+                   alt="Left: histogram of the change in crises after minus before the start in each world, with and "
+                       "without the pilot; right: bars of power and false-alarm rate with 90 % intervals, "
+                       "the test level and 80 % power marked",
+                   caption="How often the review would find a fall, with and without the pilot.")
+    return section("review", title, body)
+
+
+def break_even_section(break_evens: Sequence[Any]) -> str:
+    """Each break-even value as its own plain-English text (and figure, if it draws one)."""
+    body = paragraph("How far an assumption can move before an option stops paying for itself.")
+    for i, b in enumerate(break_evens):
+        label = str(getattr(b, "label", "") or getattr(b, "option", "") or f"break-even {i + 1}")
+        body += f"<h3 id='break-even-{slug(label)}-{i}'>{esc(label)}</h3>" + paragraph(str(b))
+        if callable(getattr(b, "plot", None)):
+            body += figure(b.plot(), id=f"fig-break-even-{i}", alt=f"Break-even search for {label}",
+                           caption=f"Break-even: {label}.")
+    return section("break-even", "Break-even values", body)
