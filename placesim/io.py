@@ -15,7 +15,8 @@ import xarray as xr
 def atomic_path(path: str | Path) -> Iterator[str]:
     """A temporary path in ``path``'s folder, renamed over ``path`` only if the block completes.
 
-    On any error the temporary file is removed and ``path`` is untouched.
+    On any error the temporary file is removed and ``path`` is untouched. The file gets
+    the mode a plain ``open`` would give it (0666 less the umask).
     """
     target = Path(path)
     folder = target.parent if str(target.parent) else Path(".")
@@ -25,11 +26,18 @@ def atomic_path(path: str | Path) -> Iterator[str]:
     os.close(fd)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the file the usual mode
         os.replace(tmp, target)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_netcdf(ds: xr.Dataset, path: str | Path) -> Path:
