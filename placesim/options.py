@@ -41,7 +41,8 @@ from .io import atomic_path
 from .scenario.loader import deep_merge, merge_marks, read_scenario_data
 from .scenario.messages import problems_from_validation
 from .scenario.scenario import Scenario
-from .scenario.yamlio import Marks, read_yaml_file
+from .scenario.sources import leaf_paths, merged_sources, text_comments
+from .scenario.yamlio import Marks, dotted, read_yaml_file
 
 BASELINE = "baseline"
 
@@ -199,7 +200,21 @@ def _build(path: Path, marks: Marks, file: str, where: tuple[Any, ...], layers: 
             omarks = _under(marks, prefix)
         smarks = merge_marks(smarks, overrides, omarks)
         data = deep_merge(data, overrides)
-    return Scenario.from_dict(data, source=str(target), marks=smarks)
+    scenario = Scenario.from_dict(data, source=str(target), marks=smarks)
+    scenario._sources = _sources(data, smarks, path, layers)
+    return scenario
+
+
+def _sources(data: dict[str, Any], marks: Marks, path: Path, layers: list[tuple[tuple[Any, ...], dict]]
+             ) -> dict[str, str]:
+    """Source comments of an option's scenario: from the scenario files for what they
+    wrote, from the options file for what its overrides and economics wrote."""
+    out = merged_sources(data, marks)
+    comments = text_comments(path.read_text(encoding="utf-8"))
+    for prefix, overrides in layers:
+        for leaf in leaf_paths(overrides):
+            out[dotted(leaf)] = comments.get(prefix + leaf, "")
+    return out
 
 
 @dataclass

@@ -128,3 +128,16 @@ def test_int_pilot_lowers_crises_against_siloed():
     by_area = (crises["pilot"] - crises["siloed"]).mean("replication")
     assert by_area.sel(neighbourhood="Harlesden") < 0
     assert by_area.sel(neighbourhood="Harlesden") == by_area.min()
+
+
+def test_every_brent_parameter_has_a_source_or_is_an_assumption():
+    """The report's assumptions table: nothing in the Brent options is 'not stated'."""
+    of = ps.load_options(OPTIONS[0])
+    for label, scenario in of.scenarios.items():
+        table = ps.assumptions_table(scenario)
+        missing = table[table["status"] == "not stated"]
+        assert missing.empty, f"{label}: no source for {', '.join(missing['parameter'])}"
+    # an override's source is its comment in the options file
+    table = ps.assumptions_table(of.scenarios["borough_phased"]).set_index("parameter")
+    assert "order of roll-out" in table.loc["int.neighbourhoods.Wembley.start_day", "source"]
+    assert table.loc["economics.optimism_bias_percent", "status"] == "assumption"

@@ -33,6 +33,9 @@ ROW_ID = re.compile(r"\b[A-Z]{2}\d{2}\b")
 """A figures-table row id as cited in a comment (``UC23``, ``BR01``, ``GB02``)."""
 
 _ASSUMPTION = re.compile(r"\bassum(?:ptions?|ed)\b", re.IGNORECASE)
+_DOCUMENT = re.compile(r"\bHWB minutes\b|\b[\w-]+\.csv\b")
+"""Cited sources other than figure rows: the Health and Wellbeing Board minutes, a
+reference table shipped beside the figures (e.g. gdp_deflator.csv)."""
 _SETTINGS = ("placesim", "time")  # the format version and the run's horizon: not parameters
 
 
@@ -94,7 +97,8 @@ def assumptions_table(scenario: Scenario, figures: pd.DataFrame | None = None) -
     and the run settings under ``time`` are left out.
 
     ``status`` is ``"reference"`` if the source cites a row id that is in ``figures``
-    (any id, without a figures table); ``"assumption"`` if it says assumption (or
+    (any id, without a figures table), the HWB minutes or a reference table (``*.csv``);
+    ``"assumption"`` if it says assumption (or
     assumed) and cites none; ``"derived"`` if it does both (a reference figure combined
     with an assumption, ``UC43 x 1,650 h (assumption)``); else ``"not stated"`` (also for
     fields set by :meth:`~Scenario.with_overrides`).
@@ -159,6 +163,7 @@ def _format(value: Any) -> str:
 
 def _status(source: str, ids: list[str], figures: pd.DataFrame | None) -> str:
     cites = any(i in figures.index for i in ids) if figures is not None else bool(ids)
+    cites = cites or bool(_DOCUMENT.search(source))
     assumed = bool(_ASSUMPTION.search(source))
     if cites:
         return "derived" if assumed else "reference"
