@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .appraisal import Appraisal, appraise
@@ -228,15 +230,37 @@ class OptionsRun:
     review_note: str = ""
     break_evens: list[BreakEven] = field(default_factory=list)
 
+    def table(self) -> pd.DataFrame:
+        """The options table (``options.csv``): the appraisal's figures per option, then the
+        review power and false-alarm rate (for the reviewed option) and break-even values
+        (for the options searched), NaN elsewhere."""
+        table = self.appraisal.summary()
+        units = dict(table.attrs.get("units", {}))
+        r = self.review
+        for name, value, (lo, hi) in (() if r is None else (
+                ("review_power", r.power, r.power_interval),
+                ("review_false_alarm", r.false_alarm, r.false_alarm_interval))):
+            table[name] = table[f"{name}_lower"] = table[f"{name}_upper"] = np.nan
+            table.loc[r.option, [name, f"{name}_lower", f"{name}_upper"]] = [value, lo, hi]
+            units[name] = "share of replications"
+        for b in self.break_evens:
+            key = f"break_even: {b.parameter}"
+            if key not in table:
+                table[key] = np.nan
+            table.loc[b.option, key] = np.nan if b.value is None else b.value
+        table.attrs["units"] = units
+        return table
+
     def write(self, out: str | Path) -> dict[str, Path]:
-        """Write ``options.csv``, ``organisations.csv``, ``results.nc`` and ``report.html``
+        """Write ``options.csv`` (:meth:`table`), ``organisations.csv``, ``results.nc`` and ``report.html``
         into folder ``out`` (created if missing), each atomically."""
         from .report import write_report
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
         paths = {"options.csv": folder / "options.csv", "organisations.csv": folder / "organisations.csv",
                  "results.nc": folder / "results.nc", "report.html": folder / "report.html"}
-        self.appraisal.to_csv(paths["options.csv"])
+        with atomic_path(paths["options.csv"]) as tmp:
+            self.table().to_csv(tmp)
         with atomic_path(paths["organisations.csv"]) as tmp:
             self.appraisal.by_organisation().to_csv(tmp)
         ds = self.comparison.ds

@@ -100,8 +100,12 @@ def test_options_run_writes_the_table_results_and_report(toy_run):
     assert list(table.index) == ["pilot", "bigger"]
     assert {"npv_gbp", "npv_gbp_lower", "npv_gbp_upper", "bcr", "payback_month", "crises_averted",
             "cost_per_crisis_averted_gbp"} <= set(table.columns)
-    pd.testing.assert_frame_equal(table, run.appraisal.summary(), check_names=False, check_freq=False,
-                                  check_exact=False, rtol=1e-12)
+    appraisal_columns = list(run.appraisal.summary().columns)
+    pd.testing.assert_frame_equal(table[appraisal_columns], run.appraisal.summary(), check_names=False,
+                                  check_freq=False, check_exact=False, rtol=1e-12)
+    assert table.loc["pilot", "review_power"] == run.review.power
+    assert table.loc["pilot", "review_false_alarm_upper"] == run.review.false_alarm_interval[1]
+    assert pd.isna(table.loc["bigger", "review_power"])
     orgs = pd.read_csv(paths["organisations.csv"], index_col=["option", "organisation"])
     assert orgs.loc["pilot", "int_cost_gbp"].sum() == pytest.approx(table.loc["pilot", "int_cost_gbp"], rel=1e-9)
     reopened = ps.Comparison.open(paths["results.nc"])
@@ -165,3 +169,18 @@ def test_guide_field_tables_are_up_to_date():
     between = guide.split("<!-- options-fields:start -->\n")[1].split("<!-- options-fields:end -->")[0]
     assert between == render(), ("docs/budget-planners-guide.md's field tables are out of date: paste "
                                  "`python -m placesim.options_reference` between the options-fields markers")
+
+
+@pytest.mark.parametrize("root, rising", [(3, True), (3, False), (1, True), (5, False)])
+def test_integer_break_even_is_the_integer_next_to_the_sign_change_where_npv_is_positive(root, rising):
+    from placesim.appraisal.break_even import integer_root
+    calls = []
+
+    def npv(k):  # crosses zero between root - 0.5 and root + 0.5
+        calls.append(k)
+        return (k - root + 0.5) if rising else (root + 0.5 - k)
+
+    found = integer_root(npv, 0, 6)
+    assert npv(found) >= 0 and (npv(found - 1) < 0 if rising else npv(found + 1) < 0)
+    assert found == root
+    assert len(set(calls)) <= 6  # bisection, not a scan

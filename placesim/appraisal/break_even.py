@@ -51,6 +51,20 @@ class BreakEven:
         return f"<p><b>{html.escape(str(self))}</b></p>" + self.evaluations.to_html(index=False)
 
 
+def integer_root(f: Any, lo: int, hi: int) -> int:
+    """Bisection over the integers for a function with ``f(lo)`` and ``f(hi)`` of opposite
+    signs: the integer next to the sign change on the side where ``f >= 0``."""
+    a, b = lo, hi
+    fa = f(a)
+    while b - a > 1:
+        mid = (a + b) // 2
+        if np.sign(f(mid)) == np.sign(fa):
+            a = mid
+        else:
+            b = mid
+    return a if f(a) >= 0 else b
+
+
 def _set_path(data: dict[str, Any], path: tuple[Any, ...], value: Any) -> None:
     from ..calibration.parameters import _get, _set
     try:
@@ -138,15 +152,7 @@ def break_even(baseline: Scenario, option: Scenario, parameter: str, bounds: tup
         note = (f"NPV is {word} across the whole range ({parameter} {lo:g}: £{f_lo:,.0f}; {hi:g}: £{f_hi:,.0f}); "
                 f"no break-even within it")
     elif integer:
-        a, b = int(math.ceil(lo)), int(math.floor(hi))
-        fa = npv(a)
-        while b - a > 1:
-            mid = (a + b) // 2
-            if np.sign(npv(mid)) == np.sign(fa):
-                a = mid
-            else:
-                b = mid
-        value = float(a if npv(a) >= 0 else b)  # the value on the side where NPV >= 0
+        value = float(integer_root(npv, int(math.ceil(lo)), int(math.floor(hi))))
     else:
         value = float(brentq(npv, lo, hi, xtol=xtol or (hi - lo) / 1000.0, maxiter=60))
     evaluations = pd.DataFrame(sorted(rows), columns=["value", "npv_gbp", "npv_gbp_lower", "npv_gbp_upper"])
