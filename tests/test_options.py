@@ -184,3 +184,15 @@ def test_integer_break_even_is_the_integer_next_to_the_sign_change_where_npv_is_
     assert npv(found) >= 0 and (npv(found - 1) < 0 if rising else npv(found + 1) < 0)
     assert found == root
     assert len(set(calls)) <= 6  # bisection, not a scan
+
+
+def test_break_even_plot_marks_the_value():
+    import matplotlib
+    matplotlib.use("Agg")
+    econ = {"economics": {"price_year": "2023/24"}, "time": {"horizon_days": 360}}
+    base = ps.load_scenario(TOY / "toy_int.yaml").with_overrides(econ)
+    b = ps.break_even(base, base, "int.costs.setup_gbp", (0.0, 50_000.0), engine="sd", executor="serial", xtol=1.0)
+    fig = b.plot()
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "int.costs.setup_gbp"
+    assert any(abs(line.get_xdata()[0] - b.value) < 1e-9 for line in ax.get_lines()[1:] if len(line.get_xdata()) == 2)

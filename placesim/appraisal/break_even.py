@@ -46,6 +46,27 @@ class BreakEven:
         return (f"{self.option}: NPV reaches zero at {self.parameter} = {self.value:.4g} "
                 f"(searched {self.bounds[0]:g}-{self.bounds[1]:g}; {self.engine}, {self.replications} replications)")
 
+    def plot(self, ax: Any = None):
+        """NPV at every value tried, with its interval, the zero line and the break-even."""
+        import matplotlib.pyplot as plt
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(6.5, 3.5), layout="constrained")
+        else:
+            fig = ax.figure
+        ev = self.evaluations
+        ax.plot(ev["value"], ev["npv_gbp"] / 1e3, "o-", label="NPV (mean)")
+        if ev["npv_gbp_lower"].notna().any():
+            ax.fill_between(ev["value"], ev["npv_gbp_lower"] / 1e3, ev["npv_gbp_upper"] / 1e3, alpha=0.2,
+                            label="90 % interval")
+        ax.axhline(0, color="black", lw=0.8)
+        if self.value is not None:
+            ax.axvline(self.value, color="grey", ls="--", label=f"break-even {self.value:.4g}")
+        ax.set_xlabel(self.parameter)
+        ax.set_ylabel("NPV, £ thousand")
+        ax.set_title(f"Break-even search: {self.option} ({self.engine})")
+        ax.legend(frameon=False, fontsize="small")
+        return fig
+
     def _repr_html_(self) -> str:
         import html
         return f"<p><b>{html.escape(str(self))}</b></p>" + self.evaluations.to_html(index=False)
