@@ -166,11 +166,12 @@ def load_options(path: str | Path) -> OptionsFile:
     if model.base.label in model.options:
         problems.append(Problem(f"option {model.base.label!r} has the baseline's label; rename it or set base.label",
                                 f"options.{model.base.label}", str(p), marks.get(("options", model.base.label), (None, None))[1]))
-    for key, spec in (("review", model.review), *(((f"break_even[{i}]"), b) for i, b in enumerate(model.break_even))):
-        if spec is not None and spec.option not in model.options:
-            where = ("review", "option") if key == "review" else ("break_even", int(key[11:-1]), "option")
+    named = [(("review", "option"), model.review)] if model.review is not None else []
+    named += [(("break_even", i, "option"), b) for i, b in enumerate(model.break_even)]
+    for where, spec in named:
+        if spec.option not in model.options:
             problems.append(Problem(f"unknown option {spec.option!r}; options: {', '.join(model.options)}",
-                                    f"{key}.option", str(p), marks.get(where, (None, None))[1]))
+                                    dotted(where), str(p), marks.get(where, (None, None))[1]))
     if problems:
         raise ScenarioError(problems)
     out = OptionsFile(model, p, text=text)

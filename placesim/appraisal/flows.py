@@ -12,6 +12,7 @@ from ..errors import PlacesimError
 
 from ..engines.des.model import Axes
 from ..scenario.model import Economics, ScenarioModel
+from ..scenario.network import INT_PREFIX
 from .valuation import DAYS_PER_MONTH, DAYS_PER_YEAR, discount_factors, service_uprating
 
 
@@ -106,7 +107,7 @@ def scenario_flows(ds: xr.Dataset, label: str, model: ScenarioModel, economics: 
     for i, s in enumerate(axes.services):
         for j, o in enumerate(axes.organisations):
             shares[services.index(s), orgs.index(o)] = axes.cost_shares[i, j]
-    is_int = np.array([s.startswith("int:") and s not in model.services for s in services])
+    is_int = np.array([s.startswith(INT_PREFIX) and s not in model.services for s in services])
     is_crisis = np.array([s in crisis for s in services]) & ~is_int
     uplift = 1.0 + economics.optimism_bias_percent / 100.0
     int_cost = cost[:, :, is_int] * uplift

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..errors import PlacesimError
 from ..scenario.model import Economics, ScenarioModel
+from ..scenario.network import INT_PREFIX
 
 DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
@@ -62,6 +63,6 @@ def service_uprating(model: ScenarioModel, services: list[str], economics: Econo
     for i, s in enumerate(services):
         if s in model.services:
             out[i] = uprating_factor(model.services[s].costs.price_year, economics)
-        elif s.startswith("int:") and model.int_team is not None:
+        elif s.startswith(INT_PREFIX) and model.int_team is not None:
             out[i] = uprating_factor(model.int_team.costs.price_year, economics)
     return out
