@@ -7,7 +7,7 @@ Run ``python -m placesim.options_reference`` and paste the output between the
 from __future__ import annotations
 
 from .options import BaseSpec, BreakEvenSpec, OptionSpec, OptionsModel, ReviewSettings, RunSettings
-from .scenario.reference import field_table
+from .scenario.reference import render_sections
 
 SECTIONS = [
     ("Options file (top level)", OptionsModel),
@@ -20,11 +20,7 @@ SECTIONS = [
 
 
 def render() -> str:
-    out: list[str] = []
-    for title, model in SECTIONS:
-        out.append(f"### `{title}`\n")
-        out += field_table(model)
-    return "\n".join(out)
+    return render_sections(SECTIONS)
 
 
 if __name__ == "__main__":  # pragma: no cover

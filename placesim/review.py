@@ -125,29 +125,31 @@ class ReviewPower:
         }
         return pd.DataFrame([row])
 
-    def _repr_html_(self) -> str:
+    def rows(self) -> list[tuple[str, str]]:
+        """The result as (label, text) pairs for a two-column table (plain text)."""
         lo, hi = self.power_interval
         flo, fhi = self.false_alarm_interval
         rlo, rhi = self.true_reduction_interval
-        rows = [
+        averted = f"{self.true_reduction:,.1f}"
+        if not math.isnan(rlo):
+            averted += f" (90 % CI {rlo:,.1f} to {rhi:,.1f})"
+        return [
             ("Pilot area", ", ".join(self.neighbourhoods)),
-            ("Team started", f"day {self.start_day:g}"),
+            ("Team started", f"day {self.start_day:g} of reporting"),
             ("Windows counted", f"before: days {_span(self.pre_window)}; after: days {_span(self.post_window)}"),
             ("Test", f"one-sided exact Poisson-rate test, alpha {self.alpha:g}"),
             ("Worlds (replications)", f"{self.replications}"),
-            ("Power: reduction found where the pilot runs",
-             f"{_pct(self.power)} (90 % CI {_pct(lo)} to {_pct(hi)})"),
+            ("Power: reduction found where the pilot runs", f"{_pct(self.power)} (90 % CI {_pct(lo)} to {_pct(hi)})"),
             ("False alarm: reduction found with no pilot",
              f"{_pct(self.false_alarm)} (90 % CI {_pct(flo)} to {_pct(fhi)})"),
-            ("Crises really averted after the start",
-             f"{self.true_reduction:,.1f} (90 % CI {rlo:,.1f} to {rhi:,.1f})"),
-            (f"Mean crises before / after: {html.escape(self.option)}",
-             f"{self.option_pre:,.1f} / {self.option_post:,.1f}"),
-            (f"Mean crises before / after: {html.escape(self.baseline)}",
-             f"{self.baseline_pre:,.1f} / {self.baseline_post:,.1f}"),
+            ("Crises really averted after the start", averted),
+            (f"Mean crises before / after: {self.option}", f"{self.option_pre:,.1f} / {self.option_post:,.1f}"),
+            (f"Mean crises before / after: {self.baseline}", f"{self.baseline_pre:,.1f} / {self.baseline_post:,.1f}"),
         ]
-        body = "".join(f"<tr><th style='text-align:left'>{k}</th><td style='text-align:left'>{html.escape(v)}</td></tr>"
-                       for k, v in rows)
+
+    def _repr_html_(self) -> str:
+        body = "".join(f"<tr><th style='text-align:left'>{html.escape(k)}</th>"
+                       f"<td style='text-align:left'>{html.escape(v)}</td></tr>" for k, v in self.rows())
         title = html.escape(f"Review power: {self.option} against {self.baseline}, {_months(self.months)} months")
         return f"<p><b>{title}</b></p><table>{body}</table><p>{html.escape(str(self))}</p>"
 

@@ -6,7 +6,7 @@ Run ``python -m placesim.calibration.reference`` and paste the output between th
 
 from __future__ import annotations
 
-from ..scenario.reference import field_table
+from ..scenario.reference import render_sections
 from .setup import CalibrationSetup, DesCheck, Likelihood, ParameterSpec, Periods, Prior, Window
 
 SECTIONS = [
@@ -21,11 +21,7 @@ SECTIONS = [
 
 
 def render() -> str:
-    out: list[str] = []
-    for title, model in SECTIONS:
-        out.append(f"### `{title}`\n")
-        out += field_table(model)
-    return "\n".join(out)
+    return render_sections(SECTIONS)
 
 
 if __name__ == "__main__":  # pragma: no cover

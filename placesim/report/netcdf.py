@@ -11,10 +11,11 @@ import xarray as xr
 from ..appraisal import appraise
 from ..compare import Comparison
 from ..errors import PlacesimError
+from ..options import ReviewSettings
 from .build import write_report
 
-DEFAULT_MONTHS = 6.0
-DEFAULT_ALPHA = 0.05
+DEFAULT_MONTHS: float = ReviewSettings.model_fields["months"].default
+DEFAULT_ALPHA: float = ReviewSettings.model_fields["alpha"].default
 
 
 def review_settings(comparison: Comparison, attrs: Mapping[str, Any]) -> tuple[dict[str, Any] | None, str]:

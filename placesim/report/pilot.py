@@ -23,10 +23,6 @@ def _months(months: float) -> str:
     return words[int(months) - 1] if float(months).is_integer() and 1 <= months <= 12 else f"{months:g}"
 
 
-def _span(window: tuple[float, float]) -> str:
-    return f"days {window[0]:g} to {window[1]:g}"
-
-
 def review_section(review: "ReviewPower | None", note: str = "") -> str:
     """Power of the pilot's before-after review: the number, a plain-English reading and a
     figure; or 'not available: <reason>'."""
@@ -41,26 +37,12 @@ def review_section(review: "ReviewPower | None", note: str = "") -> str:
     if review is None:
         return section("review", title, intro + unavailable(note or NO_REVIEW))
     lo, hi = review.power_interval
-    flo, fhi = review.false_alarm_interval
-    rlo, rhi = review.true_reduction_interval
     months = f"{review.months:g}"
     body = intro + (f"<p id='review-power'><span class='headline-number'>{esc(_pct(review.power))}</span> "
                     f"power for a {esc(months)}-month review of {esc(review.option)} "
                     f"(90 % interval {esc(_pct(lo))} to {esc(_pct(hi))})</p>")
     body += paragraph(str(review))
-    averted = f"{review.true_reduction:,.1f}"
-    if not math.isnan(rlo):
-        averted += f" (90 % interval {rlo:,.1f} to {rhi:,.1f})"
-    rows = [
-        ("Pilot area", ", ".join(review.neighbourhoods)),
-        ("Team started", f"day {review.start_day:g} of reporting"),
-        ("Windows compared", f"before: {_span(review.pre_window)}; after: {_span(review.post_window)}"),
-        ("Test", f"one-sided exact test of a fall in the crisis rate at level {review.alpha:g}"),
-        ("Worlds (replications)", f"{review.replications}"),
-        ("Power (pilot running)", f"{_pct(review.power)} (90 % interval {_pct(lo)} to {_pct(hi)})"),
-        ("False alarm (no pilot)", f"{_pct(review.false_alarm)} (90 % interval {_pct(flo)} to {_pct(fhi)})"),
-        ("Crises really averted after the start", averted),
-    ]
+    rows = review.rows()
     body += table(["Review", "Result"], [[f"<strong>{esc(k)}</strong>", esc(v)] for k, v in rows], id="review-table",
                   caption=f"{review.option} against {review.baseline}")
     body += figure(review.plot(), id="fig-review",

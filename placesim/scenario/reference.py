@@ -136,9 +136,14 @@ def _default(field: Any) -> str:
 
 def render() -> str:
     """The reference page as Markdown."""
-    out = [INTRO]
-    for title, model in SECTIONS:
-        out.append(f"## `{title}`\n")
+    return INTRO + "\n" + render_sections(SECTIONS, "##")
+
+
+def render_sections(sections: list[tuple[str, type[BaseModel]]], heading: str = "###") -> str:
+    """A heading and a field table for each (title, model), as Markdown."""
+    out: list[str] = []
+    for title, model in sections:
+        out.append(f"{heading} `{title}`\n")
         out += field_table(model)
     return "\n".join(out)
 
