@@ -1,0 +1,78 @@
+"""Run a back-test case and compare its results with the pinned ones."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import xarray as xr
+
+import placesim as ps
+
+from .cases import CASES, PINS, SEED, Case
+
+IGNORED_ATTRS = ("placesim_version",)
+"""Dataset attributes that may change without the results changing."""
+
+
+def trace_digest(trace) -> str:
+    """SHA-256 of the event trace, row by row (times to 1e-9 days)."""
+    h = hashlib.sha256()
+    for row in trace.itertuples(index=False):
+        h.update(("%d|%.9f|%s|%d|%d|%d|%d|%d\n" % tuple(row)).encode())
+    return h.hexdigest()
+
+
+def run_case(case: Case) -> xr.Dataset:
+    """The results Dataset of a case (with the trace's digest and length as attributes)."""
+    scenario = ps.load_scenario(case.path)
+    if case.overrides:
+        scenario = scenario.with_overrides(case.overrides)
+    results = ps.simulate(scenario, replications=case.replications, seed=SEED, engine=case.engine,
+                          trace=case.trace)
+    ds = results.ds.copy()
+    if case.trace:
+        ds.attrs["trace_sha256"] = trace_digest(results.trace)
+        ds.attrs["trace_events"] = len(results.trace)
+    return ds
+
+
+def pin_path(name: str):
+    return PINS / f"{name}.nc"
+
+
+def differences(name: str, got: xr.Dataset, pinned: xr.Dataset) -> list[str]:
+    """Every way ``got`` differs from ``pinned`` (empty if they agree)."""
+    case = CASES[name]
+    exact = case.engine == "des"
+    out: list[str] = []
+    for kind, a, b in (("variable", got.data_vars, pinned.data_vars), ("coordinate", got.coords, pinned.coords)):
+        if set(a) != set(b):
+            out.append(f"{kind}s differ: new {sorted(set(a) - set(b))}, gone {sorted(set(b) - set(a))}")
+        for v in sorted(set(a) & set(b)):
+            x, y = a[v], b[v]
+            if x.dims != y.dims or x.shape != y.shape:
+                out.append(f"{v}: dims {x.dims}{x.shape} != pinned {y.dims}{y.shape}")
+                continue
+            xv, yv = np.asarray(x.values), np.asarray(y.values)
+            if xv.dtype.kind == "M" or yv.dtype.kind == "M":
+                xv, yv = xv.astype("datetime64[D]"), yv.astype("datetime64[D]")
+            if xv.dtype.kind in "fc" or yv.dtype.kind in "fc":
+                xv, yv = xv.astype(float), yv.astype(float)
+                same_nan = np.isnan(xv) == np.isnan(yv)
+                if exact:
+                    ok = same_nan & ((xv == yv) | np.isnan(xv))
+                else:
+                    ok = same_nan & (np.isclose(xv, yv, rtol=1e-9, atol=1e-9) | np.isnan(xv))
+                if not ok.all():
+                    worst = np.nanmax(np.abs(xv - yv)) if np.isfinite(xv - yv).any() else np.nan
+                    out.append(f"{v}: {int((~ok).sum())} of {ok.size} values differ (largest by {worst:.6g}; "
+                               f"sum {np.nansum(xv):.10g} vs pinned {np.nansum(yv):.10g})")
+            elif not np.array_equal(xv.astype(str), yv.astype(str)):
+                out.append(f"{v}: values differ")
+    for k in sorted(set(got.attrs) | set(pinned.attrs)):
+        if k in IGNORED_ATTRS:
+            continue
+        if str(got.attrs.get(k)) != str(pinned.attrs.get(k)):
+            out.append(f"attribute {k!r} differs")
+    return out
