@@ -38,7 +38,7 @@ import numpy as np
 import simpy
 
 import placesim as ps
-from placesim.engines.des.model import run_replication
+from placesim.run import run_one as run_replication
 
 ROOT = Path(__file__).resolve().parent.parent
 VALIDATION = ROOT / "scenarios" / "validation"

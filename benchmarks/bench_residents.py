@@ -100,7 +100,7 @@ def measure(n: int, horizon: float | None = None, scale_services: bool = True, s
     import resource
     import time
 
-    from placesim.engines.des.model import run_replication
+    from placesim.run import run_one as run_replication
 
     sc = scaled_scenario(n, horizon, scale_services)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux

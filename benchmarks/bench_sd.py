@@ -39,8 +39,15 @@ import numpy as np
 import scipy
 
 import placesim as ps
-from placesim.engines.des.model import run_replication
-from placesim.engines.sd.run import SdRun
+from placesim.engines.sd.run import SdRun as _SdRun
+from placesim.kinds import sd_flows
+from placesim.plan import compile_plan
+from placesim.run import run_one as run_replication
+
+
+def SdRun(scenario):  # noqa: N802 - times compiling the scenario to its plan and to stocks and flows
+    return _SdRun(compile_plan(scenario), sd_flows())
+
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ("scenarios/brent/siloed.yaml", "scenarios/validation/mmc.yaml")

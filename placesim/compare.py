@@ -13,8 +13,8 @@ import xarray as xr
 from .errors import PlacesimError
 from .io import write_netcdf
 from .plots import ComparisonPlots
-from .results import Results, assemble, trace_frame
-from .run import Executor, _check_engine_args, _check_run_args, as_scenario, engine_jobs, progress_bar, resolve_seed, run_jobs
+from .results import Results
+from .run import Executor, run_scenarios
 from .scenario.scenario import Scenario
 from .stats import Interval, mean_interval
 
@@ -218,7 +218,7 @@ def split(ds: xr.Dataset) -> dict[str, Results]:
 
 
 def compare(scenarios: Mapping[str, Scenario | str | Path], replications: int = 10, seed: int | None = None, *,
-            baseline: str | None = None, executor: Executor = "serial", workers: int | None = None,
+            baseline: str | None = None, executor: str | Executor = "serial", workers: int | None = None,
             progress: bool = False, trace: bool = False, engine: str = "des") -> Comparison:
     """Run scenarios with common random numbers and compare them.
 
@@ -238,20 +238,8 @@ def compare(scenarios: Mapping[str, Scenario | str | Path], replications: int = 
     """
     if not isinstance(scenarios, Mapping) or not scenarios:
         raise PlacesimError("compare needs a mapping of labels to scenarios, e.g. {'siloed': a, 'int': b}")
-    loaded = {str(k): as_scenario(v) for k, v in scenarios.items()}
-    _check_run_args(replications, executor, engine, workers)
-    _check_engine_args(engine, trace)
-    seed = resolve_seed(seed)
-    per_scenario = [engine_jobs(sc, seed, replications, trace, engine) for sc in loaded.values()]
-    jobs = [j for chunk in per_scenario for j in chunk]
-    with progress_bar(len(jobs), progress, "compare " + " vs ".join(loaded)) as advance:
-        done = run_jobs(jobs, executor, workers, advance)
-    results = {}
-    k = len(per_scenario[0]) if per_scenario else 0
-    for i, (label, sc) in enumerate(loaded.items()):
-        chunk = done[i * k:(i + 1) * k]
-        ds = assemble(sc, [o for o, _ in chunk], seed, engine)
-        results[label] = Results(ds, trace_frame([t for _, t in chunk], sc.time.warmup_days) if trace else None)
+    results = run_scenarios(scenarios, replications, seed, executor=executor, workers=workers, progress=progress,
+                            trace=trace, engine=engine, label="compare " + " vs ".join(str(k) for k in scenarios))
     return Comparison(results, baseline)
 
 

@@ -12,14 +12,13 @@ import pandas as pd
 import xarray as xr
 
 from ._version import __version__
-from .engines.des.model import Axes
 from .io import write_netcdf
 from .plots import ResultsPlots
 from .scenario.assumptions import DATASET_KEY, assumptions_table, assumptions_to_json
 from .scenario.model import LEVEL_NAMES
+from .plan import COUNTERS, Plan
 from .scenario.scenario import Scenario
 from .stats import Interval, mean_interval, ratio
-from .variables import VARIABLES
 
 TRACE_COLUMNS = ["replication", "time", "event", "service", "resident", "domain", "level", "target"]
 """Columns of the event trace. ``time`` is in days from the end of the warm-up (negative
@@ -28,10 +27,15 @@ during it), like the Dataset's ``time``; ``service``, ``resident``, ``domain`` a
 they do not apply."""
 
 
-def assemble(scenario: Scenario, outs: list[dict[str, np.ndarray]], seed: int, engine: str = "des") -> xr.Dataset:
-    """Stack per-replication arrays into the results Dataset (with units and provenance)."""
+def assemble(scenario: Scenario, plan: Plan, outs: list[dict[str, np.ndarray]], seed: int,
+             engine: str = "des") -> xr.Dataset:
+    """Stack per-replication arrays into the results Dataset (with units and provenance).
+
+    Every variable of :data:`~placesim.plan.COUNTERS` is there; one the engine does not
+    fill is NaN. Organisation costs are the services' costs by funding share.
+    """
     m = scenario.model
-    axes = Axes.of(m)
+    axes = plan.axes
     t = m.time
     n_bins = t.n_bins
     starts = np.arange(n_bins) * t.report_every_days
@@ -55,16 +59,18 @@ def assemble(scenario: Scenario, outs: list[dict[str, np.ndarray]], seed: int, e
     if t.start_date is not None:
         base = np.datetime64(t.start_date, "D")
         coords["date"] = ("time", base + starts.astype("timedelta64[D]"))
+    sizes = {"replication": len(outs), "time": n_bins, "service": len(axes.services),
+             "organisation": len(axes.organisations), "neighbourhood": len(axes.neighbourhoods),
+             "cohort": len(axes.cohorts), "domain": len(axes.domains), "level": 4}
     data: dict[str, Any] = {}
-    for name, var in VARIABLES.items():
+    for name, var in COUNTERS.items():
         if name == "organisation_cost_gbp":
-            continue
-        arr = np.stack([o[name] for o in outs])
+            arr = np.einsum("rts,so->rto", data["cost_gbp"][1], axes.cost_shares)
+        elif engine in var.engines:
+            arr = np.stack([o[name] for o in outs])
+        else:
+            arr = np.full(tuple(sizes[d] for d in var.dims), np.nan)
         data[name] = (var.dims, arr, {"units": var.units, "long_name": var.description})
-    cost = data["cost_gbp"][1]
-    org = np.einsum("rts,so->rto", cost, axes.cost_shares)
-    var = VARIABLES["organisation_cost_gbp"]
-    data["organisation_cost_gbp"] = (var.dims, org, {"units": var.units, "long_name": var.description})
     ds = xr.Dataset(data, coords=coords)
     ds.attrs.update({
         "title": f"placesim results: {m.name}",

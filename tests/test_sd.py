@@ -33,7 +33,10 @@ import pytest
 import xarray as xr
 
 import placesim as ps
-from placesim.engines.des.recorder import NEIGHBOURHOOD_COUNTS
+from placesim.engines.sd.rates import TAU_DECIDE
+from placesim.engines.sd.run import SdRun
+from placesim.kinds import sd_flows
+from placesim.plan import COUNTERS, compile_plan
 from placesim.variables import VARIABLES
 from test_queueing_theory import erlang_c_wait, jackson_theory
 
@@ -43,7 +46,7 @@ BRENT = ROOT / "scenarios/brent"
 VALIDATION = ROOT / "scenarios/validation"
 SHORT = {"time": {"horizon_days": 120, "warmup_days": 30, "report_every_days": 30}}
 
-NAN_VARIABLES = set(NEIGHBOURHOOD_COUNTS)
+NAN_VARIABLES = {c.name for c in COUNTERS.values() if "sd" not in c.engines}
 """Variables the SD engine cannot compute (they follow individual need episodes): all NaN."""
 JOURNEY_ROWS = {"need episodes reaching support", "assessments per episode, up to support",
                 "hand-offs per episode, before support", "days from first need to support"}
@@ -326,7 +329,7 @@ def test_regression_a_vanishing_assessment_made_the_newton_matrix_singular():
     """An assessment of 1e-179 days was a rate of 7e178 a day: in I - h*gamma*J the 1 on the
     diagonal is lost beside it and the columns, which conserve people, sum to exactly 0
     ("Factor is exactly singular"). Fixed: every rate of a step that takes (almost) no time
-    is floored at 1 / TAU_DECIDE (compile.py: per_day)."""
+    is floored at 1 / TAU_DECIDE (rates.py: per_day)."""
     ds = _sd_is_sound(_one_service(assessment={"days": 1e-179}))
     assert ds["completed"].sum().item() > 0
 
@@ -360,9 +363,6 @@ def test_regression_takes_from_empty_free_stocks_saturate():
     domain is already engaged). The take's rate was channel / free stock, unbounded as the
     stock emptied: stocks went to -8 people here (-165 and -1.2 million in generated
     scenarios). Now the take saturates, channel x free / (free + channel x TAU_DECIDE)."""
-    from placesim.engines.sd.compile import TAU_DECIDE
-    from placesim.engines.sd.run import SdRun
-
     d = {"placesim": 1, "name": "regression", "time": {"horizon_days": 160, "report_every_days": 40},
          "domains": {"health": {"crisis": {"responses": [{"service": "advice"}]}}},
          "services": {"advice": {"organisation": "vcs", "servers": "unlimited", "domains": ["health"],
@@ -372,7 +372,7 @@ def test_regression_takes_from_empty_free_stocks_saturate():
          "cohorts": {"c": {"size": {"south": 100}, "initial": {"health": [0.2, 0.0, 0.5, 0.3]},
                            "hazards": {"health": {"escalation_per_year": [6, 7.5]}}}}}
     _sd_is_sound(d)
-    run = SdRun(ps.Scenario.from_dict(d))
+    run = SdRun(compile_plan(ps.Scenario.from_dict(d)), sd_flows())
     system = run.sys
     x = np.zeros(system.ns)
     x[system.one] = 1.0
@@ -430,13 +430,13 @@ def test_regression_merged_groups_are_held_to_the_tolerance_in_people():
 def test_regression_a_schedule_without_changes_is_no_reason_to_restart():
     """A schedule of one rate repeating every half day cut the run into a segment per half
     day (200 restarts of the solver, 1.4 s for 100 days). Only real changes are breaks now."""
-    from placesim.engines.sd.run import _schedule_breaks
+    def breaks(d: dict, end: float) -> list[float]:
+        plan = compile_plan(ps.Scenario.from_dict(d))
+        return plan.services[0].background.rate.changes(plan.clock.warmup, end)
 
     d = _one_service(arrivals={"schedule": [{"from_day": 0, "rate_per_day": 0.8}], "repeat_every_days": 0.5})
-    m = ps.Scenario.from_dict(d).model
-    assert _schedule_breaks(m, 30.0) == []
+    assert breaks(d, 30.0) == []
     d = _one_service(arrivals={"schedule": [{"from_day": 0, "rate_per_day": 0.8}, {"from_day": 2, "rate_per_day": 0.8},
                                             {"from_day": 3, "rate_per_day": 0.1}], "repeat_every_days": 7})
-    m = ps.Scenario.from_dict(d).model
-    assert _schedule_breaks(m, 15.0) == [3.0, 7.0, 10.0, 14.0]
+    assert breaks(d, 15.0) == [3.0, 7.0, 10.0, 14.0]
     _sd_is_sound(d)

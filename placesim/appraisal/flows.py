@@ -10,7 +10,7 @@ import xarray as xr
 
 from ..errors import PlacesimError
 
-from ..engines.des.model import Axes
+from ..plan import compile_plan
 from ..scenario.model import Economics, ScenarioModel
 from ..scenario.network import INT_PREFIX
 from .valuation import DAYS_PER_MONTH, DAYS_PER_YEAR, discount_factors, service_uprating
@@ -102,7 +102,7 @@ def scenario_flows(ds: xr.Dataset, label: str, model: ScenarioModel, economics: 
     orgs = [str(o) for o in ds["organisation"].values]
     cost = ds["cost_gbp"].sel(scenario=label).transpose("replication", "time", "service").values
     cost = cost[:, period.bins, :] * service_uprating(model, services, economics)
-    axes = Axes.of(model)
+    axes = compile_plan(model).axes
     shares = np.zeros((len(services), len(orgs)))
     for i, s in enumerate(axes.services):
         for j, o in enumerate(axes.organisations):

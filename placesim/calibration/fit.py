@@ -27,7 +27,7 @@ import numpy as np
 from scipy.optimize import minimize
 from scipy.stats import norm
 
-from ..engines.sd.run import run_sd
+from ..run import run_one
 from ..errors import PlacesimError
 from ..scenario.scenario import Scenario
 from .likelihood import log_likelihood
@@ -57,7 +57,7 @@ class Model:
     def sd(self, x: np.ndarray) -> np.ndarray:
         """SD values of every observation at parameter values ``x``."""
         self.counter[0] += 1
-        out = run_sd(self.scenario(x))
+        out, _ = run_one(self.scenario(x), seed=0, engine="sd")
         return self.extractor({k: v[None] for k, v in out.items()})[0]
 
 

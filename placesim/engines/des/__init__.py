@@ -1,5 +1,10 @@
-"""The discrete-event engine: SimPy, individual-level, stochastic."""
+"""The discrete-event engine: SimPy, individual-level, stochastic.
 
-from .model import Axes, DesReplication, run_replication
+It runs a :class:`~placesim.plan.Plan` with the node class of each kind of service given
+to it (:mod:`placesim.kinds` supplies them); it never reads a scenario.
+"""
 
-__all__ = ["Axes", "DesReplication", "run_replication"]
+from .node import Case, NodeContext, Route, ServiceNode
+from .replication import DesReplication, run_replication
+
+__all__ = ["Case", "DesReplication", "NodeContext", "Route", "ServiceNode", "run_replication"]

@@ -11,23 +11,13 @@ transition is one dict lookup, one exponential and one bisection.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import accumulate
 
+from ...plan import CohortHazards
+
 SEEK = 7
-DAYS_PER_YEAR = 365.25
-
-
-class CohortHazards:
-    """Per-day base hazards of one cohort, indexed ``[domain]`` or ``[domain][from level - 1]``."""
-
-    __slots__ = ("onset", "escalation", "recovery", "help")
-
-    def __init__(self, onset: list[float], escalation: list[tuple[float, float]],
-                 recovery: list[tuple[float, float]], help_seeking: list[tuple[float, float]]):
-        self.onset = onset
-        self.escalation = escalation
-        self.recovery = recovery
-        self.help = help_seeking
+"""New level meaning "seeks help in this domain" in a table's outcomes."""
 
 
 Entry = tuple[float, list[float], list[int]]
@@ -46,7 +36,7 @@ class HazardTables:
         Number of domains.
     """
 
-    def __init__(self, cohorts: list[CohortHazards], coupling: list[list[float]], n_domains: int):
+    def __init__(self, cohorts: Sequence[CohortHazards], coupling: Sequence[Sequence[float]], n_domains: int):
         self.cohorts = cohorts
         self.coupling = coupling
         self.D = n_domains

@@ -20,19 +20,31 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import simpy
 from simpy.core import NORMAL
 
+from ...plan import Plan
 from .events import Wake
 from .hazards import SEEK, HazardTables
 from .recorder import Recorder
 from .streams import TRANSITIONS, CARE, Streams
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .nodes import IntTeamNode, ServiceNode
+    from .node import ServiceNode
+
+
+class NeighbourhoodTeam(Protocol):
+    """A node serving one neighbourhood's residents (an INT team): help-seeking in the
+    domains it takes goes to it once it is active, and referrals 'to the team' reach it."""
+
+    def takes_help(self, d: int) -> bool: ...
+
+    def active(self) -> bool: ...
+
+    def arrive_help(self, r: "Resident", d: int) -> None: ...
 
 _log = math.log
 
@@ -86,18 +98,15 @@ class Population:
         SimPy environment, recorder and random streams of the replication.
     tables
         Hazard tables of the cohorts.
-    groups
-        ``(neighbourhood index, cohort index, size, initial mix per domain)`` in order;
-        residents are numbered through the groups in this order.
-    n_cohorts, n_domains
-        Axis sizes.
+    plan
+        The plan: its groups (residents are numbered through them in order) and axes.
     trace
         A list to append event tuples to, or None.
     """
 
     def __init__(self, env: simpy.Environment, rec: Recorder, streams: Streams, tables: HazardTables,
-                 groups: list[tuple[int, int, int, list[list[float]]]], n_neighbourhoods: int,
-                 n_cohorts: int, n_domains: int, group_keys: list[str], trace: list | None):
+                 plan: Plan, trace: list | None):
+        n_neighbourhoods, n_cohorts, n_domains = plan.n_neighbourhoods, plan.n_cohorts, plan.n_domains
         self.env = env
         self.rec = rec
         self.streams = streams
@@ -108,15 +117,18 @@ class Population:
         self.front_door: list[ServiceNode | None] = [None] * n_domains
         self.crisis: list[list[tuple[ServiceNode, float]]] = [[] for _ in range(n_domains)]
         self.stay_in_crisis: list[bool] = [False] * n_domains
-        self.teams: list[IntTeamNode | None] = [None] * n_neighbourhoods
+        # the neighbourhood team (e.g. an INT team) serving each neighbourhood, if any
+        self.teams: list[NeighbourhoodTeam | None] = [None] * n_neighbourhoods
         self.level_counts = [0] * (n_neighbourhoods * n_cohorts * n_domains * 4)
         self.residents: list[Resident] = []
         self.members: list[list[int]] = [[] for _ in range(n_neighbourhoods)]
-        total = sum(g[2] for g in groups)
+        total = plan.n_residents
         first = streams.resident_first_blocks(total, TRANSITIONS).tolist()
         codes = np.zeros(total, dtype=np.int64)
         idx = 0
-        for (nb, co, size, mix), key in zip(groups, group_keys):
+        for group in plan.groups:
+            nb, co, size, key = group.neighbourhood, group.cohort, group.size, group.key
+            mix = plan.cohorts[co].initial
             if size == 0:
                 continue
             levels = np.zeros((size, n_domains), dtype=np.int64)
@@ -134,7 +146,7 @@ class Population:
             self.members[nb].extend(range(idx, idx + size))
             idx += size
         self.codes = codes
-        self.int_engaged = np.zeros(total, dtype=bool)
+        self.team_engaged = np.zeros(total, dtype=bool)  # engaged with their neighbourhood team (not screened)
         self.first_care = streams.resident_first_blocks(total, CARE)
         self.end = math.inf  # clock time the run stops at (set by the replication)
         self._tables = tables.tables
@@ -328,14 +340,14 @@ class Population:
         rec = self.rec
         rec.help_seeking[rec.goff + r.grp + d] += 1
         team = self.teams[r.nb]
-        if team is not None and team.front_door and team.covers(d) and team.active():
+        if team is not None and team.takes_help(d) and team.active():
             team.arrive_help(r, d)
         else:
             node = self.front_door[d]
             if node is not None:
                 node.arrive_help(r, d)
 
-    def active_team(self, r: Resident) -> "IntTeamNode | None":
+    def active_team(self, r: Resident) -> "NeighbourhoodTeam | None":
         team = self.teams[r.nb]
         if team is not None and team.active():
             return team

@@ -1,32 +1,33 @@
 """Reporting bins that outputs stream into as the run goes.
 
-Counters are flat Python lists (faster to increment one item of than numpy arrays) with
-one extra bin at the end: during the warm-up the current offset points at that scratch
-bin, so recording never has to ask whether the warm-up is over, and the scratch bin is
-dropped at the end. A bin-edge event (scheduled ahead of everything else at the same
-instant) flushes time integrals, takes end-of-bin snapshots and moves the offsets on.
+Counters are flat Python lists (faster to increment one item of than numpy arrays), one
+per counter the DES accumulates (see :mod:`placesim.plan.counters`), with one extra bin at
+the end: during the warm-up the current offset points at that scratch bin, so recording
+never has to ask whether the warm-up is over, and the scratch bin is dropped at the end.
+A bin-edge event (scheduled ahead of everything else at the same instant) flushes time
+integrals, takes end-of-bin snapshots and moves the offsets on.
+
+A node increments ``rec.<counter>[rec.off + service index]``; the population
+``rec.<counter>[rec.goff + group offset + domain]`` and ``rec.<counter>[rec.noff + neighbourhood]``.
 """
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
 import simpy
 from simpy.core import URGENT
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .nodes import ServiceNode
+from ...plan import Clock, Plan
+from ...plan.counters import accumulated
 
-SERVICE_COUNTS = (
-    "arrivals", "assessments", "turned_away", "started", "completed", "abandoned",
-    "referrals", "referrals_received", "handoffs_lost", "exits",
-    "outreach_contacts", "false_positive_contacts", "case_found",
-)
-SERVICE_SUMS = ("wait_days_sum", "sojourn_days_sum", "system_days_sum", "busy_server_days", "queue_days", "cost_gbp")
-GROUP_COUNTS = ("crises", "help_seeking")  # by neighbourhood x cohort x domain
-NEIGHBOURHOOD_COUNTS = ("journeys", "journey_assessments", "journey_handoffs", "journey_days_sum")
+if TYPE_CHECKING:  # pragma: no cover
+    from .node import ServiceNode
+
+SERVICE_COUNTERS = accumulated("service", "des")
+GROUP_COUNTERS = accumulated("group", "des")
+NEIGHBOURHOOD_COUNTERS = accumulated("neighbourhood", "des")
 
 
 class Recorder:
@@ -36,31 +37,31 @@ class Recorder:
     ----------
     env
         The SimPy environment.
-    warmup, horizon, every
-        Warm-up length, reported length and bin width, in days.
+    clock
+        Warm-up, horizon and bins.
     n_services, n_groups, n_neighbourhoods
         Sizes of the service, neighbourhood x cohort x domain, and neighbourhood axes.
     """
 
-    def __init__(self, env: simpy.Environment, warmup: float, horizon: float, every: float,
-                 n_services: int, n_groups: int, n_neighbourhoods: int):
+    def __getattr__(self, name: str) -> Any:  # the counters are set in __init__; this is for type checkers
+        raise AttributeError(name)
+
+    def __init__(self, env: simpy.Environment, clock: Clock, n_services: int, n_groups: int, n_neighbourhoods: int):
         self.env = env
-        self.warmup = warmup
-        self.horizon = horizon
-        self.every = every
-        self.n_bins = int(math.ceil(horizon / every - 1e-9))
+        self.clock = clock
+        self.warmup = clock.warmup
+        self.every = clock.every
+        self.n_bins = clock.n_bins
         self.S, self.G, self.N = n_services, n_groups, n_neighbourhoods
         nb = self.n_bins + 1
-        for name in SERVICE_COUNTS + SERVICE_SUMS:
-            setattr(self, name, [0] * (nb * self.S) if name in SERVICE_COUNTS else [0.0] * (nb * self.S))
-        for name in GROUP_COUNTS:
-            setattr(self, name, [0] * (nb * self.G))
-        for name in NEIGHBOURHOOD_COUNTS:
-            setattr(self, name, [0.0 if name.endswith("_sum") else 0] * (nb * self.N))
+        for counters, width in ((SERVICE_COUNTERS, self.S), (GROUP_COUNTERS, self.G),
+                                (NEIGHBOURHOOD_COUNTERS, self.N)):
+            for c in counters:
+                setattr(self, c.name, [0 if c.how == "count" else 0.0] * (nb * width))
         self.bin = self.n_bins  # scratch bin during warm-up
-        self.off = self.n_bins * self.S
-        self.goff = self.n_bins * self.G
-        self.noff = self.n_bins * self.N
+        self.off = self.n_bins * self.S   # offset of the current bin in service counters
+        self.goff = self.n_bins * self.G  # ... in group counters
+        self.noff = self.n_bins * self.N  # ... in neighbourhood counters
         self.nodes: list[ServiceNode] = []
         self.level_snapshot: Callable[[], list[int]] | None = None
         self.in_system = np.zeros((self.n_bins, self.S), dtype=np.int64)
@@ -108,24 +109,26 @@ class Recorder:
         self._flush()
         self._snapshot(self.n_bins - 1)
 
-    def bin_of(self, t: float) -> int:
-        """Bin index of clock time ``t`` (-1 during the warm-up)."""
-        if t < self.warmup:
-            return -1
-        return min(int((t - self.warmup) / self.every), self.n_bins - 1)
-
-    def spread_daily(self, series: list[float], s: int, start: float, daily: float) -> None:
-        """Add ``daily`` per day from clock time ``start`` to the end into ``series`` for service ``s``."""
-        end = self.warmup + self.horizon
-        for b in range(self.n_bins):
-            lo = self.warmup + b * self.every
-            hi = min(lo + self.every, end)
-            overlap = hi - max(lo, start)
-            if overlap > 0:
-                series[b * self.S + s] += overlap * daily
-
     def array(self, name: str, shape_tail: tuple[int, ...]) -> np.ndarray:
         """A counter without its scratch bin, shaped ``(n_bins, *shape_tail)``."""
         data = getattr(self, name)
         width = int(np.prod(shape_tail)) if shape_tail else 1
         return np.asarray(data[: self.n_bins * width], dtype=float).reshape((self.n_bins,) + shape_tail)
+
+    def arrays(self, plan: Plan) -> dict[str, np.ndarray]:
+        """Every counter and stock of the run, shaped as the results' variables (no replication axis)."""
+        N, C, D, S = plan.n_neighbourhoods, plan.n_cohorts, plan.n_domains, self.S
+        out: dict[str, np.ndarray] = {}
+        for c in SERVICE_COUNTERS:
+            out[c.name] = self.array(c.name, (S,))
+        for c in GROUP_COUNTERS:
+            out[c.name] = self.array(c.name, (N, C, D))
+        for c in NEIGHBOURHOOD_COUNTERS:
+            out[c.name] = self.array(c.name, (N,))
+        out["in_system"] = self.in_system.astype(float)
+        out["in_system_start"] = self.in_system_start.astype(float)
+        if self.residents is not None:
+            out["residents"] = self.residents.reshape(self.n_bins, N, C, D, 4).astype(float)
+        else:
+            out["residents"] = np.zeros((self.n_bins, N, C, D, 4))
+        return out

@@ -1,18 +1,20 @@
 """The right-hand side of the SD engine: flows over compiled index arrays, vectorised.
 
-:class:`System` turns a :class:`~placesim.engines.sd.compile.Builder` into flat numpy
+:class:`System` turns a :class:`~placesim.engines.sd.builder.Builder` into flat numpy
 arrays, and evaluates ``dy/dt`` (and an approximate sparse Jacobian for the stiff solver)
-without a Python loop over groups, services or cells.
+without a Python loop over groups, services or cells. Flows a kind of service adds of its
+own (:class:`ExtraFlow`, e.g. an INT team's case-finding) are evaluated after the edges.
 """
 
 from __future__ import annotations
 
-import math
+from typing import Protocol
 
 import numpy as np
 from scipy import sparse
 
-from .compile import TAU_DECIDE, TAU_START, Builder
+from .builder import Builder
+from .rates import TAU_DECIDE, TAU_START
 
 _TINY = 1e-12
 CAP_SMOOTH = 0.02
@@ -23,12 +25,26 @@ def _arr(values, dtype=float) -> np.ndarray:
     return np.asarray(values, dtype=dtype)
 
 
+class ExtraFlow(Protocol):
+    """A flow a kind of service adds of its own: people moved from the stocks ``src`` to
+    ``dst`` at per-capita rates that depend on the state, and the counters it feeds."""
+
+    src: np.ndarray
+    dst: np.ndarray
+
+    def set_inputs(self, active: np.ndarray) -> None:
+        """Take the piecewise-constant inputs of a segment (which services are open)."""
+
+    def rates(self, x: np.ndarray) -> tuple[np.ndarray, list[tuple[object, float]]] | None:
+        """Per-capita rates out of ``src`` at stocks ``x``, and ``(counter index or indices,
+        rate)`` of each counter; None when nothing flows."""
+
+
 class System:
     """Compiled arrays and the right-hand side of one scenario."""
 
     def __init__(self, b: Builder):
         c = b.c
-        self.finders: list[CaseFinding] = []
         self.b = b
         self.ns = ns = len(c.keys)
         self.nc = nc = len(b.counter_keys)
@@ -207,10 +223,7 @@ class System:
             self.j_cols = np.concatenate([self.j_cols, self.cap_j, self.cap_j, self.cap_j[self.cc_k]])
         self.keep = np.ones(ns, dtype=bool)
         self.keep[[self.one, self.sink]] = False
-        it = b.m.int_team
-        if it is not None and it.case_finding is not None:
-            self.finders = [CaseFinding(b, n.index, it.case_finding, list(b.m.cohorts), ns)
-                            for n in b.nodes if n.kind == "int"]
+        self.extras: list[ExtraFlow] = [x for n in b.nodes for x in n.extra_flows(b, ns)]
         self.evals = 0
         self._last_rates: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -218,8 +231,8 @@ class System:
     def set_inputs(self, active: np.ndarray, sched: np.ndarray) -> None:
         """Piecewise-constant inputs: which INT teams have started, background rates per service."""
         F = self.F
-        for cf in self.finders:
-            cf.act = float(active[cf.s])
+        for xf in self.extras:
+            xf.set_inputs(active)
         if len(self.act_f):
             F[self.act_f] = active[self.act_t]
             F[self.inact_f] = 1.0 - active[self.inact_t]
@@ -300,15 +313,15 @@ class System:
         dc = np.bincount(self.ce_cnt, flow[self.ce_edge] * self.ce_w, self.nc)
         dc += np.bincount(self.si_cnt, x[self.si_cell] * self.si_w, self.nc)
         dy = np.concatenate([dx, dc])
-        for cf in self.finders:
-            per, contacts, fp, found = cf.rates(x)
-            if found > 0 or contacts > 0:
-                f = per * x[cf.free_c]
-                np.subtract.at(dy, cf.free_c, f)
-                np.add.at(dy, cf.dst_c, f)
-                dy[cf.c_out] += contacts
-                dy[cf.c_fp] += fp
-                dy[cf.c_found] += found
+        for xf in self.extras:
+            out = xf.rates(x)
+            if out is not None:
+                per, counts = out
+                f = per * x[xf.src]
+                np.subtract.at(dy, xf.src, f)
+                np.add.at(dy, xf.dst, f)
+                for where, rate in counts:
+                    dy[where] += rate
         return dy
 
     def drain(self, y: np.ndarray, cells: np.ndarray) -> np.ndarray:
@@ -360,10 +373,14 @@ class System:
             dS = xs / Ws * mb[s_] * (1.0 / self.dur[s_] - 1.0 / TAU_START) * self.cap_w
             d = np.where(self.cap_kind == 0, dW, dS) * pos[s_]
             vals = np.concatenate([vals, d, -d * self.sub[self.cap_e], d[self.cc_k] * self.cc_w])
-        if self.finders:
-            extra = [cf.rates(y[: self.ns])[0] for cf in self.finders]
-            fr = np.concatenate([cf.free_c for cf in self.finders])
-            to = np.concatenate([cf.dst_c for cf in self.finders])
+        if self.extras:
+            x = y[: self.ns]
+            extra = []
+            for xf in self.extras:
+                out = xf.rates(x)
+                extra.append(out[0] if out is not None else np.zeros(len(xf.src)))
+            fr = np.concatenate([xf.src for xf in self.extras])
+            to = np.concatenate([xf.dst for xf in self.extras])
             per = np.concatenate(extra)
             rows = np.concatenate([self.j_rows, to, fr])
             cols = np.concatenate([self.j_cols, fr, fr])
@@ -378,109 +395,3 @@ class System:
         keep_row[self.ns:] = False
         sel = keep_row[rows]
         return sparse.csc_matrix((vals[sel], (rows[sel], cols[sel])), shape=(self.n, self.n))
-
-
-class CaseFinding:
-    """Case-finding of one INT team as a continuous flow (screens spread over their interval).
-
-    Per screen the DES flags, among its neighbourhood's residents of the screened cohorts
-    not engaged with the team, those in need in a covered domain with probability
-    coverage x sensitivity and the others with coverage x (1 - specificity), contacts the
-    most severe first up to the cap, and takes on those in need who accept. Here the
-    severity (highest covered level) of a group's residents follows from the per-domain
-    level distributions taken as independent; the expected contacts of each severity are
-    capped from the top down, and the residents taken on leave the free stocks of every
-    covered domain for the team's assessment, each domain's levels weighted by how likely
-    a resident at that level is to have been taken on. Everything per screen is divided by
-    the screening interval.
-    """
-
-    def __init__(self, b: Builder, s: int, cf, cohorts: list[str], ns: int):
-        node = b.nodes[s]
-        screened = set(cf.cohorts) if cf.cohorts is not None else set(cohorts)
-        self.groups = [g for g, grp in enumerate(b.groups) if grp.team == s and cohorts[grp.cohort] in screened]
-        self.s = s
-        self.every = cf.screen_every_days
-        self.cov = cf.coverage
-        self.flag = np.array([1.0 - cf.specificity] + [cf.sensitivity] * 3)
-        self.acc = cf.acceptance
-        self.cap = math.inf if cf.max_contacts_per_screen is None else float(cf.max_contacts_per_screen)
-        idx = b.c.index
-        doms = node.domains
-        ng, nd = len(self.groups), len(doms)
-        self.shape = (ng, nd, 4)
-        all_i, all_c, free_i, free_c, dst_c = [], [], [], [], []
-        for ig, g in enumerate(self.groups):
-            for je, e in enumerate(doms):
-                for st in b.statuses(g, e):
-                    if st is not None and st[0] == s:
-                        continue
-                    for k in range(b.doms[e].levels):
-                        all_i.append((ig * nd + je) * 4 + k)
-                        all_c.append(idx[("R", g, e, st, k)])
-                for k in range(b.doms[e].levels):
-                    free_i.append((ig * nd + je) * 4 + k)
-                    free_c.append(idx[("R", g, e, None, k)])
-                    dst_c.append(idx[("R", g, e, (s, "A2"), k)])
-        self.all_i, self.all_c = _arr(all_i, int), _arr(all_c, int)
-        self.free_i, self.free_c, self.dst_c = _arr(free_i, int), _arr(free_c, int), _arr(dst_c, int)
-        eng_i, eng_c = [], []
-        for cell, w, ph in b.service_cells[s]:
-            key = b.c.keys[cell]
-            if key[0] == "R" and key[1] in self.groups:
-                eng_i.append(self.groups.index(key[1]))
-                eng_c.append(cell)
-        self.eng_i, self.eng_c = _arr(eng_i, int), _arr(eng_c, int)
-        self.size = _arr([b.groups[g].size for g in self.groups])
-        self.mult = _arr([b.groups[g].mult for g in self.groups])
-        ci = b.counter_index
-        self.c_out = ns + ci[("outreach_contacts", s)]
-        self.c_fp = ns + ci[("false_positive_contacts", s)]
-        self.c_found = [ns + ci[("case_found", s)], ns + ci[("arrivals", s)], ns + ci[("assessments", s)]]
-        self.act = 0.0
-
-    def rates(self, x: np.ndarray) -> tuple[np.ndarray, float, float, float]:
-        """Per-capita rates out of the free cells, and the contact, false-positive and found rates."""
-        ng, nd, _ = self.shape
-        if self.act <= 0 or ng == 0:
-            return np.zeros(len(self.free_c)), 0.0, 0.0, 0.0
-        A = np.bincount(self.all_i, np.maximum(x[self.all_c], 0.0), ng * nd * 4).reshape(ng, nd, 4)
-        tot = A.sum(axis=2, keepdims=True)
-        dist = np.where(tot > 0, A / np.maximum(tot, _TINY), np.array([1.0, 0, 0, 0]))
-        cdf = np.cumsum(dist, axis=2)
-        le = cdf.prod(axis=1)                                   # (ng, 4): P(max <= k)
-        pmax = np.diff(np.concatenate([np.zeros((ng, 1)), le], axis=1), axis=1)
-        engaged = np.bincount(self.eng_i, x[self.eng_c], ng) if len(self.eng_c) else np.zeros(ng)
-        N = np.maximum(self.size - engaged, 0.0)
-        n_k = N[:, None] * self.cov * self.flag[None, :] * pmax
-        tot_k = (n_k * self.mult[:, None]).sum(axis=0)
-        cap = self.cap
-        take = np.zeros(4)
-        for k in (3, 2, 1, 0):
-            take[k] = min(tot_k[k], cap)
-            cap -= take[k]
-        share = np.where(tot_k > 0, take / np.maximum(tot_k, _TINY), 0.0)
-        contacts = n_k * share[None, :]
-        found = contacts[:, 1:] * self.acc                     # (ng, 3) by severity 1-3
-        fg = found.sum(axis=1)
-        # each domain's levels among those taken on: P(level j | severity k) under independence
-        a = np.zeros((ng, nd, 4))
-        for je in range(nd):
-            others = np.delete(cdf, je, axis=1).prod(axis=1) if nd > 1 else np.ones((ng, 4))  # (ng, 4)
-            prev = np.concatenate([np.zeros((ng, 1)), others[:, :-1]], axis=1)
-            for k in (1, 2, 3):
-                pk = pmax[:, k]
-                w = np.where(pk > 0, found[:, k - 1] / np.maximum(pk, _TINY), 0.0)
-                joint = np.zeros((ng, 4))
-                joint[:, :k] = dist[:, je, :k] * (others[:, k] - prev[:, k])[:, None]
-                joint[:, k] = dist[:, je, k] * others[:, k]
-                a[:, je, :] += w[:, None] * joint
-        sel = np.where(A > 0, a / np.maximum(A, _TINY), 0.0)
-        free = np.zeros(ng * nd * 4)
-        free[self.free_i] = np.maximum(x[self.free_c], 0.0)
-        free = free.reshape(ng, nd, 4)
-        denom = (sel * free).sum(axis=2, keepdims=True)
-        per = np.where(denom > 0, sel * fg[:, None, None] / np.maximum(denom, _TINY), 0.0) / self.every
-        scale = self.act / self.every
-        return (per.reshape(-1)[self.free_i] * self.act, float((contacts.sum(axis=1) * self.mult).sum()) * scale,
-                float((contacts[:, 0] * self.mult).sum()) * scale, float((fg * self.mult).sum()) * scale)

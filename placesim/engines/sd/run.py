@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import bisect
 import math
+from collections.abc import Mapping
 
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from ...scenario.model import ScenarioModel
-from ...scenario.scenario import Scenario
-from ..des.recorder import GROUP_COUNTS, NEIGHBOURHOOD_COUNTS, SERVICE_COUNTS, SERVICE_SUMS
-from .compile import Builder
+from ...plan import COUNTERS, Plan, service_costs
+from .builder import Builder
+from .nodes import ServiceFlows
 from .rhs import System
 from .solver import NonNegativeBDF
 
@@ -25,71 +24,42 @@ FLOOR = 0.1
 METHOD = NonNegativeBDF
 
 
-def _rate_at(arr, day: float) -> float:
-    """Background rate of an ``Arrivals`` at ``day`` (from the end of the warm-up), as the DES thins it."""
-    if arr.rate_per_day is not None:
-        return arr.rate_per_day
-    days = [s.from_day for s in arr.schedule]
-    if arr.repeat_every_days is not None:
-        day = math.fmod(day, arr.repeat_every_days)
-        if day < 0:
-            day += arr.repeat_every_days
-    i = max(bisect.bisect_right(days, day) - 1, 0)
-    return arr.schedule[i].rate_per_day
-
-
-def _schedule_breaks(m: ScenarioModel, end: float) -> list[float]:
-    """Clock times in (0, end) where a background arrival rate changes.
-
-    Only changes count: a schedule entry with the rate of the one before it (a schedule of
-    one entry that repeats every half day, say) is no reason to stop and restart the solver.
-    """
-    warmup = m.time.warmup_days
+def schedule_breaks(plan: Plan) -> list[float]:
+    """Clock times inside the run where a background arrival rate changes (the solver restarts there)."""
+    clock = plan.clock
     out: list[float] = []
-    for svc in m.services.values():
-        a = svc.arrivals
-        if a is None or a.schedule is None:
-            continue
-        starts = [s.from_day for s in a.schedule]
-        if a.repeat_every_days is None:
-            times = [warmup + d for d in starts if 0 < warmup + d < end]
-        else:
-            p = a.repeat_every_days
-            k = math.floor(-warmup / p) - 1
-            times = []
-            while warmup + k * p < end:
-                times += [warmup + k * p + d for d in starts if 0 < warmup + k * p + d < end]
-                k += 1
-        times = sorted(set(times))
-        before = 0.0
-        for t in times:
-            # the rate is constant between candidate times: compare with it halfway back
-            if _rate_at(a, t - warmup) != _rate_at(a, 0.5 * (before + t) - warmup):
-                out.append(t)
-            before = t
+    for sp in plan.services:
+        if sp.background is not None and not sp.background.rate.is_constant:
+            out += sp.background.rate.changes(clock.warmup, clock.end)
     return out
 
 
 class SdRun:
-    """One SD run of a scenario (compile once, integrate, bin)."""
+    """One SD run of a plan (compile once, integrate, bin).
 
-    def __init__(self, scenario: Scenario | ScenarioModel):
-        m = scenario.model if isinstance(scenario, Scenario) else scenario
-        self.m = m
-        self.b = Builder(m).build()
+    Parameters
+    ----------
+    plan
+        The compiled scenario.
+    flows
+        The SD flows class of each kind of service in the plan (see :mod:`placesim.kinds`).
+    """
+
+    def __init__(self, plan: Plan, flows: Mapping[str, type[ServiceFlows]]):
+        self.plan = plan
+        self.b = Builder(plan, flows).build()
         self.sys = System(self.b)
 
     # ------------------------------------------------------------------ initial state
     def initial_state(self) -> np.ndarray:
-        b, m = self.b, self.m
+        b, plan = self.b, self.plan
         y = np.zeros(self.sys.n)
         y[b.one] = 1.0
         idx = b.c.index
-        doms = list(m.domains)
         for g, grp in enumerate(b.groups):
-            co = list(m.cohorts.values())[grp.cohort]
-            for d, name in enumerate(doms):
-                mix = co.initial.get(name, [1.0, 0.0, 0.0, 0.0])
+            initial = plan.cohorts[grp.cohort].initial
+            for d in range(plan.n_domains):
+                mix = initial[d]
                 for k in range(3):
                     y[idx[("R", g, d, None, k)]] = grp.size * mix[k]
                 y[idx[("I", g, d)]] = grp.size * mix[3]
@@ -121,23 +91,25 @@ class SdRun:
 
     # ------------------------------------------------------------------ inputs in time
     def inputs(self, t: float) -> tuple[np.ndarray, np.ndarray]:
-        b, m = self.b, self.m
-        active = np.array([1.0 if (n.kind == "int" and t >= n.start - 1e-9) else 0.0 for n in b.nodes])
+        """Which services have opened by clock time ``t``, and their background rates then."""
+        b, plan = self.b, self.plan
+        active = np.array([1.0 if t >= n.start - 1e-9 else 0.0 for n in b.nodes])
         sched = np.zeros(b.S)
-        for i, svc in enumerate(m.services.values()):
-            if svc.arrivals is not None:
-                sched[i] = _rate_at(svc.arrivals, t - m.time.warmup_days)
+        for sp in plan.services:
+            if sp.background is not None:
+                sched[sp.index] = sp.background.rate.at(t - plan.clock.warmup)
         return active, sched
 
     # ------------------------------------------------------------------ run
     def run(self) -> dict[str, np.ndarray]:
-        m, b, sys = self.m, self.b, self.sys
-        t = m.time
-        end = t.warmup_days + t.horizon_days
-        n_bins = t.n_bins
-        edges = [min(t.warmup_days + k * t.report_every_days, end) for k in range(n_bins + 1)]
-        starts = [n.start for n in b.nodes if n.kind == "int" and 0 < n.start < end]
-        breaks = sorted(set([0.0, end] + starts + _schedule_breaks(m, end)))
+        """Integrate over the warm-up and horizon; the arrays of one replication (no replication axis)."""
+        b, sys = self.b, self.sys
+        clock = self.plan.clock
+        end = clock.end
+        n_bins = clock.n_bins
+        edges = [min(clock.warmup + k * clock.every, end) for k in range(n_bins + 1)]
+        starts = [n.start for n in b.nodes if 0 < n.start < end]
+        breaks = sorted(set([0.0, end] + starts + schedule_breaks(self.plan)))
         y = self.initial_state()
         out = np.zeros((n_bins + 1, sys.n))
         recorded = np.zeros(n_bins + 1, dtype=bool)
@@ -173,11 +145,11 @@ class SdRun:
 
     # ------------------------------------------------------------------ outputs
     def assemble(self, states: np.ndarray) -> dict[str, np.ndarray]:
-        m, b, sys = self.m, self.b, self.sys
-        t = m.time
-        n_bins = t.n_bins
+        """The counters and stocks at the bin edges as the results' variables."""
+        plan, b, sys = self.plan, self.b, self.sys
+        n_bins = plan.clock.n_bins
         S, D = b.S, b.D
-        N, C = len(m.neighbourhoods), len(m.cohorts)
+        N, C = plan.n_neighbourhoods, plan.n_cohorts
         ns = sys.ns
         cnt = states[:, ns:]
         per_bin = np.diff(cnt, axis=0)
@@ -192,7 +164,10 @@ class SdRun:
                     a[:, s] = per_bin[:, j]
             return np.maximum(a, 0.0)
 
-        for name in SERVICE_COUNTS + ("busy_server_days", "queue_days", "in_system_days"):
+        for c in COUNTERS.values():
+            if c.axis == "service" and c.how == "count" and "sd" in c.engines:
+                out[c.name] = svc(c.name)
+        for name in ("busy_server_days", "queue_days", "in_system_days"):
             out[name] = svc(name)
         started, abandoned = out["started"], out["abandoned"]
         out["wait_days_sum"] = np.where(started + abandoned > 0,
@@ -206,51 +181,31 @@ class SdRun:
                             / np.maximum(tot_exits, 1e-300), 0.0)
         out["system_days_sum"] = exits * mean_sys
         del out["in_system_days"]
-        # costs
-        cost = np.zeros((n_bins, S))
-        for n in b.nodes:
-            s = n.index
-            cost[:, s] = out["assessments"][:, s] * n.assess_cost + out["started"][:, s] * n.case_cost
-            if n.kind == "service":
-                cost[:, s] += out["busy_server_days"][:, s] * n.daily_cost
-        it = m.int_team
-        if it is not None:
-            lo = t.warmup_days + np.arange(n_bins) * t.report_every_days
-            hi = np.minimum(lo + t.report_every_days, t.warmup_days + t.horizon_days)
-            for n in b.nodes:
-                if n.kind != "int":
-                    continue
-                s = n.index
-                if it.case_finding is not None:
-                    cost[:, s] += out["outreach_contacts"][:, s] * it.case_finding.contact_cost_gbp
-                overlap = np.maximum(hi - np.maximum(lo, n.start), 0.0)
-                cost[:, s] += overlap * n.daily_cost
-                if n.start >= t.warmup_days:
-                    bin_ = min(int((n.start - t.warmup_days) / t.report_every_days), n_bins - 1)
-                    cost[bin_, s] += it.costs.setup_gbp
-        out["cost_gbp"] = cost
+        out["cost_gbp"] = service_costs(plan.services, plan.clock, out)
         # groups: crises and help-seeking, residents by level
-        for name in GROUP_COUNTS:
+        for c in COUNTERS.values():
+            if c.axis != "group":
+                continue
             a = np.zeros((n_bins, N, C, D))
             for ni in range(N):
-                for c in range(C):
-                    g = b.group_of[ni, c]
+                for co in range(C):
+                    g = b.group_of[ni, co]
                     for d in range(D):
-                        j = ci.get((name, g, d))
+                        j = ci.get((c.name, g, d))
                         if j is not None:
-                            a[:, ni, c, d] = per_bin[:, j]
-            out[name] = np.maximum(a, 0.0)
+                            a[:, ni, co, d] = per_bin[:, j]
+            out[c.name] = np.maximum(a, 0.0)
         res = np.zeros((n_bins, N, C, D, 4))
         idx = b.c.index
         for key, i in idx.items():
             if key[0] == "R":
                 _, g, d, st, k = key
-                for ni, c in b.groups[g].members:
-                    res[:, ni, c, d, k] += states[1:, i]
+                for ni, co in b.groups[g].members:
+                    res[:, ni, co, d, k] += states[1:, i]
             elif key[0] == "I":
                 _, g, d = key
-                for ni, c in b.groups[g].members:
-                    res[:, ni, c, d, 3] += states[1:, i]
+                for ni, co in b.groups[g].members:
+                    res[:, ni, co, d, 3] += states[1:, i]
         out["residents"] = res
         insys = np.zeros((n_bins + 1, S))
         for s in range(S):
@@ -258,14 +213,11 @@ class SdRun:
             insys[:, s] = (states[:, sys.in_cell[sel]] * sys.in_w[sel]).sum(axis=1)
         out["in_system"] = insys[1:]
         out["in_system_start"] = insys[0]
-        for name in NEIGHBOURHOOD_COUNTS:
-            out[name] = np.full((n_bins, N), np.nan)
-        missing = set(SERVICE_COUNTS + SERVICE_SUMS + GROUP_COUNTS + NEIGHBOURHOOD_COUNTS) - set(out)
+        missing = {c.name for c in COUNTERS.values() if "sd" in c.engines and c.name != "organisation_cost_gbp"} - set(out)
         assert not missing, missing
         return out
 
 
-def run_sd(scenario: Scenario) -> dict[str, np.ndarray]:
-    """Run the SD engine on a scenario; the arrays of one replication of the DES (see
-    :meth:`placesim.engines.des.model.DesReplication.run`), deterministic."""
-    return SdRun(scenario).run()
+def run_sd(plan: Plan, flows: Mapping[str, type[ServiceFlows]]) -> dict[str, np.ndarray]:
+    """Run the SD engine on a plan; the arrays of one replication of the DES, deterministic."""
+    return SdRun(plan, flows).run()

@@ -1,11 +1,11 @@
-"""Service nodes: front doors, queues, servers and routing.
+"""Service nodes: front doors, queues, places and routing.
 
 A node is event-driven without a SimPy process per person: an arrival is assessed, turned
-away or queued, started when a server is free (on an open day), and completed by a
+away or queued, started when a place is free (on an open day), and completed by a
 scheduled callback that routes the person onward. This keeps the cost of a visit to one
 scheduled completion (plus one event per referral, patience clock or multi-day
-assessment). :class:`IntTeamNode` specialises the hooks for the INT: one assessment
-across all covered domains, a key worker, huddles, warm hand-overs and case-finding.
+assessment). Kinds of service (:mod:`placesim.kinds`) subclass :class:`ServiceNode` and
+override its hooks (``_support_start``, ``_after_completion``, ``_engage`` ...).
 
 Convention: node methods never re-draw a resident's next transition themselves; every
 event callback that touches a resident ends with ``pop.refresh(resident)``.
@@ -13,23 +13,36 @@ event callback that touches a resident ends with ``pop.refresh(resident)``.
 
 from __future__ import annotations
 
-import math
 from collections import deque
+from dataclasses import dataclass
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Callable, Iterator
 
 import simpy
 from simpy.core import NORMAL
 
+from ...plan import NEIGHBOURHOOD_TEAM, Calendar, Clock, Rule, ServicePlan
 from .events import Wake
 from .recorder import Recorder
+from .streams import Streams
 
 if TYPE_CHECKING:  # pragma: no cover
     from .population import Population, Resident
 
 PENDING, ASSESSING, QUEUED, IN_SERVICE, DONE = range(5)
 NO_TIMER, PATIENT, OUT_OF_PATIENCE = range(3)
-DAY_EPS = 1e-9
+
+
+@dataclass
+class NodeContext:
+    """What a node of one replication is built with."""
+
+    env: simpy.Environment
+    rec: Recorder
+    pop: "Population"
+    streams: Streams
+    clock: Clock
+    trace: list | None
 
 
 class Case:
@@ -39,124 +52,87 @@ class Case:
 
     def __init__(self, res: "Resident | None", level: int, t_sys: float, hold: int = -1, emask: int = 0):
         self.res = res
-        self.level = level
-        self.t_arr = t_sys
-        self.t_sys = t_sys
+        self.level = level      # level of need (for eligibility and severity queues)
+        self.t_arr = t_sys      # arrival at this service
+        self.t_sys = t_sys      # arrival in the service network
         self.state = PENDING
-        self.hold = hold
-        self.emask = emask
-        self.supm = 0
-        self.eff = -1
+        self.hold = hold        # domain whose crisis holds the resident until this visit ends (-1: none)
+        self.emask = emask      # engaged domains (bit mask): no help-seeking in them during the visit
+        self.supm = 0           # supported domains (bit mask)
+        self.eff = -1           # support effect id (HazardTables.effect_id), -1 while not supported
         self.waiting_timer = NO_TIMER
-        self.done = 0  # domains an INT already supported in this chain of episodes (no huddle)
+        self.done = 0           # domains an INT already supported in this chain of episodes (no huddle)
 
 
-class Rule:
-    """A compiled referral rule."""
+class Route:
+    """A referral rule compiled against the replication's nodes."""
 
-    __slots__ = ("target", "to_int", "p", "dom", "min", "loss", "delay")
+    __slots__ = ("target", "to_team", "probability", "domain", "min_level", "loss", "delay")
 
-    def __init__(self, target: "ServiceNode | None", to_int: bool, p: float, dom: int, min_level: int,
-                 loss: float, delay: float):
-        self.target = target
-        self.to_int = to_int
-        self.p = p
-        self.dom = dom
-        self.min = min_level
-        self.loss = loss
-        self.delay = delay
-
-
-class Calendar:
-    """Which clock times a node is open: from ``active_from``, on the open weekdays."""
-
-    def __init__(self, warmup: float, weekday0: int, open_days: tuple[bool, ...], active_from: float):
-        self.warmup = warmup
-        self.weekday0 = weekday0
-        self.open_days = open_days
-        self.active_from = active_from
-        self.always = all(open_days) and active_from <= 0.0
-
-    def is_open(self, t: float) -> bool:
-        if t < self.active_from:
-            return False
-        day = math.floor(t - self.warmup + DAY_EPS)
-        return self.open_days[(day + self.weekday0) % 7]
-
-    def openings(self, env: simpy.Environment) -> Iterator[float]:
-        """Clock times at which the node opens (start of each open day, and ``active_from``)."""
-        t = max(env.now, self.active_from)
-        if self.is_open(t):
-            yield t
-        day = math.floor(t - self.warmup + DAY_EPS) + 1
-        while True:
-            if self.open_days[(day + self.weekday0) % 7]:
-                yield self.warmup + day
-            day += 1
+    def __init__(self, rule: Rule, nodes: "list[ServiceNode]"):
+        self.to_team = rule.target == NEIGHBOURHOOD_TEAM  # to the resident's neighbourhood team, if active
+        self.target = None if self.to_team else nodes[rule.target]
+        self.probability = rule.probability
+        self.domain = rule.domain        # condition: this domain (-1: none) ...
+        self.min_level = rule.min_level  # ... at or above this level
+        self.loss = rule.loss
+        self.delay = rule.delay
 
 
 class ServiceNode:
-    """A siloed service.
+    """A siloed service (the base of every kind of service node).
 
     Parameters
     ----------
-    name, index
-        Service name and position on the service axis.
-    env, rec, pop
-        Environment, recorder and population of the replication.
-    capacity
-        Concurrent cases (``math.inf`` for unlimited).
-    calendar
-        Opening days.
-    durations, patience, uniforms
-        Draw iterators for background arrivals: support durations, patience (or None for
-        infinite), and uniforms for routing and hand-off loss.
-    duration_q, patience_q
-        Inverse CDFs of the duration and patience distributions: a resident's draws come
-        from its own care stream through these, so a resident's support lasts as long in
-        two scenarios that treat it alike.
+    plan
+        The service's plan.
+    ctx
+        The replication's environment, recorder, population, streams, clock and trace.
+
+    Notes
+    -----
+    Background arrivals draw support durations, patience and routing uniforms from the
+    service's own streams; a resident's draws come from its own care stream through the
+    distributions' inverse CDFs (``duration_q``, ``patience_q``), so a resident's support
+    lasts as long in two scenarios that treat it alike.
     """
 
-    kind = "service"
-
-    def __init__(self, name: str, index: int, env: simpy.Environment, rec: Recorder, pop: "Population",
-                 capacity: float, calendar: Calendar, durations: Iterator[float], *, uniforms: Iterator[float],
-                 duration_q: Callable[[float], float], patience: Iterator[float] | None = None,
-                 patience_q: Callable[[float], float] | None = None, domain_mask: int = 0, severity: bool = False,
-                 assess_cost: float = 0.0, assess_days: float = 0.0, min_level: int = 0,
-                 case_cost: float = 0.0, daily_cost: float = 0.0, effect: int = -1,
-                 resolve: float = 0.0, step_down: float = 0.0, trace: list | None = None):
+    def __init__(self, plan: ServicePlan, ctx: NodeContext):
+        name = plan.name
+        streams = ctx.streams
+        self.plan = plan
         self.name = name
-        self.index = index
-        self.env = env
-        self.rec = rec
-        self.pop = pop
-        self.capacity = capacity
-        self.calendar = calendar
-        self.always_open = calendar.always
-        self.durations = durations
-        self.patience = patience
-        self.u = uniforms
-        self.duration_q = duration_q
-        self.patience_q = patience_q
-        self.dmask = domain_mask
-        self.severity = severity
-        self.assess_cost = assess_cost
-        self.assess_days = assess_days
-        self.min_level = min_level
-        self.case_cost = case_cost
-        self.daily_cost = daily_cost
-        self.effect = effect
-        self.resolve = resolve
-        self.step_down = step_down
-        self.trace = trace
-        self.rules_done: list[Rule] = []
-        self.rules_away: list[Rule] = []
+        self.index = plan.index
+        self.kind = plan.kind
+        self.env = ctx.env
+        self.rec = ctx.rec
+        self.pop = ctx.pop
+        self.trace = ctx.trace
+        self.capacity = plan.capacity
+        self.calendar = Calendar(ctx.clock.warmup, ctx.clock.weekday0, plan.open_days, plan.active_from)
+        self.always_open = self.calendar.always
+        self.durations: Iterator[float] = streams.iterator("duration", name, plan.duration.block_sampler)
+        self.duration_q: Callable[[float], float] = plan.duration.quantile_function()
+        self.patience: Iterator[float] | None = None
+        self.patience_q: Callable[[float], float] | None = None
+        if plan.patience is not None:
+            self.patience = streams.iterator("patience", name, plan.patience.block_sampler)
+            self.patience_q = plan.patience.quantile_function()
+        self.u = streams.iterator("routing", name)  # uniforms for background arrivals' routing and losses
+        self.dmask = plan.domain_mask               # domains addressed (bit mask)
+        self.severity = plan.severity_queue
+        self.assess_days = plan.assess_days
+        self.min_level = plan.min_level
+        self.effect = self.support_effect()
+        self.resolve = plan.resolve
+        self.step_down = plan.step_down
+        self.rules_done: list[Route] = []
+        self.rules_away: list[Route] = []
         self.busy = 0
         self.waiting = 0    # pending an open day or queued
         self.queued = 0     # live entries in the queue
         self.assessing = 0
-        self.queue: deque[Case] | list = [] if severity else deque()
+        self.queue: deque[Case] | list = [] if self.severity else deque()
         self.pending: list[Case] = []
         self.seq = 0
         self.last_t = 0.0
@@ -164,6 +140,16 @@ class ServiceNode:
         self._on_renege = (self._renege,)
         self._on_complete = (self._complete,)
         self._on_receive = (self._receive,)
+
+    def support_effect(self) -> int:
+        """Effect id of support on the service's domains (-1: chosen per case)."""
+        p = self.plan
+        return self.pop.tables.effect_id(p.domain_mask, p.escalation_multiplier, p.recovery_multiplier)
+
+    def connect(self, nodes: "list[ServiceNode]") -> None:
+        """Compile the referral rules against the replication's nodes."""
+        self.rules_done = [Route(r, nodes) for r in self.plan.rules_done]
+        self.rules_away = [Route(r, nodes) for r in self.plan.rules_away]
 
     # ------------------------------------------------------------------ bookkeeping
     def _log(self, event: str, case: Case, level: int | None = None, domain: int = -1, target: int = -1) -> None:
@@ -194,7 +180,7 @@ class ServiceNode:
 
     def _opener(self):
         env = self.env
-        for t in self.calendar.openings(env):
+        for t in self.calendar.openings(env.now):
             if t > env.now:
                 yield env.timeout(t - env.now)
             self._on_open()
@@ -254,8 +240,6 @@ class ServiceNode:
         rec = self.rec
         o = rec.off + self.index
         rec.assessments[o] += 1
-        if self.assess_cost:
-            rec.cost_gbp[o] += self.assess_cost
         res = case.res
         if res is not None:
             res.j_assess += 1
@@ -382,8 +366,6 @@ class ServiceNode:
         o = rec.off + self.index
         rec.started[o] += 1
         rec.wait_days_sum[o] += now - case.t_arr - self.assess_days
-        if self.case_cost:
-            rec.cost_gbp[o] += self.case_cost
         res = case.res
         if res is not None:
             self._support_start(res, case)
@@ -426,24 +408,24 @@ class ServiceNode:
         self._route(case, self.rules_done)
 
     # ------------------------------------------------------------------ routing
-    def _route(self, case: Case, rules: list[Rule]) -> None:
+    def _route(self, case: Case, rules: list[Route]) -> None:
         """One draw over the referral rules that apply to this person; else they leave."""
         if rules:
             res = case.res
             u = next(self.u) if res is None else self.pop.care(res)
             acc = 0.0
             for rule in rules:
-                if rule.dom >= 0 and (res is None or (res.code >> (2 * rule.dom)) & 3 < rule.min):
+                if rule.domain >= 0 and (res is None or (res.code >> (2 * rule.domain)) & 3 < rule.min_level):
                     continue
-                if rule.to_int:
+                if rule.to_team:
                     target = self.pop.active_team(res) if res is not None else None
                     if target is None:
                         continue
                 else:
                     target = rule.target
-                acc += rule.p
+                acc += rule.probability
                 if u < acc:
-                    self._refer(case, target, rule.loss, rule.delay, rule.dom)
+                    self._refer(case, target, rule.loss, rule.delay, rule.domain)
                     return
         self._leave(case, True)
 

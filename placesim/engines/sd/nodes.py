@@ -1,0 +1,102 @@
+"""What the SD engine needs of one service, and the hooks a kind of service overrides.
+
+:class:`ServiceFlows` describes a siloed service to the builder: its phases (stocks of
+people waiting for an open day, being assessed, queueing, supported), capacity, mean
+times and routing. A kind of service subclasses it (see :mod:`placesim.kinds`) to change
+which residents it serves, its phases, where a start goes, its routing on completion,
+whether it intercepts help-seeking, and any flows of its own (e.g. case-finding).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+from ...plan import Rule, ServicePlan
+from .calendar import week_waits
+from .rates import TAU_DECIDE
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .builder import Builder, Group
+
+class ServiceFlows:
+    """A service as the SD engine sees it (the siloed service; kinds subclass it).
+
+    Parameters
+    ----------
+    plan
+        The service's plan.
+    """
+
+    def __init__(self, plan: ServicePlan):
+        self.plan = plan
+        self.name = plan.name
+        self.index = plan.index
+        self.kind = plan.kind
+        self.domains = list(plan.domains)
+        self.capacity = plan.capacity                 # concurrent cases (inf: unlimited)
+        self.waits = week_waits(plan.open_days, plan.assess_days)
+        self.assess_days = plan.assess_days
+        self.min_level = plan.min_level
+        self.patience = plan.patience.mean if plan.patience is not None else None  # mean days; None: for ever
+        self.duration = max(plan.duration.mean, TAU_DECIDE)                       # mean days
+        self.esc = plan.escalation_multiplier
+        self.rec = plan.recovery_multiplier
+        self.resolve = plan.resolve
+        self.step_down = plan.step_down
+        self.rules_done = list(plan.rules_done)
+        self.rules_away = list(plan.rules_away)
+        self.start = plan.active_from                 # clock time it opens
+        self.arrivals_level = plan.background.level if plan.background is not None else -1
+        self.phases = self.make_phases()
+
+    # ------------------------------------------------------------------ capacity
+    @property
+    def unlimited(self) -> bool:
+        return math.isinf(self.capacity)
+
+    @property
+    def effective_capacity(self) -> float:
+        """Capacity less the time freed places stand idle until the next open day."""
+        if self.unlimited:
+            return math.inf
+        return self.capacity * self.duration / (self.duration + self.waits.gap)
+
+    # ------------------------------------------------------------------ hooks of a kind
+    def make_phases(self) -> list[str]:
+        """``A1`` waiting for an open day, ``A2`` being assessed (or deciding), ``Wc`` decided on
+        a closed day, ``W`` queueing for a place, ``S`` supported."""
+        ph = []
+        if self.waits.closed_share > 0:
+            ph.append("A1")
+        ph.append("A2")
+        if self.waits.decided_closed_share > 0:
+            ph.append("Wc")
+        if not self.unlimited:
+            ph.append("W")
+        ph.append("S")
+        return ph
+
+    def serves(self, group: "Group") -> bool:
+        """Whether residents of ``group`` can be at this service (a siloed service serves everyone)."""
+        return True
+
+    def start_phase(self, level: int) -> str:
+        """The supported phase a resident at ``level`` in a domain starts in."""
+        return "S"
+
+    def rules(self, when: str) -> list[Rule]:
+        """Residents' routing on leaving: ``'done'`` (support completed) or ``'away'`` (turned away)."""
+        return self.rules_away if when == "away" else self.rules_done
+
+    def background_rules(self, when: str) -> list[Rule]:
+        """Background cases' routing on leaving."""
+        return self.rules(when)
+
+    def takes_help(self, d: int) -> bool:
+        """Whether it is the front door of its residents for domain ``d`` (a neighbourhood team)."""
+        return False
+
+    def extra_flows(self, b: "Builder", n_stocks: int) -> list[Any]:
+        """Flows of its own beyond the phases (see :class:`~placesim.engines.sd.rhs.ExtraFlow`)."""
+        return []

@@ -1,0 +1,115 @@
+"""Flows of residents: onset, escalation, recovery, crises, help-seeking (a mixin of the builder)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .rates import TAU_INIT
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .builder import Builder
+
+    _Base = Builder
+else:
+    _Base = object
+
+
+class ResidentFlows(_Base):
+    """Edges of residents between levels, into crisis services and to front doors."""
+
+    def resident_edges(self, g: int, d: int) -> None:
+        c = self.c
+        co = self.groups[g].cohort
+        onset, esc, rec, hlp = self.haz[co][d]
+        info = self.doms[d]
+        sc = self.counter("crises", g, d)
+        hc = self.counter("help_seeking", g, d)
+        w = 1.0  # group counters are per group (copied to each member); service counters carry the multiplicity
+        for st in self.statuses(g, d):
+            me, mr = 1.0, 1.0
+            if st is not None and st[1] == "S":
+                n = self.nodes[st[0]]
+                me, mr = n.esc, n.rec
+            R = lambda k: self.R(g, d, st, k)  # noqa: E731
+            self.edge(R(0), R(1), onset)
+            self.edge(R(1), R(2), esc[0] * me, c.factor(("cf", g, d, 1)))
+            self.edge(R(1), R(0), rec[0] * mr)
+            self.edge(R(2), R(1), rec[1] * mr)
+            self.crisis_edges(R(2), g, d, st, esc[1] * me, c.factor(("cf", g, d, 2)), [(sc, w)], init=False)
+            if info.hold:
+                self.edge(R(3), R(2), 1.0 / info.t_hold)
+            if st is None:
+                for k in (1, 2):
+                    self.help_edges(R(k), g, d, k, hlp[k - 1], [(hc, w)])
+        # residents starting at level 3: their crisis in the first instant
+        self.crisis_edges(c.index[("I", g, d)], g, d, None, 1.0 / TAU_INIT, 0, [(sc, w)], init=True)
+
+    def crisis_edges(self, src: int, g: int, d: int, st, base: float, f: int, counters, init: bool) -> None:
+        """Crises out of ``src`` (level 2, or a resident starting at level 3 when ``init``)."""
+        info = self.doms[d]
+        w = self.weight(g)
+        self.edge(src, self.sink, base, f, sub=0, counters=counters)  # the crisis, counted
+        moved = 0.0
+        if info.hold:
+            self.edge(src, self.R(g, d, st, 3), base * info.p_any, f)
+            moved = info.p_any
+        for s, p in info.responses:
+            n = self.nodes[s]
+            if not info.hold and st is None and moved == 0.0 and d in n.domains and n.serves(self.groups[g]):
+                moved = p  # the resident's visit engages the domain: it moves there at level 2
+                for ph, q in self.entry_split(s):
+                    self.edge(src, self.R(g, d, (s, ph), 2), base * p * q, f,
+                              counters=self.arrival_counters(s, ph, w, False),
+                              channel=self.take_channel(g, s, (d,), -1, 0))
+            else:
+                for ph, q in self.entry_split(s):
+                    self.edge(src, self.co_cell(g, s, ph, 1), base * p * q, f, sub=0,
+                              counters=self.arrival_counters(s, ph, w, False))
+        if init and moved < 1.0:
+            self.edge(src, self.R(g, d, st, 2), base * (1.0 - moved), f)
+
+    def help_edges(self, src: int, g: int, d: int, k: int, base: float, counters) -> None:
+        info = self.doms[d]
+        team = self.groups[g].team
+        w = self.weight(g)
+        targets: list[tuple[int, int]] = []  # (service, factor)
+        if team >= 0 and self.nodes[team].takes_help(d):
+            targets.append((team, self.c.factor(("act", team))))
+            if info.front_door >= 0:
+                targets.append((info.front_door, self.c.factor(("inact", team))))
+        elif info.front_door >= 0:
+            targets.append((info.front_door, 0))
+        for s, f in targets:
+            n = self.nodes[s]
+            for ph, q in self.entry_split(s):
+                cnt = list(self.arrival_counters(s, ph, w, False)) + list(counters)
+                if d in n.domains:
+                    self.edge(src, self.R(g, d, (s, ph), k), base * q, f, counters=cnt,
+                              channel=self.take_channel(g, s, (d,), -1, 0))
+                else:  # a front door that engages no domain: a count-only visit
+                    self.edge(src, self.co_cell(g, s, ph, int(k >= n.min_level)), base * q, f, sub=0, counters=cnt)
+        if not targets:
+            self.edge(src, self.sink, base, sub=0, counters=counters)
+
+    def take_channel(self, g: int, s: int, carried: tuple, cond: int, lo: int) -> int:
+        """Channel of arrivals at (g, s) that carry ``carried`` domains; the others are taken from free."""
+        n = self.nodes[s]
+        rest = [e for e in n.domains if e not in carried]
+        if not rest:
+            return -1
+        key = (g, s, tuple(sorted(carried)), cond, lo)
+        new = key not in self.c.channels
+        ch = self.c.channel(key)
+        if new:
+            for e in rest:
+                K = self.doms[e].levels
+                wts = [(self.R(g, e, None, j), 1.0 if (e != cond or j >= lo) else 0.0) for j in range(K)]
+                pair = len(self.c.take_pairs)
+                self.c.take_pairs.append((ch, wts))
+                for j in range(K):
+                    if wts[j][1] > 0:
+                        for ph, q in self.entry_split(s):
+                            self.c.takes.append((self.R(g, e, None, j), self.R(g, e, (s, ph), j), q, pair))
+        return ch
+
+    # ------------------------------------------------------------------ services: phases

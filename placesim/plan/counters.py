@@ -1,0 +1,109 @@
+"""The output counters of a run: one table of every variable in the results.
+
+Each :class:`Counter` says what a variable is (dimensions, units, meaning), how it is
+made (a count of events, a sum, an end-of-bin stock, or derived from other counters
+after the run) and which engines fill it; an engine that does not fill a variable
+gives NaN. Both engines, the results and the docs read this table: a new output
+variable is one row here plus the lines in each engine that fill it (see
+docs/architecture.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+SERVICE = ("replication", "time", "service")
+GROUP = ("replication", "time", "neighbourhood", "cohort", "domain")
+NEIGHBOURHOOD = ("replication", "time", "neighbourhood")
+BOTH = ("des", "sd")
+DES_ONLY = ("des",)
+
+How = Literal["count", "sum", "stock", "derived"]
+
+
+@dataclass(frozen=True)
+class Counter:
+    """One output variable.
+
+    Attributes
+    ----------
+    name
+        Variable name in the results Dataset.
+    dims
+        Its dimensions.
+    units
+        Units (the ``units`` attribute).
+    description
+        What it means (the ``long_name`` attribute).
+    how
+        ``'count'``: whole events counted in each bin; ``'sum'``: a sum of amounts (days,
+        money) in each bin; ``'stock'``: a level at the end of each bin (or at a moment);
+        ``'derived'``: computed after the run from other counters.
+    engines
+        Engines that fill it; the others give NaN.
+    """
+
+    name: str
+    dims: tuple[str, ...]
+    units: str
+    description: str
+    how: How = "count"
+    engines: tuple[str, ...] = BOTH
+
+    @property
+    def axis(self) -> str:
+        """The axis it is kept along: 'service', 'group', 'neighbourhood' or another."""
+        if self.dims == SERVICE:
+            return "service"
+        if self.dims == GROUP:
+            return "group"
+        if self.dims == NEIGHBOURHOOD:
+            return "neighbourhood"
+        return "other"
+
+    @property
+    def accumulated(self) -> bool:
+        """Accumulated event by event into the bins (counts and sums)."""
+        return self.how in ("count", "sum")
+
+
+_TABLE = (
+    Counter("arrivals", SERVICE, "people", "Arrivals at the service in the bin (background, help-seeking, referral, crisis, case-finding)."),
+    Counter("assessments", SERVICE, "assessments", "Assessments done (one on every entry, when the service is open)."),
+    Counter("turned_away", SERVICE, "people", "People assessed as below the eligibility threshold."),
+    Counter("started", SERVICE, "people", "People who started support (took a server or caseload place)."),
+    Counter("completed", SERVICE, "people", "People who completed support."),
+    Counter("abandoned", SERVICE, "people", "People who gave up waiting (patience ran out)."),
+    Counter("referrals", SERVICE, "referrals", "Onward referrals and hand-overs made from the service (including lost ones)."),
+    Counter("referrals_received", SERVICE, "referrals", "Referrals and hand-overs that arrived at the service."),
+    Counter("handoffs_lost", SERVICE, "referrals", "Referrals from the service that were lost (the person dropped out)."),
+    Counter("exits", SERVICE, "people", "People who left the service network from this service."),
+    Counter("outreach_contacts", SERVICE, "contacts", "Case-finding outreach contacts (INT teams)."),
+    Counter("false_positive_contacts", SERVICE, "contacts", "Outreach contacts with residents not in need (cost, no benefit)."),
+    Counter("case_found", SERVICE, "people", "Residents found by case-finding who accepted and arrived."),
+    Counter("wait_days_sum", SERVICE, "days", "Sum of queue waits of those who started support in the bin.", "sum"),
+    Counter("sojourn_days_sum", SERVICE, "days", "Sum of times at the service (arrival to completion) of those who completed in the bin.", "sum"),
+    Counter("system_days_sum", SERVICE, "days", "Sum of times in the service network (first arrival to exit) of those who exited here in the bin.", "sum"),
+    Counter("busy_server_days", SERVICE, "server days", "Occupied server (or caseload place) days in the bin.", "sum"),
+    Counter("queue_days", SERVICE, "person days", "Person-days spent waiting (mean queue length x bin days).", "sum"),
+    Counter("cost_gbp", SERVICE, "GBP", "Cost of the service in the bin (assessments, cases, days of support; INT staff, premises, set-up, outreach), at the price years of the inputs.", "derived"),
+    Counter("in_system", SERVICE, "people", "People at the service (waiting, being assessed or supported) at the end of the bin.", "stock"),
+    Counter("in_system_start", ("replication", "service"), "people", "People at the service when reporting started (end of warm-up).", "stock"),
+    Counter("organisation_cost_gbp", ("replication", "time", "organisation"), "GBP", "Costs attributed to each organisation (INT costs by funding share).", "derived"),
+    Counter("crises", GROUP, "crises", "Crisis events (a domain reaching level 3)."),
+    Counter("help_seeking", GROUP, "presentations", "Times residents sought help at a front door."),
+    Counter("residents", ("replication", "time", "neighbourhood", "cohort", "domain", "level"), "residents", "Residents at each level at the end of the bin.", "stock"),
+    Counter("journeys", NEIGHBOURHOOD, "episodes", "Need episodes reaching their first support in the bin (episodes that began during the run).", engines=DES_ONLY),
+    Counter("journey_assessments", NEIGHBOURHOOD, "assessments", "Assessments in those episodes up to and including first support ('times told my story').", engines=DES_ONLY),
+    Counter("journey_handoffs", NEIGHBOURHOOD, "referrals", "Referrals and hand-overs in those episodes before first support.", engines=DES_ONLY),
+    Counter("journey_days_sum", NEIGHBOURHOOD, "days", "Sum of days from first need to first support of those episodes.", "sum", engines=DES_ONLY),
+)
+
+COUNTERS: dict[str, Counter] = {c.name: c for c in _TABLE}
+"""Every output variable by name, in the order of the results Dataset."""
+
+
+def accumulated(axis: str, engine: str) -> tuple[Counter, ...]:
+    """Counters an engine accumulates event by event along ``axis``, in table order."""
+    return tuple(c for c in _TABLE if c.axis == axis and c.accumulated and engine in c.engines)

@@ -1,0 +1,115 @@
+"""The place in a plan: domains and their crises, cohorts and their hazards, resident groups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..scenario.model import ScenarioModel
+from .clock import DAYS_PER_YEAR
+
+NO_NEED = (1.0, 0.0, 0.0, 0.0)
+"""Initial mix of a domain a cohort does not list: everyone at level 0."""
+
+
+@dataclass(frozen=True)
+class DomainPlan:
+    """A need domain.
+
+    Attributes
+    ----------
+    name, index
+        Name and position on the domain axis.
+    front_door
+        Service index residents seeking help in it approach (-1: none).
+    crisis_responses
+        ``(service index, probability)`` of each crisis service a crisis draws on.
+    stay_in_crisis
+        Whether the resident stays at level 3 until every crisis service has finished.
+    """
+
+    name: str
+    index: int
+    front_door: int
+    crisis_responses: tuple[tuple[int, float], ...]
+    stay_in_crisis: bool
+
+
+@dataclass(frozen=True)
+class CohortHazards:
+    """Per-day base hazards of one cohort, indexed ``[domain]`` or ``[domain][from level - 1]``."""
+
+    onset: tuple[float, ...]
+    escalation: tuple[tuple[float, float], ...]
+    recovery: tuple[tuple[float, float], ...]
+    help: tuple[tuple[float, float], ...]
+
+
+@dataclass(frozen=True)
+class CohortPlan:
+    """A cohort: its name, hazards per day and initial mix per domain."""
+
+    name: str
+    index: int
+    hazards: CohortHazards
+    initial: tuple[tuple[float, ...], ...]
+
+
+@dataclass(frozen=True)
+class GroupPlan:
+    """The residents of one cohort in one neighbourhood (numbered in this order)."""
+
+    neighbourhood: int
+    cohort: int
+    size: int
+    key: str
+    """``"neighbourhood/cohort"``: the key of the group's own random streams."""
+
+
+def per_day(pair: tuple[float, float]) -> tuple[float, float]:
+    return (pair[0] / DAYS_PER_YEAR, pair[1] / DAYS_PER_YEAR)
+
+
+def compile_cohorts(m: ScenarioModel) -> tuple[CohortPlan, ...]:
+    """Cohorts with per-day hazards (0 for domains they do not list)."""
+    out = []
+    for ci, (name, co) in enumerate(m.cohorts.items()):
+        onset, esc, rcv, hlp = [], [], [], []
+        for d in m.domains:
+            h = co.hazards.get(d)
+            if h is None:
+                onset.append(0.0)
+                esc.append((0.0, 0.0))
+                rcv.append((0.0, 0.0))
+                hlp.append((0.0, 0.0))
+            else:
+                onset.append(h.onset_per_year / DAYS_PER_YEAR)
+                esc.append(per_day(h.escalation_per_year))
+                rcv.append(per_day(h.recovery_per_year))
+                hlp.append(per_day(h.help_seeking_per_year))
+        initial = tuple(tuple(co.initial.get(d, NO_NEED)) for d in m.domains)
+        out.append(CohortPlan(name, ci, CohortHazards(tuple(onset), tuple(esc), tuple(rcv), tuple(hlp)), initial))
+    return tuple(out)
+
+
+def compile_groups(m: ScenarioModel) -> tuple[GroupPlan, ...]:
+    """One group per (neighbourhood, cohort), neighbourhood by neighbourhood."""
+    return tuple(GroupPlan(ni, ci, co.size.get(nb, 0), f"{nb}/{cname}")
+                 for ni, nb in enumerate(m.neighbourhoods) for ci, (cname, co) in enumerate(m.cohorts.items()))
+
+
+def compile_coupling(m: ScenarioModel) -> tuple[tuple[float, ...], ...]:
+    """``coupling[a][b]``: multiplier of domain b's escalation while domain a is at level 2 or above."""
+    index = {d: i for i, d in enumerate(m.domains)}
+    rows = [[1.0] * len(index) for _ in index]
+    for a, row in m.coupling.items():
+        for b, mult in row.items():
+            rows[index[a]][index[b]] = mult
+    return tuple(tuple(r) for r in rows)
+
+
+def compile_domains(m: ScenarioModel, service_index: dict[str, int]) -> tuple[DomainPlan, ...]:
+    return tuple(
+        DomainPlan(d, i, service_index[dom.front_door] if dom.front_door is not None else -1,
+                   tuple((service_index[r.service], r.probability) for r in dom.crisis.responses),
+                   dom.crisis.stay_in_crisis)
+        for i, (d, dom) in enumerate(m.domains.items()))

@@ -1,0 +1,10 @@
+"""Running scenarios: one pipeline, pluggable executors (see :mod:`.pipeline`, :mod:`.executors`)."""
+
+from .executors import EXECUTORS, Executor, ProcessExecutor, SerialExecutor, make_executor
+from .pipeline import as_scenario, check_run, resolve_seed, run_scenarios, simulate
+from .tasks import ENGINES, Task, run_one, run_task, tasks_for
+
+__all__ = [
+    "ENGINES", "EXECUTORS", "Executor", "ProcessExecutor", "SerialExecutor", "Task", "as_scenario", "check_run",
+    "make_executor", "resolve_seed", "run_one", "run_scenarios", "run_task", "simulate", "tasks_for",
+]

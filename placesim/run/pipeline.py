@@ -1,0 +1,126 @@
+"""The one pipeline every run goes through: check, compile, make tasks, execute, assemble.
+
+:func:`simulate`, :func:`placesim.compare`, options files, break-even searches and the
+calibration's DES check all call :func:`run_scenarios`.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import PlacesimError, Problem, ScenarioError
+from ..plan import compile_plan
+from ..results import Results, assemble, trace_frame
+from ..scenario.checks import semantic_issues
+from ..scenario.scenario import Scenario, load_scenario
+from ..scenario.yamlio import dotted
+from .executors import Executor, make_executor
+from .progress import progress_bar
+from .tasks import ENGINES, run_task, tasks_for
+
+MAX_SEED = 2**63 - 1
+
+
+def as_scenario(scenario: Scenario | str | Path) -> Scenario:
+    """A Scenario from a Scenario or a path (checked again, in case it was built by hand)."""
+    if isinstance(scenario, (str, Path)):
+        return load_scenario(scenario)
+    if not isinstance(scenario, Scenario):
+        raise TypeError(f"expected a Scenario or a path to a scenario file, got {type(scenario).__name__}")
+    issues = semantic_issues(scenario.model)
+    if issues:
+        raise ScenarioError([Problem(msg, dotted(path), scenario.source, None) for path, msg in issues])
+    return scenario
+
+
+def resolve_seed(seed: int | None) -> int:
+    """The seed to use: the one given, or a fresh random one (recorded in the results)."""
+    if seed is None:
+        return secrets.randbelow(MAX_SEED)
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) <= MAX_SEED:
+        raise PlacesimError(f"seed must be a whole number from 0 to 2**63 - 1, got {seed!r}")
+    return int(seed)
+
+
+def check_run(replications: int, engine: str, trace: bool) -> None:
+    """Refuse run settings that cannot work, with a message saying what is expected."""
+    if isinstance(replications, bool) or not isinstance(replications, (int, np.integer)) or replications < 1:
+        raise PlacesimError(f"replications must be a whole number >= 1, got {replications!r}")
+    if engine not in ENGINES:
+        raise PlacesimError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
+    if engine == "sd" and trace:
+        raise PlacesimError("the sd engine has no events to trace; run the des engine for a trace")
+
+
+def run_scenarios(scenarios: Mapping[str, Scenario | str | Path], replications: int = 10, seed: int | None = None, *,
+                  executor: str | Executor = "serial", workers: int | None = None, progress: bool = False,
+                  trace: bool = False, engine: str = "des", label: str | None = None) -> dict[str, Results]:
+    """Run every scenario with the same seed and replications (common random numbers).
+
+    Parameters are those of :func:`simulate`; ``label`` names the progress bar.
+
+    Returns
+    -------
+    The :class:`Results` of each scenario, by label, in the order given.
+    """
+    loaded = {str(k): as_scenario(v) for k, v in scenarios.items()}
+    check_run(replications, engine, trace)
+    runner = make_executor(executor, workers)
+    seed = resolve_seed(seed)
+    plans = {k: compile_plan(sc) for k, sc in loaded.items()}
+    per_scenario = [tasks_for(plan, seed, replications, engine, trace) for plan in plans.values()]
+    tasks = [t for chunk in per_scenario for t in chunk]
+    with progress_bar(len(tasks), progress, label or " vs ".join(loaded)) as advance:
+        done = runner.map(run_task, tasks, advance)
+    results: dict[str, Results] = {}
+    start = 0
+    for (name, sc), chunk in zip(loaded.items(), per_scenario):
+        outs = done[start:start + len(chunk)]
+        start += len(chunk)
+        ds = assemble(sc, plans[name], [o for o, _ in outs], seed, engine)
+        frame = trace_frame([t for _, t in outs], sc.time.warmup_days) if trace else None
+        results[name] = Results(ds, frame)
+    return results
+
+
+def simulate(scenario: Scenario | str | Path, replications: int = 10, seed: int | None = None, *,
+             executor: str | Executor = "serial", workers: int | None = None, progress: bool = False,
+             trace: bool = False, engine: str = "des") -> Results:
+    """Run replications of a scenario.
+
+    Parameters
+    ----------
+    scenario
+        A :class:`Scenario` or the path of a scenario file.
+    replications
+        Number of independent replications (des). The sd engine is deterministic: it makes
+        one run, recorded as one replication, whatever ``replications`` says.
+    seed
+        Seed of the run; ``None`` draws one (recorded in ``results.ds.attrs['seed']``).
+        The same seed gives the same results on any executor. The sd engine records it
+        but draws nothing.
+    executor
+        ``'serial'``, ``'processes'`` (local processes, one replication per task), or an
+        :class:`~placesim.run.Executor`.
+    workers
+        Processes to use (default: the number of CPUs).
+    progress
+        Show a progress bar.
+    trace
+        Keep an event log of every replication (``results.trace``); slower. des only.
+    engine
+        ``'des'`` (the discrete-event engine, the reference) or ``'sd'`` (the
+        system-dynamics engine: the deterministic mean-field twin, in a fraction of a
+        second; journey variables are NaN; see docs/system-dynamics.md).
+
+    Returns
+    -------
+    Results
+    """
+    sc = as_scenario(scenario)
+    return run_scenarios({sc.name: sc}, replications, seed, executor=executor, workers=workers, progress=progress,
+                         trace=trace, engine=engine)[sc.name]
