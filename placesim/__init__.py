@@ -9,7 +9,7 @@ Integrated Neighbourhood Team instead of being passed between siloed services.
 
 from ._version import __version__
 from .appraisal import Appraisal, appraise
-from .appraisal.break_even import BreakEven, break_even
+from .break_even import BreakEven, break_even
 from .calibration import Calibration, calibrate
 from .compare import Comparison, compare, open_results
 from .errors import PlacesimError, Problem, ScenarioError

@@ -10,12 +10,15 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from . import __version__
+from ._version import __version__
+from .calibration import calibrate as run_calibration
 from .compare import compare as compare_scenarios
 from .errors import PlacesimError
+from .options import run_options
+from .report import report_from_netcdf
 from .run import simulate
 from .scenario.scenario import Scenario, load_scenario
-from .tables import calibration_table, comparison_table, service_table, summary_table
+from .tables import appraisal_table, calibration_table, comparison_table, service_table, summary_table
 
 # Piped output (CI logs, files) gets a wide table instead of rich's 80-column default.
 console = Console(width=None if sys.stdout.isatty() else 140)
@@ -142,7 +145,6 @@ def compare(files: tuple[Path, ...], labels: str | None, replications: int, seed
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Print each stage.")
 def calibrate(setup: Path, out: Path, executor: str, workers: int | None, progress: bool) -> None:
     """Fit the parameters of calibration SETUP to its observed data; write the results to --out."""
-    from .calibration import calibrate as run_calibration
     try:
         if out.exists() and not out.is_dir():
             raise PlacesimError(f"--out {out} is a file; expected a folder")
@@ -175,8 +177,6 @@ def calibrate(setup: Path, out: Path, executor: str, workers: int | None, progre
 def options(file: Path, out: Path, replications: int | None, seed: int | None, executor: str,
             workers: int | None, break_even: bool, progress: bool) -> None:
     """Run the scale-up options of options FILE against its baseline; write the appraisal and report to --out."""
-    from .options import run_options
-    from .tables import appraisal_table
     try:
         if out.exists() and not out.is_dir():
             raise PlacesimError(f"--out {out} is a file; expected a folder")
@@ -208,7 +208,6 @@ def options(file: Path, out: Path, replications: int | None, seed: int | None, e
               help="HTML file to write (self-contained).")
 def report(results: Path, output: Path) -> None:
     """Write the budget planner's report (HTML) for a comparison RESULTS file (.nc)."""
-    from .report import report_from_netcdf
     try:
         _writable(output)
         if not results.exists():

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from .appraisal import appraise
 from .errors import PlacesimError
 from .io import write_netcdf
 from .plots import ComparisonPlots
@@ -176,7 +177,6 @@ class Comparison(ComparisonPlots):
 
     def appraise(self, **kwargs):
         """Appraise every other scenario against the baseline (see :func:`placesim.appraise`)."""
-        from .appraisal import appraise
         return appraise(self, **kwargs)
 
     def to_netcdf(self, path: str | Path) -> Path:

@@ -36,8 +36,10 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .appraisal import Appraisal, appraise
-from .appraisal.break_even import BreakEven, break_even
+from .break_even import BreakEven, break_even
 from .compare import Comparison, compare
+from .report import write_report
+from .review import ReviewSettings, review_power
 from .errors import PlacesimError, Problem, ScenarioError
 from .io import atomic_path
 from .scenario.loader import deep_merge, merge_marks, read_scenario_data
@@ -74,14 +76,6 @@ class RunSettings(_Model):
 
     replications: int = Field(10, ge=2, description="Replications of every scenario (common random numbers).")
     seed: int = Field(1, ge=0, description="Seed of the run.")
-
-
-class ReviewSettings(_Model):
-    """The pilot evaluation whose power is reported."""
-
-    option: str = Field(description="The option whose pilot is reviewed.")
-    months: float = Field(6.0, gt=0, description="Months before and after the team starts that the review compares.")
-    alpha: float = Field(0.05, gt=0, lt=1, description="One-sided significance level of the review's test.")
 
 
 class BreakEvenSpec(_Model):
@@ -255,7 +249,6 @@ class OptionsRun:
     def write(self, out: str | Path) -> dict[str, Path]:
         """Write ``options.csv`` (:meth:`table`), ``organisations.csv``, ``results.nc`` and ``report.html``
         into folder ``out`` (created if missing), each atomically."""
-        from .report import write_report
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
         paths = {"options.csv": folder / "options.csv", "organisations.csv": folder / "organisations.csv",
@@ -300,7 +293,6 @@ def run_options(options: OptionsFile | str | Path, *, replications: int | None =
     appraisal = appraise(comparison, baseline=of.baseline)
     run = OptionsRun(of, comparison, appraisal)
     if m.review is not None:
-        from .review import review_power
         try:
             run.review = review_power(comparison, m.review.option, baseline=of.baseline, months=m.review.months,
                                       alpha=m.review.alpha)

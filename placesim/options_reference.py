@@ -6,7 +6,8 @@ Run ``python -m placesim.options_reference`` and paste the output between the
 
 from __future__ import annotations
 
-from .options import BaseSpec, BreakEvenSpec, OptionSpec, OptionsModel, ReviewSettings, RunSettings
+from .options import BaseSpec, BreakEvenSpec, OptionSpec, OptionsModel, RunSettings
+from .review import ReviewSettings
 from .scenario.reference import render_sections
 
 SECTIONS = [

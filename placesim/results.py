@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -141,6 +141,20 @@ def _summarise(per_rep: pd.DataFrame, level: float, interval: Interval) -> pd.Da
         mean, lo, hi = mean_interval(per_rep[col].to_numpy(), level, interval)
         out.append((col, per_rep.attrs.get("units", {}).get(col, ""), mean, lo, hi))
     return pd.DataFrame(out, columns=["measure", "unit", "mean", "lower", "upper"]).set_index("measure")
+
+
+class ComparedResults(Protocol):
+    """What appraisals and reviews read of scenarios run together (a :class:`placesim.Comparison`):
+    each scenario's results, the baseline label, the labels in order, and the combined Dataset."""
+
+    results: dict[str, "Results"]
+    baseline: str
+
+    @property
+    def labels(self) -> list[str]: ...
+
+    @property
+    def ds(self) -> xr.Dataset: ...
 
 
 class Results(ResultsPlots):

@@ -18,15 +18,28 @@ from typing import TYPE_CHECKING, Mapping, Sequence
 import numpy as np
 import pandas as pd
 import xarray as xr
+from pydantic import BaseModel, ConfigDict, Field
 from scipy import stats
 
 from .errors import PlacesimError
+from .results import ComparedResults
+from .scenario.scenario import Scenario
 from .stats import mean_interval
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
-    from .compare import Comparison
+
+class ReviewSettings(BaseModel):
+    """The pilot evaluation whose power is reported."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    option: str = Field(description="The option whose pilot is reviewed.")
+    months: float = Field(6.0, gt=0, description="Months before and after the team starts that the review compares.")
+    alpha: float = Field(0.05, gt=0, lt=1, description="One-sided significance level of the review's test.")
+
+
 
 MONTH_DAYS = 365.25 / 12
 """Days in a month."""
@@ -216,7 +229,7 @@ class ReviewPower:
 
 
 # ---------------------------------------------------------------------- entry points
-def review_power(comparison: "Comparison", option: str, *, baseline: str | None = None, months: float = 6,
+def review_power(comparison: ComparedResults, option: str, *, baseline: str | None = None, months: float = 6,
                  alpha: float = 0.05, neighbourhoods: Sequence[str] | None = None,
                  design: str = "before_after") -> ReviewPower:
     """How often a before-after review of the pilot finds a reduction in crises.
@@ -351,7 +364,6 @@ def _scenario_of(results):
 def _scenario_from(ds: xr.Dataset, label: str):
     if "scenario_yaml" not in ds:
         raise PlacesimError("the Dataset holds no scenario_yaml to read INT start days from; pass start_days")
-    from .scenario.scenario import Scenario
 
     return Scenario.from_yaml(str(ds["scenario_yaml"].sel(scenario=label).values), name=f"<{label} provenance>")
 

@@ -2,37 +2,12 @@
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
+from rich.console import Group
 from rich.table import Table
 
-
-def fmt(x: float, unit: str = "") -> str:
-    """A number as a person reads it: thousands separators, decimals only where they matter."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    if math.isinf(x):
-        return "inf"
-    ax = abs(x)
-    if unit == "GBP":
-        sign = "-" if x < 0 else ""
-        return f"{sign}£{ax:,.0f}" if ax >= 1 else f"{sign}£{ax:,.2f}"
-    if ax >= 1000:
-        return f"{x:,.0f}"
-    if ax >= 100:
-        return f"{x:,.1f}"
-    return f"{x:,.2f}"
-
-
-def _cell(mean: float, lo: float, hi: float, unit: str) -> str:
-    """``mean ± half-width`` for a symmetric interval, else ``mean [lower, upper]``."""
-    if isinstance(lo, float) and math.isnan(lo):
-        return fmt(mean, unit)
-    half = (hi - lo) / 2
-    if math.isclose(mean - lo, hi - mean, rel_tol=1e-6, abs_tol=1e-9):
-        return f"{fmt(mean, unit)} ± {fmt(half, unit).lstrip('-')}"
-    return f"{fmt(mean, unit)} [{fmt(lo, unit)}, {fmt(hi, unit)}]"
+from .appraisal import METRICS
+from .formatting import estimate_text
 
 
 def summary_table(frame: pd.DataFrame, title: str) -> Table:
@@ -41,7 +16,7 @@ def summary_table(frame: pd.DataFrame, title: str) -> Table:
     t.add_column("measure")
     t.add_column("mean ± 90% interval", justify="right")
     for measure, row in frame.iterrows():
-        t.add_row(str(measure), _cell(row["mean"], row["lower"], row["upper"], row["unit"]))
+        t.add_row(str(measure), estimate_text(row["mean"], row["lower"], row["upper"], row["unit"]))
     return t
 
 
@@ -56,7 +31,7 @@ def service_table(frame: pd.DataFrame, title: str) -> Table:
     for service, row in frame.iterrows():
         cells = [str(service), str(row[("organisation", "")])]
         for m in measures:
-            cells.append(_cell(row[(m, "mean")], row[(m, "lower")], row[(m, "upper")], ""))
+            cells.append(estimate_text(row[(m, "mean")], row[(m, "lower")], row[(m, "upper")], ""))
         t.add_row(*cells)
     return t
 
@@ -72,7 +47,7 @@ def comparison_table(frame: pd.DataFrame, title: str) -> Table:
         unit = row[("unit", "")]
         cells = [str(measure)]
         for g in groups:
-            cells.append(_cell(row[(g, "mean")], row[(g, "lower")], row[(g, "upper")], unit))
+            cells.append(estimate_text(row[(g, "mean")], row[(g, "lower")], row[(g, "upper")], unit))
         t.add_row(*cells)
     return t
 
@@ -96,13 +71,11 @@ def calibration_table(cal) -> Table:
             continue
         g.add_row(model, which, f"{int(r['n'])}", f"{r['log_likelihood']:.1f}", f"{r['pearson_chi2_per_df']:.2f}",
                   f"{r['mean_abs_pct_error']:.1f}", f"{r['bias_pct']:+.1f}", f"{r['coverage']:.0%}")
-    from rich.console import Group
     return Group(t, g)
 
 
 def appraisal_table(appraisal, title: str) -> Table:
     """The options table: each headline figure (rows) for each option (columns)."""
-    from .appraisal import METRICS
     summary = appraisal.summary()
     units = summary.attrs.get("units", {})
     table = Table(title=title, title_justify="left")
@@ -111,7 +84,7 @@ def appraisal_table(appraisal, title: str) -> Table:
     for option in summary.index:
         table.add_column(str(option), justify="right")
     for name, (unit, _) in METRICS.items():
-        cells = [_cell(row[name], row[name + "_lower"], row[name + "_upper"], units.get(name, ""))
+        cells = [estimate_text(row[name], row[name + "_lower"], row[name + "_upper"], units.get(name, ""))
                  for _, row in summary.iterrows()]
         table.add_row(name.removesuffix("_gbp").replace("_", " "), unit, *cells)
     return table

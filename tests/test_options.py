@@ -173,7 +173,7 @@ def test_guide_field_tables_are_up_to_date():
 
 @pytest.mark.parametrize("root, rising", [(3, True), (3, False), (1, True), (5, False)])
 def test_integer_break_even_is_the_integer_next_to_the_sign_change_where_npv_is_positive(root, rising):
-    from placesim.appraisal.break_even import integer_root
+    from placesim.break_even import integer_root
     calls = []
 
     def npv(k):  # crosses zero between root - 0.5 and root + 0.5

@@ -277,9 +277,10 @@ def test_comparison_costs_and_journeys(comparison):
 
 # ---------------------------------------------------------------------- hygiene
 def test_import_is_lazy_and_backend_is_left_alone():
-    src = (ROOT / "placesim/plots.py").read_text()
-    assert "matplotlib.use(" not in src and "switch_backend" not in src
-    top = ast.parse(src).body  # module level, outside `if TYPE_CHECKING:`
-    imported = [a.name for n in top if isinstance(n, ast.Import) for a in n.names]
-    imported += [n.module or "" for n in top if isinstance(n, ast.ImportFrom)]
-    assert not [m for m in imported if m.startswith("matplotlib")]
+    for path in sorted((ROOT / "placesim/plots").glob("*.py")):
+        src = path.read_text()
+        assert "matplotlib.use(" not in src and "switch_backend" not in src
+        top = ast.parse(src).body  # module level, outside `if TYPE_CHECKING:`
+        imported = [a.name for n in top if isinstance(n, ast.Import) for a in n.names]
+        imported += [n.module or "" for n in top if isinstance(n, ast.ImportFrom)]
+        assert not [m for m in imported if m.startswith("matplotlib")], path

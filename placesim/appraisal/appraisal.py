@@ -5,20 +5,21 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from ..errors import PlacesimError
+from ..formatting import estimate_text
 from ..io import atomic_path
+from ..results import ComparedResults
 from ..scenario.model import Economics
 from ..stats import mean_interval
 from .flows import Flows, Period, appraisal_period, crisis_services, scenario_flows
+from .plots import plot_cumulative, plot_npv, plot_organisations
 
-if TYPE_CHECKING:
-    from ..compare import Comparison
 
 METRICS: dict[str, tuple[str, str]] = {
     "int_cost_gbp": ("GBP", "INT cost over the period (incremental on the baseline's, with optimism bias)"),
@@ -131,7 +132,7 @@ class Appraisal:
     Build one with :func:`appraise`.
     """
 
-    def __init__(self, comparison: "Comparison", economics: Economics, baseline: str, options: list[str],
+    def __init__(self, comparison: ComparedResults, economics: Economics, baseline: str, options: list[str],
                  level: float, period: Period, flows: dict[str, OptionFlows]):
         self.comparison = comparison
         self.economics = economics
@@ -248,17 +249,14 @@ class Appraisal:
 
     def plot_cumulative(self, ax: Any = None):
         """Cumulative discounted net benefit of each option over time with interval bands."""
-        from .plots import plot_cumulative
         return plot_cumulative(self, ax=ax)
 
     def plot_organisations(self, option: str | None = None, ax: Any = None):
         """INT cost paid and costs avoided (cashable and not) by organisation."""
-        from .plots import plot_organisations
         return plot_organisations(self, option=option, ax=ax)
 
     def plot_npv(self, ax: Any = None):
         """NPV of each option with its interval."""
-        from .plots import plot_npv
         return plot_npv(self, ax=ax)
 
     # ------------------------------------------------------------------ display
@@ -292,14 +290,13 @@ class Appraisal:
 def readable(summary: pd.DataFrame) -> pd.DataFrame:
     """Summary with figures as rows, options as columns and one 'mean [lower, upper]' text
     cell each."""
-    from ..tables import _cell
     units = summary.attrs.get("units", {})
-    out = {option: [_cell(row[k], row[k + "_lower"], row[k + "_upper"], units.get(k, "")) for k in METRICS]
+    out = {option: [estimate_text(row[k], row[k + "_lower"], row[k + "_upper"], units.get(k, "")) for k in METRICS]
            for option, row in summary.iterrows()}
     return pd.DataFrame(out, index=pd.Index([f"{k} ({u})" for k, (u, _) in METRICS.items()], name="figure"))
 
 
-def appraise(comparison: "Comparison", *, baseline: str | None = None, options: Sequence[str] | None = None,
+def appraise(comparison: ComparedResults, *, baseline: str | None = None, options: Sequence[str] | None = None,
              economics: Economics | Mapping[str, Any] | None = None, level: float = 0.9) -> Appraisal:
     """Appraise each option of a comparison against its baseline.
 

@@ -17,6 +17,7 @@ from ..scenario.scenario import Scenario, load_scenario
 from .fit import Clock, Model, Objective, covariance, hessian, mean_interval, search, wald_interval, z_start
 from .likelihood import goodness_of_fit, predictive_interval
 from .observed import Extractor, Observed, read_observed
+from .outputs import calibrated_yaml, plot_fit, write_outputs
 from .parameters import Parameter, overrides_for, parse_path, resolve_parameters
 from .setup import Setup, load_setup
 
@@ -68,18 +69,15 @@ class Calibration:
     def write(self, out: str | Path) -> dict[str, Path]:
         """Write calibrated.yaml, parameters.csv, fitted.csv, diagnostics.png and diagnostics.html
         into folder ``out`` (each atomically). Returns the paths by name."""
-        from .outputs import write_outputs
         return write_outputs(self, Path(out))
 
     def calibrated_yaml(self, folder: str | Path) -> str:
         """calibrated.yaml's text for a file written in ``folder`` (extends the scenario by a
         path relative to it)."""
-        from .outputs import calibrated_yaml
         return calibrated_yaml(self, Path(folder))
 
     def plot(self):
         """Observed against fitted, with intervals, one panel per measure (matplotlib Figure)."""
-        from .outputs import plot_fit
         return plot_fit(self)
 
     def __repr__(self) -> str:

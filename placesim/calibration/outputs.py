@@ -14,6 +14,7 @@ import numpy as np
 import yaml
 
 from .._version import __version__
+from ..errors import PlacesimError
 from ..io import write_bytes_atomic
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -146,7 +147,6 @@ more noise (or misfit) than assumed;</dd>
 def write_outputs(cal: "Calibration", out: Path) -> dict[str, Path]:
     """Write every output file into ``out`` (created if missing; each file written atomically)."""
     if out.exists() and not out.is_dir():
-        from ..errors import PlacesimError
         raise PlacesimError(f"cannot write the calibration to {out}: it is a file, not a folder")
     out.mkdir(parents=True, exist_ok=True)
     png = _png(plot_fit(cal))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import math
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,42 +11,10 @@ import numpy as np
 from scipy.special import expit, logit
 from scipy.stats import norm
 
+from ..errors import ScenarioError
+from ..scenario.paths import get_path, parse_path, set_path
 from ..scenario.scenario import Scenario
 from .setup import ParameterSpec, Setup
-
-_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-
-
-def parse_path(text: str) -> tuple[Any, ...]:
-    """``'cohorts.c.hazards.d.escalation_per_year[0]'`` -> ``('cohorts', 'c', ..., 0)``."""
-    out: list[Any] = []
-    pos = 0
-    text = text.strip()
-    while pos < len(text):
-        if text[pos] == ".":
-            pos += 1
-            continue
-        m = _PART.match(text, pos)
-        if m is None:
-            raise ValueError(f"cannot read the field path {text!r} at {text[pos:]!r}")
-        out.append(m.group(1) if m.group(1) is not None else int(m.group(2)))
-        pos = m.end()
-    if not out:
-        raise ValueError("empty field path")
-    return tuple(out)
-
-
-def _get(data: Any, path: tuple[Any, ...]) -> Any:
-    for part in path:
-        data = data[part]
-    return data
-
-
-def _set(data: Any, path: tuple[Any, ...], value: Any) -> None:
-    for part in path[:-1]:
-        data = data[part]
-    data[path[-1]] = value
-
 
 def _numbers(value: Any) -> bool:
     if isinstance(value, bool):
@@ -137,7 +104,7 @@ def resolve_parameters(setup: Setup, scenario: Scenario) -> list[Parameter]:
             where = ("parameters", name, "path") + ((j,) if not isinstance(spec.path, str) else ())
             try:
                 path = parse_path(text)
-                value = _get(data, path)
+                value = get_path(data, path)
             except ValueError as exc:
                 problems.append(setup.problem(str(exc), where))
                 continue
@@ -159,7 +126,6 @@ def resolve_parameters(setup: Setup, scenario: Scenario) -> list[Parameter]:
         if len(paths) == len(spec.paths):
             out.append(Parameter(name, spec, tuple(paths), tuple(bases)))
     if problems:
-        from ..errors import ScenarioError
         raise ScenarioError(problems)
     return out
 
@@ -169,7 +135,7 @@ def apply(scenario_data: dict[str, Any], params: list[Parameter], x: np.ndarray)
     data = copy.deepcopy(scenario_data)
     for p, value in zip(params, x):
         for path, v in zip(p.paths, p.values_at(float(value))):
-            _set(data, path, v)
+            set_path(data, path, v)
     return data
 
 
@@ -184,5 +150,5 @@ def overrides_for(scenario_data: dict[str, Any], params: list[Parameter], x: np.
             node = out
             for k in keys[:-1]:
                 node = node.setdefault(k, {})
-            node[keys[-1]] = copy.deepcopy(_get(full, keys))
+            node[keys[-1]] = copy.deepcopy(get_path(full, keys))
     return out

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+from ..scenario.model import WEEKDAYS
 DAYS_PER_YEAR = 365.25
 """Days in a year, for hazards and costs given per year."""
 DAY_EPS = 1e-9

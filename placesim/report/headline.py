@@ -10,7 +10,7 @@ import pandas as pd
 from ..appraisal import METRICS
 from ..appraisal.appraisal import readable
 from ..appraisal.valuation import DAYS_PER_MONTH
-from ..tables import fmt
+from ..formatting import fmt
 from .page import esc, interval_cell, paragraph, percent, section, table
 
 if TYPE_CHECKING:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from ..tables import _cell
+from ..formatting import estimate_text
 from .page import esc, figure, interval_cell, paragraph, percent, section, slug, table
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ def payback_section(appraisal: "Appraisal") -> str:
         end = cum[cum["option"] == option].iloc[-1]
         rows.append([f"<strong>{esc(option)}</strong>",
                      esc(_payback_text(row["payback_month"], row["payback_month_lower"], row["payback_month_upper"])),
-                     interval_cell(_cell(end["mean"], end["lower"], end["upper"], "GBP"))])
+                     interval_cell(estimate_text(end["mean"], end["lower"], end["upper"], "GBP"))])
     body = paragraph(
         "Each curve adds up, month by month, the costs the option avoids minus what its INT costs, discounted "
         f"at the Green Book rate. It starts below zero while the team is set up and working before savings "
@@ -67,7 +67,7 @@ def payback_section(appraisal: "Appraisal") -> str:
 def organisation_rows(appraisal: "Appraisal", option: str) -> list[list[str]]:
     """Table rows of one option's figures by organisation (cells ``mean ± half-width``)."""
     frame = appraisal.by_organisation().loc[option]
-    return [[f"<strong>{esc(org)}</strong>"] + [interval_cell(_cell(r[k], r[f"{k}_lower"], r[f"{k}_upper"], "GBP"))
+    return [[f"<strong>{esc(org)}</strong>"] + [interval_cell(estimate_text(r[k], r[f"{k}_lower"], r[f"{k}_upper"], "GBP"))
                                                  for k in ORGANISATION_COLUMNS]
             for org, r in frame.iterrows()]
 

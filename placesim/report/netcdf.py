@@ -11,7 +11,7 @@ import xarray as xr
 from ..appraisal import appraise
 from ..compare import Comparison
 from ..errors import PlacesimError
-from ..options import ReviewSettings
+from ..review import ReviewSettings, review_power
 from .build import write_report
 
 DEFAULT_MONTHS: float = ReviewSettings.model_fields["months"].default
@@ -74,7 +74,6 @@ def report_from_netcdf(results_path: str | Path, out_path: str | Path, *, level:
         If the file is missing, holds a single run rather than a comparison, or its
         baseline has no economics.
     """
-    from ..review import review_power
 
     path = Path(results_path)
     if not path.is_file():

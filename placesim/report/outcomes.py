@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..plots import JOURNEY_MEASURES, band, crises_figure, differences_figure, journey_ratios, journeys_figure
-from ..tables import _cell
+from ..formatting import estimate_text
 from .page import esc, figure, interval_cell, paragraph, percent, section, table
 
 if TYPE_CHECKING:
@@ -50,9 +50,9 @@ def journey_table(comparison: "Comparison", level: float) -> list[list[str]]:
         row = [f"<strong>{esc(label)}</strong>"]
         for key in JOURNEY_MEASURES:
             b = band(ratios[key].sel(scenario=label), level=level)
-            row.append(interval_cell(_cell(float(b["mean"]), float(b["lower"]), float(b["upper"]), "")))
+            row.append(interval_cell(estimate_text(float(b["mean"]), float(b["lower"]), float(b["upper"]), "")))
         b = band(episodes.sel(scenario=label), level=level)
-        row.append(interval_cell(_cell(float(b["mean"]), float(b["lower"]), float(b["upper"]), "")))
+        row.append(interval_cell(estimate_text(float(b["mean"]), float(b["lower"]), float(b["upper"]), "")))
         rows.append(row)
     return rows
 

@@ -3,6 +3,8 @@ probabilities that must sum to at most 1, services that must be reachable."""
 
 from __future__ import annotations
 
+import networkx as nx
+
 import math
 from collections import defaultdict
 from typing import Any
@@ -174,7 +176,6 @@ def signposting_loops(m: ScenarioModel) -> list[str]:
     for ever (and, without delays or assessment time, at one instant, so the simulation
     could not move on). A loop with a way out (a referral to any other service) is fine.
     """
-    import networkx as nx
 
     certain: dict[str, list[str]] = {}
     for name, svc in m.services.items():
@@ -204,7 +205,6 @@ def trapped_services(m: ScenarioModel) -> list[str]:
     change over time). A service lets people leave if its completion referrals sum to less
     than 1 or it turns people away; people are trapped where no such service is reachable.
     """
-    import networkx as nx
 
     g = nx.DiGraph()
     leaves: set[str] = set()

@@ -14,9 +14,8 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from .distributions import Empirical, Exponential, Fixed, Gamma, Lognormal
-from .model import (Arrivals, Assessment, CaseFinding, Cohort, Completion, Costs, Crisis, CrisisResponse, Deflator,
-                    DiscountStep, Domain, Economics,
-                    Effect, Eligibility, Hazards, Int, IntCosts, IntNeighbourhood, Neighbourhood, Queue, Referral,
+from .economics import Deflator, DiscountStep, Economics
+from .model import (Arrivals, Assessment, CaseFinding, Cohort, Completion, Costs, Crisis, CrisisResponse, Domain, Effect, Eligibility, Hazards, Int, IntCosts, IntNeighbourhood, Neighbourhood, Queue, Referral,
                     ScenarioModel, ScheduleStep, Service, Time, WarmHandover, Worker)
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
@@ -56,7 +55,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
 
 INTRO = """# Scenario file reference
 
-Generated from the models in `placesim/scenario/model.py` by
+Generated from the models in `placesim/scenario/model.py` and `economics.py` by
 `python -m placesim.scenario.reference > docs/scenario-reference.md` (a test checks it is up
 to date). Every field of a scenario file is listed here. Unknown keys are errors.
 

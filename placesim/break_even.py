@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import html
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,8 +12,12 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import brentq
 
-from ..errors import PlacesimError
-from ..scenario.scenario import Scenario
+from .appraisal import appraise
+from .compare import Comparison
+from .errors import PlacesimError
+from .run import simulate
+from .scenario.paths import get_path, parse_path, set_path
+from .scenario.scenario import Scenario
 
 
 @dataclass
@@ -49,6 +54,7 @@ class BreakEven:
     def plot(self, ax: Any = None):
         """NPV at every value tried, with its interval, the zero line and the break-even."""
         import matplotlib.pyplot as plt
+
         if ax is None:
             fig, ax = plt.subplots(figsize=(6.5, 3.5), layout="constrained")
         else:
@@ -68,7 +74,6 @@ class BreakEven:
         return fig
 
     def _repr_html_(self) -> str:
-        import html
         return f"<p><b>{html.escape(str(self))}</b></p>" + self.evaluations.to_html(index=False)
 
 
@@ -87,12 +92,11 @@ def integer_root(f: Any, lo: int, hi: int) -> int:
 
 
 def _set_path(data: dict[str, Any], path: tuple[Any, ...], value: Any) -> None:
-    from ..calibration.parameters import _get, _set
     try:
-        _get(data, path)
+        get_path(data, path)
     except (KeyError, IndexError, TypeError):
         raise PlacesimError(f"the option's scenario has no field {'.'.join(map(str, path))}") from None
-    _set(data, path, value)
+    set_path(data, path, value)
 
 
 def break_even(baseline: Scenario, option: Scenario, parameter: str, bounds: tuple[float, float], *,
@@ -124,11 +128,6 @@ def break_even(baseline: Scenario, option: Scenario, parameter: str, bounds: tup
     xtol
         Tolerance on the parameter (default: 1/1000 of the range).
     """
-    from ..calibration.parameters import _get, parse_path
-    from ..compare import Comparison
-    from ..run import simulate
-    from .appraisal import appraise
-
     try:
         path = parse_path(parameter)
     except ValueError as exc:
@@ -138,7 +137,7 @@ def break_even(baseline: Scenario, option: Scenario, parameter: str, bounds: tup
         raise PlacesimError(f"bounds must be lower < upper, got {bounds}")
     data = option.to_dict()
     try:
-        current = _get(data, path)
+        current = get_path(data, path)
     except (KeyError, IndexError, TypeError):
         raise PlacesimError(f"the option's scenario has no field {parameter}") from None
     if isinstance(current, bool) or not isinstance(current, (int, float)):

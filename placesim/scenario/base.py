@@ -1,0 +1,20 @@
+"""The base of every scenario model: strict (unknown keys are errors) and frozen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Probability = float
+"""A chance, 0-1 (the fields' validators check the range)."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _prob(description: str, default: float | None = None) -> Any:
+    if default is None:
+        return Field(ge=0.0, le=1.0, description=description)
+    return Field(default, ge=0.0, le=1.0, description=description)
