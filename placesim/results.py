@@ -108,6 +108,10 @@ def _per_replication(ds: xr.Dataset) -> pd.DataFrame:
     svc = ds[["assessments", "turned_away", "handoffs_lost", "abandoned", "exits", "system_days_sum"]].sum(
         ("time", "service"))
     rows["assessments"] = svc["assessments"].values
+    if "repeat_assessments" in ds:  # results written before it existed have none
+        rows["repeat assessments (told their story again)"] = ds["repeat_assessments"].sum(
+            ("time", "service"), skipna=False).values
+        units["repeat assessments (told their story again)"] = "assessments"
     rows["turned away"] = svc["turned_away"].values
     rows["hand-offs lost"] = svc["handoffs_lost"].values
     rows["gave up waiting"] = svc["abandoned"].values

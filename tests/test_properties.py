@@ -12,6 +12,10 @@ its docstring for what it covers and what it leaves out, and why). Every example
 The Hypothesis settings are fixed here (derandomised, no example database) so that a run
 is deterministic and writes nothing into the repository. Three engine bugs found by these
 properties are kept as regression tests at the end of the file.
+
+Each property runs twice: at its full number of examples in the slow tier (``slow``, run by
+CI), and at a tenth of them (``FAST``) in the fast tier, as ``test_..._quick``. The two draw
+different examples (Hypothesis derandomises from the test's own source).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import placesim as ps
+from placesim.plan import COUNTERS
 from placesim.scenario.model import WEEKDAYS
 from placesim.engines.sd import run as sd_run
 from invariants import assert_invariants
@@ -36,6 +41,8 @@ BASE = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example],
 )
 seeds = st.integers(0, 2**63 - 1)
+FAST = 10
+"""The fast tier's ``_quick`` variants run one example in FAST of the slow tier's."""
 
 
 def check_invariants(results: ps.Results, scenario: ps.Scenario, d: dict) -> None:
@@ -46,17 +53,26 @@ def check_invariants(results: ps.Results, scenario: ps.Scenario, d: dict) -> Non
 # ----------------------------------------------------------------------------- properties
 
 
-@settings(BASE, max_examples=300)
-@given(scenarios())
-def test_generated_scenarios_validate(d):
+def check_validates(d: dict) -> None:
     s = ps.Scenario.from_dict(d)  # a ScenarioError here is a bug in the strategy or in checks.py
     assert s.name == "hypothesis"
     assert (s.model.int_team is not None) == ("int" in d)
 
 
-@settings(BASE, max_examples=200)
-@given(scenarios(), seeds)
-def test_simulation_never_crashes_and_keeps_the_invariants(d, seed):
+@pytest.mark.slow
+@settings(BASE, max_examples=300)
+@given(scenarios())
+def test_generated_scenarios_validate(d):
+    check_validates(d)
+
+
+@settings(BASE, max_examples=300 // FAST)
+@given(scenarios())
+def test_generated_scenarios_validate_quick(d):
+    check_validates(d)
+
+
+def check_runs_and_keeps_the_invariants(d: dict, seed: int) -> None:
     s = ps.Scenario.from_dict(d)
     results = ps.simulate(s, 2, seed)
     check_invariants(results, s, d)
@@ -69,18 +85,40 @@ def test_simulation_never_crashes_and_keeps_the_invariants(d, seed):
     assert len(results.service_summary()) > 0
 
 
+@pytest.mark.slow
+@settings(BASE, max_examples=200)
+@given(scenarios(), seeds)
+def test_simulation_never_crashes_and_keeps_the_invariants(d, seed):
+    check_runs_and_keeps_the_invariants(d, seed)
+
+
+@settings(BASE, max_examples=200 // FAST)
+@given(scenarios(), seeds)
+def test_simulation_never_crashes_and_keeps_the_invariants_quick(d, seed):
+    check_runs_and_keeps_the_invariants(d, seed)
+
+
+def check_int_invariants(d: dict, seed: int) -> None:
+    s = ps.Scenario.from_dict(d)
+    check_invariants(ps.simulate(s, 2, seed), s, d)
+
+
+@pytest.mark.slow
 @settings(BASE, max_examples=100)
 @given(scenarios(int_team=True), seeds)
 def test_int_scenarios_keep_the_invariants(d, seed):
     """As above with an INT in every example (the INT needs a neighbourhood, so the general
     strategy draws one in fewer than half of its examples)."""
-    s = ps.Scenario.from_dict(d)
-    check_invariants(ps.simulate(s, 2, seed), s, d)
+    check_int_invariants(d, seed)
 
 
-@settings(BASE, max_examples=50)
-@given(scenarios(), seeds)
-def test_same_seed_same_results(d, seed):
+@settings(BASE, max_examples=100 // FAST)
+@given(scenarios(int_team=True), seeds)
+def test_int_scenarios_keep_the_invariants_quick(d, seed):
+    check_int_invariants(d, seed)
+
+
+def check_same_seed_same_results(d: dict, seed: int) -> None:
     s = ps.Scenario.from_dict(d)
     first = ps.simulate(s, 2, seed)
     again = ps.simulate(ps.Scenario.from_dict(d), 2, seed)
@@ -100,6 +138,19 @@ def test_same_seed_same_results(d, seed):
     assert np.all(bounds == 0), diffs
 
 
+@pytest.mark.slow
+@settings(BASE, max_examples=50)
+@given(scenarios(), seeds)
+def test_same_seed_same_results(d, seed):
+    check_same_seed_same_results(d, seed)
+
+
+@settings(BASE, max_examples=50 // FAST)
+@given(scenarios(), seeds)
+def test_same_seed_same_results_quick(d, seed):
+    check_same_seed_same_results(d, seed)
+
+
 # ----------------------------------------------------------------------------- the trace
 
 
@@ -116,9 +167,7 @@ TRACE_COUNTERS = {
 }
 
 
-@settings(BASE, max_examples=150)
-@given(scenarios(), seeds)
-def test_trace_agrees_with_the_counters(d, seed):
+def check_trace_agrees_with_the_counters(d: dict, seed: int) -> None:
     s = ps.Scenario.from_dict(d)
     results = ps.simulate(s, 2, seed, trace=True)
     ds, trace = results.ds, results.trace
@@ -155,6 +204,19 @@ def test_trace_agrees_with_the_counters(d, seed):
         day = np.floor(acting["time"].to_numpy() + 1e-9).astype(int)
         weekdays = {WEEKDAYS[k] for k in (day + weekday0) % 7}
         assert weekdays <= set(open_days), (ds.service.values[i], sorted(weekdays - set(open_days)))
+
+
+@pytest.mark.slow
+@settings(BASE, max_examples=150)
+@given(scenarios(), seeds)
+def test_trace_agrees_with_the_counters(d, seed):
+    check_trace_agrees_with_the_counters(d, seed)
+
+
+@settings(BASE, max_examples=150 // FAST)
+@given(scenarios(), seeds)
+def test_trace_agrees_with_the_counters_quick(d, seed):
+    check_trace_agrees_with_the_counters(d, seed)
 
 
 # ----------------------------------------------------------------------------- engine bugs found (fixed)
@@ -213,16 +275,11 @@ def test_day_zero_screen_is_reported():
     assert ds["cost_gbp"].sel(service="int:A").sum().item() == 10 * screened
 
 
-@settings(BASE, max_examples=60)
-@given(scenarios())
-def test_sd_engine_never_crashes_and_conserves_residents(d):
-    """The SD engine on the same generated scenarios: it runs, its counters are finite and
-    non-negative (the journey variables, which follow individual residents, are NaN), and
-    residents by level add up to the cohort sizes in every bin."""
+def check_sd_engine(d: dict) -> None:
     s = ps.Scenario.from_dict(d)
     ds = ps.simulate(s, 1, engine="sd").ds
     for name, var in ds.data_vars.items():
-        if name.startswith("journey"):
+        if "sd" not in COUNTERS[name].engines:
             assert np.isnan(var.values).all(), name
             continue
         assert np.all(np.isfinite(var.values)), f"{name} has non-finite values"
@@ -233,3 +290,19 @@ def test_sd_engine_never_crashes_and_conserves_residents(d):
         sizes = np.array([[m.cohorts[c].size.get(n, 0) for c in m.cohorts] for n in m.neighbourhoods], float)
         totals = ds["residents"].sum("level").values
         assert np.allclose(totals, np.broadcast_to(sizes[None, None, :, :, None], totals.shape), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.slow
+@settings(BASE, max_examples=60)
+@given(scenarios())
+def test_sd_engine_never_crashes_and_conserves_residents(d):
+    """The SD engine on the same generated scenarios: it runs, its counters are finite and
+    non-negative (the journey variables, which follow individual residents, are NaN), and
+    residents by level add up to the cohort sizes in every bin."""
+    check_sd_engine(d)
+
+
+@settings(BASE, max_examples=60 // FAST)
+@given(scenarios())
+def test_sd_engine_never_crashes_and_conserves_residents_quick(d):
+    check_sd_engine(d)

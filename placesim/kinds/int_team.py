@@ -75,9 +75,11 @@ class IntTeamNode(ServiceNode):
         codes = np.arange(n_codes)
         covered = [d for d in range(n_domains) if self.dmask >> d & 1]
         levels = np.stack([(codes >> (2 * d)) & 3 for d in covered], axis=1) if covered else np.zeros((n_codes, 1), int)
-        self.severity_of_code = levels.max(axis=1)
-        self.need_of_code = self.severity_of_code >= 1
+        self.severity_of_code = levels.max(axis=1)  # highest covered level of each state code
         cf = plan.case_finding
+        lo, hi = cf.target_levels if cf is not None else (1, 3)
+        self.in_band_of_code = (self.severity_of_code >= lo) & (self.severity_of_code <= hi)  # what a screen looks for
+        self.clear_of_code = self.severity_of_code == 0  # no need: a flag is a false positive
         if cf is not None:
             pop = ctx.pop
             screened = set(cf.cohorts)
@@ -210,10 +212,10 @@ class IntTeamNode(ServiceNode):
             return
         pop = self.pop
         codes = pop.codes[m]
-        need = self.need_of_code[codes]
+        in_band = self.in_band_of_code[codes]
         u = f.rng.random((3, m.size))
-        flagged = (u[0] < f.coverage) & ~pop.team_engaged[m] & np.where(need, u[1] < f.sensitivity,
-                                                                         u[1] >= f.specificity)
+        flagged = (u[0] < f.coverage) & ~pop.team_engaged[m] & np.where(
+            in_band, u[1] < f.sensitivity, self.clear_of_code[codes] & (u[1] >= f.specificity))
         idx = np.flatnonzero(flagged)
         if f.max_contacts is not None and idx.size > f.max_contacts:
             order = np.argsort(-self.severity_of_code[codes[idx]], kind="stable")
@@ -230,7 +232,7 @@ class IntTeamNode(ServiceNode):
             r = residents[int(m[i])]
             if self.trace is not None:
                 self.trace.append((now, "contact", self.index, r.idx, -1, int(self.severity_of_code[codes[i]]), -1))
-            if not need[i]:
+            if not in_band[i]:
                 rec.false_positive_contacts[o] += 1
             elif accept[i] < f.acceptance:
                 rec.case_found[o] += 1
@@ -302,7 +304,9 @@ class CaseFindingFlow:
         self.s = s
         self.every = cf.every
         self.cov = cf.coverage
-        self.flag = np.array([1.0 - cf.specificity] + [cf.sensitivity] * 3)
+        lo, hi = cf.target_levels
+        # chance of being flagged by severity 0-3: false positives at 0, the band with the sensitivity
+        self.flag = np.array([1.0 - cf.specificity] + [cf.sensitivity if lo <= k <= hi else 0.0 for k in (1, 2, 3)])
         self.acc = cf.acceptance
         self.cap = math.inf if cf.max_contacts is None else float(cf.max_contacts)
         idx = b.c.index

@@ -75,6 +75,7 @@ _TABLE = (
     Counter("started", SERVICE, "people", "People who started support (took a server or caseload place)."),
     Counter("completed", SERVICE, "people", "People who completed support."),
     Counter("abandoned", SERVICE, "people", "People who gave up waiting (patience ran out)."),
+    Counter("repeat_assessments", SERVICE, "assessments", "Assessments of residents already assessed earlier in the same need episode (telling their story again).", engines=DES_ONLY),
     Counter("referrals", SERVICE, "referrals", "Onward referrals and hand-overs made from the service (including lost ones)."),
     Counter("referrals_received", SERVICE, "referrals", "Referrals and hand-overs that arrived at the service."),
     Counter("handoffs_lost", SERVICE, "referrals", "Referrals from the service that were lost (the person dropped out)."),

@@ -278,7 +278,7 @@ def compile_teams(m: ScenarioModel, warmup: float) -> tuple[TeamPlan, ...]:
         screened = cf.cohorts if cf.cohorts is not None else list(m.cohorts)
         finding = CaseFindingPlan(cf.screen_every_days, cf.coverage, cf.sensitivity, cf.specificity,
                                   cf.acceptance, cf.max_contacts_per_screen,
-                                  tuple(sorted(cohort_index[c] for c in set(screened))))
+                                  tuple(sorted(cohort_index[c] for c in set(screened))), cf.target_levels)
     out = []
     first = len(m.services)
     for j, (nb, team) in enumerate(it.neighbourhoods.items()):

@@ -356,6 +356,15 @@ class CaseFinding(_Model):
     contact_cost_gbp: float = Field(0.0, ge=0, description="Cost of one outreach contact (true or false positive).")
     max_contacts_per_screen: int | None = Field(None, ge=1, description="Outreach capacity per screen; the most severe flags are contacted first.")
     cohorts: list[str] | None = Field(None, description="Cohorts screened (default all).")
+    target_levels: tuple[int, int] = Field((1, 3), description="Lowest and highest level of need (the highest across covered domains) a screen looks for. Residents in the band are flagged with the sensitivity; those at level 0 with 1 - specificity (false positives); those above the band are never flagged. [1, 2] looks for the 'wobbling' and leaves those already in crisis to the crisis services.")
+
+    @field_validator("target_levels")
+    @classmethod
+    def _band(cls, v: tuple[int, int]) -> tuple[int, int]:
+        lo, hi = v
+        if not 1 <= lo <= hi <= 3:
+            raise ValueError(f"target_levels must be [lowest, highest] with 1 <= lowest <= highest <= 3, got {list(v)}")
+        return v
 
 
 class IntCosts(_Model):

@@ -242,6 +242,8 @@ class ServiceNode:
         rec.assessments[o] += 1
         res = case.res
         if res is not None:
+            if res.j_assess:  # assessed before in this need episode: telling their story again
+                rec.repeat_assessments[o] += 1
             res.j_assess += 1
         if self.trace is not None:
             self._log("assess", case)
