@@ -199,7 +199,7 @@ def batch_mean(sums: np.ndarray, counts: np.ndarray, k: int = N_BATCHES) -> tupl
 def check_scenarios() -> list[str]:
     """Differences between the hand-written models and the validation YAML files."""
     problems = []
-    for model, (fname, network) in MODELS.items():
+    for _model, (fname, network) in MODELS.items():
         sc = ps.load_scenario(VALIDATION / fname)
         if list(sc.services) != list(network):
             problems.append(f"{fname}: services {list(sc.services)} != {list(network)}")

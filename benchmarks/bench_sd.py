@@ -45,7 +45,7 @@ from placesim.plan import compile_plan
 from placesim.run import run_one as run_replication
 
 
-def SdRun(scenario):  # noqa: N802 - times compiling the scenario to its plan and to stocks and flows
+def SdRun(scenario):
     return _SdRun(compile_plan(scenario), sd_flows())
 
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -159,7 +159,7 @@ class Comparison(ComparisonPlots):
         units = first.attrs.get("units", {})
         table: dict[tuple[str, str], list[float]] = {}
         measures = list(first.columns)
-        table[("unit", "")] = [units.get(m, "") for m in measures]  # type: ignore[assignment]
+        table[("unit", "")] = [units.get(m, "") for m in measures]
         for label, f in per.items():
             stats = [mean_interval(f[m].to_numpy(), level, interval) for m in measures]
             for i, stat in enumerate(("mean", "lower", "upper")):
@@ -184,7 +184,7 @@ class Comparison(ComparisonPlots):
         return write_netcdf(self.ds, path)
 
     @classmethod
-    def open(cls, path: str | Path) -> "Comparison":
+    def open(cls, path: str | Path) -> Comparison:
         """Read a comparison written by :meth:`to_netcdf`."""
         with xr.open_dataset(path) as ds:
             ds = ds.load()

@@ -38,10 +38,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from .appraisal import Appraisal, appraise
 from .break_even import BreakEven, break_even
 from .compare import Comparison, compare
-from .report import write_report
-from .review import ReviewSettings, review_power
 from .errors import PlacesimError, Problem, ScenarioError
 from .io import atomic_path
+from .report import write_report
+from .review import ReviewSettings, review_power
 from .scenario.loader import deep_merge, merge_marks, read_scenario_data
 from .scenario.messages import problems_from_validation
 from .scenario.scenario import Scenario
@@ -158,9 +158,12 @@ def load_options(path: str | Path) -> OptionsFile:
         raise ScenarioError(problems_from_validation(exc, OptionsModel, marks, str(p))) from None
     problems = []
     if model.base.label in model.options:
+        at = marks.get(("options", model.base.label))
         problems.append(Problem(f"option {model.base.label!r} has the baseline's label; rename it or set base.label",
-                                f"options.{model.base.label}", str(p), marks.get(("options", model.base.label), (None, None))[1]))
-    named = [(("review", "option"), model.review)] if model.review is not None else []
+                                f"options.{model.base.label}", str(p), at[1] if at else None))
+    named: list[tuple[tuple[Any, ...], ReviewSettings | BreakEvenSpec]] = []
+    if model.review is not None:
+        named.append((("review", "option"), model.review))
     named += [(("break_even", i, "option"), b) for i, b in enumerate(model.break_even)]
     for where, spec in named:
         if spec.option not in model.options:
@@ -171,11 +174,11 @@ def load_options(path: str | Path) -> OptionsFile:
     out = OptionsFile(model, p, text=text)
     out.scenarios[model.base.label] = _build(p, marks, model.base.scenario, ("base", "scenario"),
                                              [(("base", "overrides"), model.base.overrides)], model)
-    for label, spec in model.options.items():
-        layers = [(("base", "overrides"), model.base.overrides), (("options", label, "overrides"), spec.overrides)]
-        file = spec.scenario or model.base.scenario
-        where = ("options", label, "scenario") if spec.scenario else ("base", "scenario")
-        out.scenarios[label] = _build(p, marks, file, where, layers, model)
+    for label, option in model.options.items():
+        layers = [(("base", "overrides"), model.base.overrides), (("options", label, "overrides"), option.overrides)]
+        file = option.scenario or model.base.scenario
+        field_at = ("options", label, "scenario") if option.scenario else ("base", "scenario")
+        out.scenarios[label] = _build(p, marks, file, field_at, layers, model)
     return out
 
 

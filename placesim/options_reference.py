@@ -6,11 +6,13 @@ Run ``python -m placesim.options_reference`` and paste the output between the
 
 from __future__ import annotations
 
-from .options import BaseSpec, BreakEvenSpec, OptionSpec, OptionsModel, RunSettings
+from pydantic import BaseModel
+
+from .options import BaseSpec, BreakEvenSpec, OptionsModel, OptionSpec, RunSettings
 from .review import ReviewSettings
 from .scenario.reference import render_sections
 
-SECTIONS = [
+SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("Options file (top level)", OptionsModel),
     ("base", BaseSpec),
     ("options.NAME", OptionSpec),

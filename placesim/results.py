@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 import html
 from pathlib import Path
 from typing import Any, Protocol
@@ -13,10 +12,10 @@ import xarray as xr
 
 from ._version import __version__
 from .io import write_netcdf
+from .plan import COUNTERS, Plan
 from .plots import ResultsPlots
 from .scenario.assumptions import DATASET_KEY, assumptions_table, assumptions_to_json
 from .scenario.model import LEVEL_NAMES
-from .plan import COUNTERS, Plan
 from .scenario.scenario import Scenario
 from .stats import Interval, mean_interval, ratio
 
@@ -42,7 +41,8 @@ def assemble(scenario: Scenario, plan: Plan, outs: list[dict[str, np.ndarray]], 
     widths = np.minimum(starts + t.report_every_days, t.horizon_days) - starts
     coords: dict[str, Any] = {
         "replication": np.arange(len(outs)),
-        "time": ("time", starts, {"units": "days", "long_name": "start of the reporting bin, days from the end of the warm-up"}),
+        "time": ("time", starts, {"units": "days",
+                                  "long_name": "start of the reporting bin, days from the end of the warm-up"}),
         "bin_days": ("time", widths, {"units": "days", "long_name": "width of the reporting bin"}),
         "service": axes.services,
         "service_organisation": ("service", axes.service_organisations),
@@ -87,7 +87,8 @@ def assemble(scenario: Scenario, plan: Plan, outs: list[dict[str, np.ndarray]], 
         "horizon_days": float(t.horizon_days),
         "report_every_days": float(t.report_every_days),
         "start_date": str(t.start_date) if t.start_date else "",
-        "costs_note": "Unit costs are summed at the price years given in the scenario; no uprating is applied (an appraisal, placesim.appraise, uprates and discounts them).",
+        "costs_note": "Unit costs are summed at the price years given in the scenario; no uprating is applied "
+                      "(an appraisal, placesim.appraise, uprates and discounts them).",
     })
     return ds
 
@@ -103,7 +104,8 @@ def _per_replication(ds: xr.Dataset) -> pd.DataFrame:
         for d in ds["domain"].values:
             rows[f"crises: {d}"] = crises.sel(domain=d).values
             units[f"crises: {d}"] = "crises"
-        rows["help-seeking presentations"] = ds["help_seeking"].sum(("time", "neighbourhood", "cohort", "domain")).values
+        rows["help-seeking presentations"] = ds["help_seeking"].sum(
+            ("time", "neighbourhood", "cohort", "domain")).values
         units["help-seeking presentations"] = "presentations"
     svc = ds[["assessments", "turned_away", "handoffs_lost", "abandoned", "exits", "system_days_sum"]].sum(
         ("time", "service"))
@@ -132,7 +134,8 @@ def _per_replication(ds: xr.Dataset) -> pd.DataFrame:
         rows["assessments per episode, up to support"] = ratio(j["journey_assessments"].values, j["journeys"].values)
         rows["hand-offs per episode, before support"] = ratio(j["journey_handoffs"].values, j["journeys"].values)
         rows["days from first need to support"] = ratio(j["journey_days_sum"].values, j["journeys"].values)
-        units.update({"need episodes reaching support": "episodes", "assessments per episode, up to support": "assessments",
+        units.update({"need episodes reaching support": "episodes",
+                      "assessments per episode, up to support": "assessments",
                       "hand-offs per episode, before support": "referrals", "days from first need to support": "days"})
     frame = pd.DataFrame(rows, index=pd.Index(ds["replication"].values, name="replication"))
     frame.attrs["units"] = units
@@ -151,7 +154,7 @@ class ComparedResults(Protocol):
     """What appraisals and reviews read of scenarios run together (a :class:`placesim.Comparison`):
     each scenario's results, the baseline label, the labels in order, and the combined Dataset."""
 
-    results: dict[str, "Results"]
+    results: dict[str, Results]
     baseline: str
 
     @property
@@ -200,7 +203,7 @@ class Results(ResultsPlots):
         return write_netcdf(self.ds, path)
 
     @classmethod
-    def open(cls, path: str | Path) -> "Results":
+    def open(cls, path: str | Path) -> Results:
         """Read results written by :meth:`to_netcdf`."""
         with xr.open_dataset(path) as ds:
             return cls(ds.load())
@@ -247,7 +250,8 @@ class Results(ResultsPlots):
         measures = {
             ("mean wait (days)"): ratio(tot["wait_days_sum"].values, tot["started"].values),
             ("mean time at service (days)"): ratio(tot["sojourn_days_sum"].values, tot["completed"].values),
-            ("utilisation"): np.where(np.isfinite(cap), tot["busy_server_days"].values / (horizon * np.where(np.isfinite(cap), cap, 1.0)), np.nan),
+            ("utilisation"): np.where(np.isfinite(cap), tot["busy_server_days"].values
+                                      / (horizon * np.where(np.isfinite(cap), cap, 1.0)), np.nan),
             ("mean occupancy"): tot["busy_server_days"].values / horizon,
             ("throughput (per day)"): tot["completed"].values / horizon,
             ("arrivals (per day)"): tot["arrivals"].values / horizon,

@@ -12,8 +12,9 @@ from __future__ import annotations
 import html
 import math
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -192,7 +193,7 @@ class ReviewPower:
                      "to the pilot.")
         return text
 
-    def plot(self) -> "Figure":
+    def plot(self) -> Figure:
         """Left: post-minus-pre change in crises per world, with and without the pilot;
         right: power and false alarm with their 90 % intervals (matplotlib Figure)."""
         import matplotlib.pyplot as plt  # the session's backend: inline in a notebook, Agg without a display

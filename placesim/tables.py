@@ -52,7 +52,7 @@ def comparison_table(frame: pd.DataFrame, title: str) -> Table:
     return t
 
 
-def calibration_table(cal) -> Table:
+def calibration_table(cal) -> Group:
     """Fitted parameters with their intervals, then goodness of fit on the fitted and held-out periods."""
     level = int(cal.setup.model.interval * 100)
     t = Table(title=f"{cal.setup.model.name}: fitted parameters ({level} % intervals)", title_justify="left")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,6 @@ from ..stats import mean_interval
 from .flows import Flows, Period, appraisal_period, crisis_services, scenario_flows
 from .plots import plot_cumulative, plot_npv, plot_organisations
 
-
 METRICS: dict[str, tuple[str, str]] = {
     "int_cost_gbp": ("GBP", "INT cost over the period (incremental on the baseline's, with optimism bias)"),
     "crisis_costs_avoided_gbp": ("GBP", "Costs avoided at crisis-response services"),
@@ -31,7 +31,8 @@ METRICS: dict[str, tuple[str, str]] = {
     "pv_costs_avoided_gbp": ("GBP", "Present value of the costs avoided"),
     "npv_gbp": ("GBP", "Net present value: present value of costs avoided minus INT cost"),
     "bcr": ("ratio", "Benefit-cost ratio: present value of costs avoided per GBP of INT cost"),
-    "payback_month": ("month", "First month (from the first reported day) when the cumulative discounted net benefit reaches zero; NaN: not within the period"),
+    "payback_month": ("month", "First month (from the first reported day) when the cumulative discounted net "
+                               "benefit reaches zero; NaN: not within the period"),
     "crises_averted": ("crises", "Crises in the baseline minus crises with the option"),
     "cost_per_crisis_averted_gbp": ("GBP per crisis", "Net cost (undiscounted) per crisis averted"),
 }
@@ -103,7 +104,7 @@ class OptionFlows:
     cashable_by_org: np.ndarray
 
     @classmethod
-    def between(cls, base: Flows, option: Flows) -> "OptionFlows":
+    def between(cls, base: Flows, option: Flows) -> OptionFlows:
         return cls(
             int_cost=option.int_cost - base.int_cost,
             crisis_avoided=base.crisis_cost - option.crisis_cost,

@@ -9,7 +9,6 @@ import numpy as np
 import xarray as xr
 
 from ..errors import PlacesimError
-
 from ..plan import compile_plan
 from ..scenario.model import Economics, ScenarioModel
 from ..scenario.network import INT_PREFIX
@@ -113,8 +112,8 @@ def scenario_flows(ds: xr.Dataset, label: str, model: ScenarioModel, economics: 
     int_cost = cost[:, :, is_int] * uplift
     other = cost[:, :, ~is_int]
     cashable = np.array([economics.cashable_share(s) for s in services])[~is_int]
-    crises = ds["crises"].sel(scenario=label).sum(("neighbourhood", "cohort", "domain"))
-    crises = crises.transpose("replication", "time").values[:, period.bins]
+    crises = ds["crises"].sel(scenario=label).sum(("neighbourhood", "cohort", "domain")).transpose(
+        "replication", "time").values[:, period.bins]
     return Flows(
         int_cost=int_cost.sum(axis=2),
         crisis_cost=cost[:, :, is_crisis].sum(axis=2),

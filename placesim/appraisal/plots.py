@@ -18,7 +18,7 @@ def _axes(ax: Any, size: tuple[float, float] = (7.5, 4.0)):
     return ax.figure, ax
 
 
-def plot_cumulative(appraisal: "Appraisal", ax: Any = None):
+def plot_cumulative(appraisal: Appraisal, ax: Any = None):
     """Cumulative discounted net benefit per option with interval bands; payback is where
     a curve crosses zero."""
     fig, ax = _axes(ax)
@@ -35,7 +35,7 @@ def plot_cumulative(appraisal: "Appraisal", ax: Any = None):
     return fig
 
 
-def plot_organisations(appraisal: "Appraisal", option: str | None = None, ax: Any = None):
+def plot_organisations(appraisal: Appraisal, option: str | None = None, ax: Any = None):
     """INT cost paid (negative) and costs avoided, cashable and not, by organisation."""
     option = option or appraisal.options[-1]
     fig, ax = _axes(ax)
@@ -56,7 +56,7 @@ def plot_organisations(appraisal: "Appraisal", option: str | None = None, ax: An
     return fig
 
 
-def plot_npv(appraisal: "Appraisal", ax: Any = None):
+def plot_npv(appraisal: Appraisal, ax: Any = None):
     """NPV of each option with its interval."""
     fig, ax = _axes(ax, (6.0, 3.5))
     s = appraisal.summary()

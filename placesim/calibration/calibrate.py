@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -81,11 +82,13 @@ class Calibration:
         return plot_fit(self)
 
     def __repr__(self) -> str:
-        rows = ", ".join(f"{r.name}={r.estimate:.4g} [{r.lower:.4g}, {r.upper:.4g}]" for r in self.parameters.itertuples())
+        rows = ", ".join(f"{r.name}={r.estimate:.4g} [{r.lower:.4g}, {r.upper:.4g}]"
+                         for r in self.parameters.itertuples())
         return f"Calibration({self.setup.model.name!r}: {rows})"
 
     def _repr_html_(self) -> str:
-        return (f"<h4>{self.setup.model.name}</h4>" + self.parameters[["name", "estimate", "lower", "upper"]].to_html(index=False)
+        table = self.parameters[["name", "estimate", "lower", "upper"]].to_html(index=False)
+        return (f"<h4>{self.setup.model.name}</h4>" + table
                 + self.goodness.to_html())
 
 
@@ -181,7 +184,7 @@ def calibrate(setup: str | Path | Setup, *, executor: str = "serial", workers: i
     size = None if family == "poisson" or m.likelihood.size == "fit" else float(m.likelihood.size)
     model = Model(fit_scenario.to_dict(), fit_scenario.source, params, Extractor(obs, fit_scenario.model))
     correction = np.ones(len(obs))
-    z = None
+    z: np.ndarray | None = None  # the estimate on the search scale, once a round has found one
     rounds: list[dict[str, Any]] = []
     des_mean = des_se = None
     n_rounds = m.des.rounds if m.des.replications > 0 else 0
@@ -217,13 +220,15 @@ def calibrate(setup: str | Path | Setup, *, executor: str = "serial", workers: i
             correction = _series_ratio(obs, des_mean, sd_raw)
 
     obj = Objective(model, obs, np.flatnonzero(fit_rows), family, size, correction)
+    assert z is not None  # the loop runs at least once
     x, k = obj.split(z)
     H = hessian(obj, z)
     cov, ok = covariance(H)
     mu = obj.mu(x)
     mu_lo, mu_hi = mean_interval(obj, z, cov, m.interval)
     clock.lap("intervals")
-    say(f"intervals from the Hessian ({'well-defined' if ok else 'NOT positive definite: some parameters are not identified'})")
+    state = "well-defined" if ok else "NOT positive definite: some parameters are not identified"
+    say(f"intervals from the Hessian ({state})")
 
     level = m.interval
     prows = []

@@ -20,15 +20,16 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from scipy.optimize import minimize
 from scipy.stats import norm
 
-from ..run import run_one
 from ..errors import PlacesimError
+from ..run import run_one
 from ..scenario.scenario import Scenario
 from .likelihood import log_likelihood
 from .observed import Extractor, Observed

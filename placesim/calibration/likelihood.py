@@ -20,7 +20,7 @@ def log_likelihood(y: np.ndarray, mu: np.ndarray, family: str, size: float | Non
     mu = np.maximum(mu, MU_FLOOR)
     if family == "poisson":
         return y * np.log(mu) - mu - gammaln(y + 1)
-    k = float(size)
+    k = _size(size)
     return (gammaln(y + k) - gammaln(k) - gammaln(y + 1)
             + k * np.log(k / (k + mu)) + y * np.log(mu / (k + mu)))
 
@@ -32,13 +32,19 @@ def predictive_interval(mu: np.ndarray, family: str, size: float | None, level: 
     if family == "poisson":
         dist = stats.poisson(mu)
     else:
-        k = float(size)
+        k = _size(size)
         dist = stats.nbinom(k, k / (k + mu))
     return dist.ppf(a), dist.ppf(1 - a)
 
 
 def variance(mu: np.ndarray, family: str, size: float | None) -> np.ndarray:
-    return mu if family == "poisson" else mu + mu ** 2 / float(size)
+    return mu if family == "poisson" else mu + mu ** 2 / _size(size)
+
+
+def _size(size: float | None) -> float:
+    if size is None:
+        raise ValueError("the negative binomial needs a size")
+    return float(size)
 
 
 def goodness_of_fit(y: np.ndarray, mu: np.ndarray, lower: np.ndarray, upper: np.ndarray, family: str,

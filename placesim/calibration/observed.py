@@ -17,9 +17,9 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
 
 import numpy as np
 
@@ -108,7 +108,8 @@ def read_observed(path: str | Path, model: ScenarioModel, period_days: float) ->
         raise ScenarioError([_problem(p, None, "observed data file not found")]) from None
     except UnicodeDecodeError as exc:
         raise ScenarioError([_problem(p, None, f"not UTF-8 text ({exc.reason})")]) from None
-    rows = [(i + 1, line) for i, line in enumerate(text.splitlines()) if line.strip() and not line.lstrip().startswith("#")]
+    rows = [(i + 1, line) for i, line in enumerate(text.splitlines())
+            if line.strip() and not line.lstrip().startswith("#")]
     if not rows:
         raise ScenarioError([_problem(p, None, f"no data: expected a header {','.join(COLUMNS)} and rows")])
     reader = csv.reader([line for _, line in rows])
@@ -149,7 +150,8 @@ def read_observed(path: str | Path, model: ScenarioModel, period_days: float) ->
             try:
                 date = dt.date.fromisoformat(raw)
             except ValueError:
-                problems.append(_problem(p, n, f"expected a date (YYYY-MM-DD) or a day number, got {raw!r}", "period_start"))
+                problems.append(_problem(p, n, f"expected a date (YYYY-MM-DD) or a day number, got {raw!r}",
+                                         "period_start"))
             else:
                 if t.start_date is None:
                     problems.append(_problem(p, n, "a date needs the scenario's time.start_date; give day numbers "
@@ -172,11 +174,13 @@ def read_observed(path: str | Path, model: ScenarioModel, period_days: float) ->
         kind, _, target = measure.partition(":")
         if kind not in MEASURES:
             problems.append(_problem(p, n, f"unknown measure {kind!r}{suggest(kind, MEASURES)}; expected one of "
-                                           f"{', '.join(MEASURES)} (e.g. crises:housing, arrivals:<service>)", "measure"))
+                                           f"{', '.join(MEASURES)} (e.g. crises:housing, arrivals:<service>)",
+                                           "measure"))
         elif kind in SERVICE_MEASURES and target not in services:
             problems.append(_problem(p, n, f"{kind} needs a service, {kind}:<service>; "
                                            f"got {target!r}{suggest(target, services)}" if target else
-                                     f"{kind} needs a service: {kind}:<service>, one of {', '.join(services)}", "measure"))
+                                     f"{kind} needs a service: {kind}:<service>, one of {', '.join(services)}",
+                                     "measure"))
         elif kind in RESIDENT_MEASURES and target and target not in domains:
             problems.append(_problem(p, n, f"unknown domain {target!r}{suggest(target, domains)} in {measure!r}; "
                                            f"expected one of {', '.join(domains)}", "measure"))

@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 FILES = ("calibrated.yaml", "parameters.csv", "fitted.csv", "diagnostics.png", "diagnostics.html")
 
 
-def calibrated_yaml(cal: "Calibration", folder: Path) -> str:
+def calibrated_yaml(cal: Calibration, folder: Path) -> str:
     """A scenario file that extends the set-up's scenario and overrides the fitted values."""
     st = cal.setup
     scenario_path = (st.folder / st.model.scenario).resolve()
@@ -44,7 +44,7 @@ def calibrated_yaml(cal: "Calibration", folder: Path) -> str:
     return "\n".join(lines) + "\n" + yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
 
 
-def plot_fit(cal: "Calibration"):
+def plot_fit(cal: Calibration):
     """One panel per series: observed points, fitted line with its interval bands, and the
     fitting / held-out boundary."""
     import matplotlib.pyplot as plt  # the session's backend: inline in a notebook, Agg without a display
@@ -98,7 +98,7 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-def diagnostics_html(cal: "Calibration", png: bytes) -> str:
+def diagnostics_html(cal: Calibration, png: bytes) -> str:
     """A self-contained page: the figure, the estimates, goodness of fit and the searches."""
     st = cal.setup.model
     esc = html.escape
@@ -144,7 +144,7 @@ more noise (or misfit) than assumed;</dd>
 """
 
 
-def write_outputs(cal: "Calibration", out: Path) -> dict[str, Path]:
+def write_outputs(cal: Calibration, out: Path) -> dict[str, Path]:
     """Write every output file into ``out`` (created if missing; each file written atomically)."""
     if out.exists() and not out.is_dir():
         raise PlacesimError(f"cannot write the calibration to {out}: it is a file, not a folder")

@@ -16,6 +16,7 @@ from ..scenario.paths import get_path, parse_path, set_path
 from ..scenario.scenario import Scenario
 from .setup import ParameterSpec, Setup
 
+
 def _numbers(value: Any) -> bool:
     if isinstance(value, bool):
         return False

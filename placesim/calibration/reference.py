@@ -6,10 +6,12 @@ Run ``python -m placesim.calibration.reference`` and paste the output between th
 
 from __future__ import annotations
 
+from pydantic import BaseModel
+
 from ..scenario.reference import render_sections
 from .setup import CalibrationSetup, DesCheck, Likelihood, ParameterSpec, Periods, Prior, Window
 
-SECTIONS = [
+SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("Set-up (top level)", CalibrationSetup),
     ("parameters.NAME", ParameterSpec),
     ("parameters.NAME.prior", Prior),

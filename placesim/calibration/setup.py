@@ -70,7 +70,7 @@ class ParameterSpec(_Model):
         return v
 
     @model_validator(mode="after")
-    def _check(self) -> "ParameterSpec":
+    def _check(self) -> ParameterSpec:
         lo, hi = self.bounds
         if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
             raise ValueError(f"bounds must be two finite numbers with lower < upper, got [{lo}, {hi}]")

@@ -5,6 +5,8 @@ registry gives for it. A new kind is one module here, one line below, and its te
 (see docs/architecture.md).
 """
 
+from ..engines.des import ServiceNode
+from ..engines.sd import ServiceFlows
 from .base import Kind
 from .int_team import IntTeam
 from .service import Service
@@ -13,12 +15,12 @@ KINDS: dict[str, type[Kind]] = {k.name: k for k in (Service, IntTeam)}
 """Every kind of service by name."""
 
 
-def des_nodes() -> dict[str, type]:
+def des_nodes() -> dict[str, type[ServiceNode]]:
     """The DES node class of each kind."""
     return {name: k.des_node for name, k in KINDS.items()}
 
 
-def sd_flows() -> dict[str, type]:
+def sd_flows() -> dict[str, type[ServiceFlows]]:
     """The SD flows class of each kind."""
     return {name: k.sd_flows for name, k in KINDS.items()}
 

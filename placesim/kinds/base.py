@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from ..engines.des import ServiceNode
+from ..engines.sd import ServiceFlows
+
 
 class Kind:
     """A kind of service: the behaviour that runs a :class:`~placesim.plan.ServicePlan`
@@ -16,7 +19,7 @@ class Kind:
 
     name: ClassVar[str]
     """The ``kind`` of the plans it runs (the ``service_kind`` coordinate of the results)."""
-    des_node: ClassVar[type]
-    """Its DES node class (a :class:`placesim.engines.des.ServiceNode`)."""
-    sd_flows: ClassVar[type]
-    """Its SD flows class (a :class:`placesim.engines.sd.ServiceFlows`)."""
+    des_node: ClassVar[type[ServiceNode]]
+    """Its DES node class."""
+    sd_flows: ClassVar[type[ServiceFlows]]
+    """Its SD flows class."""

@@ -25,7 +25,8 @@ from .base import Kind
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..engines.des.population import Resident
-    from ..engines.sd.builder import Builder, Group
+    from ..engines.sd.builder import Builder
+    from ..engines.sd.core import Group
 
 
 class Handover:
@@ -102,20 +103,17 @@ class IntTeamNode(ServiceNode):
     def covers(self, d: int) -> bool:
         return bool(self.dmask >> d & 1)
 
-    def active(self) -> bool:
-        return self.env._now >= self.calendar.active_from
-
     def start_processes(self) -> None:
         super().start_processes()
         if self.finder is not None:
             self.env.process(self._case_finding())
 
     # ------------------------------------------------------------------ engagement and support
-    def _engage(self, res: "Resident", case: Case, delta: int) -> None:
+    def _engage(self, res: Resident, case: Case, delta: int) -> None:
         self.pop.engage(res, case.emask, delta)
         self.pop.team_engaged[res.idx] = delta > 0
 
-    def _support_start(self, res: "Resident", case: Case) -> None:
+    def _support_start(self, res: Resident, case: Case) -> None:
         """Support every covered domain in need (huddle), or the most severe one not yet
         supported in this chain of episodes (no huddle)."""
         code = res.code
@@ -180,7 +178,7 @@ class IntTeamNode(ServiceNode):
             hold = -1
             if self.trace is not None:
                 self._log("refer", case, domain=d, target=target.index)
-            self.env.schedule(Wake(new, target._on_receive), NORMAL, delay)
+            self.schedule(Wake(new, target._on_receive), NORMAL, delay)
 
     def _loss_of(self, d: int) -> float:
         for h in self.handovers:
@@ -260,7 +258,7 @@ class IntTeamFlows(ServiceFlows):
     def make_phases(self) -> list[str]:
         return super().make_phases() + ["Sx"]
 
-    def serves(self, group: "Group") -> bool:
+    def serves(self, group: Group) -> bool:
         return group.team == self.index
 
     def start_phase(self, level: int) -> str:
@@ -277,7 +275,7 @@ class IntTeamFlows(ServiceFlows):
     def takes_help(self, d: int) -> bool:
         return self.plan.front_door and d in self.domains
 
-    def extra_flows(self, b: "Builder", n_stocks: int) -> list[Any]:
+    def extra_flows(self, b: Builder, n_stocks: int) -> list[Any]:
         cf = self.plan.case_finding
         return [] if cf is None else [CaseFindingFlow(b, self.index, cf, n_stocks)]
 
@@ -297,7 +295,7 @@ class CaseFindingFlow:
     the screening interval.
     """
 
-    def __init__(self, b: "Builder", s: int, cf: CaseFindingPlan, ns: int):
+    def __init__(self, b: Builder, s: int, cf: CaseFindingPlan, ns: int):
         node = b.nodes[s]
         screened = set(cf.cohorts)
         self.groups = [g for g, grp in enumerate(b.groups) if grp.team == s and grp.cohort in screened]
@@ -330,7 +328,7 @@ class CaseFindingFlow:
         self.free_i, self.free_c, self.dst_c = _ints(free_i), _ints(free_c), _ints(dst_c)
         self.src, self.dst = self.free_c, self.dst_c
         eng_i, eng_c = [], []
-        for cell, w, ph in b.service_cells[s]:
+        for cell, _w, _ph in b.service_cells[s]:
             key = b.c.keys[cell]
             if key[0] == "R" and key[1] in self.groups:
                 eng_i.append(self.groups.index(key[1]))
@@ -347,7 +345,7 @@ class CaseFindingFlow:
     def set_inputs(self, active: np.ndarray) -> None:
         self.act = float(active[self.s])
 
-    def rates(self, x: np.ndarray) -> tuple[np.ndarray, list[tuple[object, float]]] | None:
+    def rates(self, x: np.ndarray) -> tuple[np.ndarray, list[tuple[int | list[int], float]]] | None:
         """Per-capita rates out of the free cells, and the contact, false-positive and found rates
         (None while the team has not started or finds no one)."""
         ng, nd, _ = self.shape
@@ -385,9 +383,9 @@ class CaseFindingFlow:
                 joint[:, k] = dist[:, je, k] * others[:, k]
                 a[:, je, :] += w[:, None] * joint
         sel = np.where(A > 0, a / np.maximum(A, _TINY), 0.0)
-        free = np.zeros(ng * nd * 4)
-        free[self.free_i] = np.maximum(x[self.free_c], 0.0)
-        free = free.reshape(ng, nd, 4)
+        free_flat = np.zeros(ng * nd * 4)
+        free_flat[self.free_i] = np.maximum(x[self.free_c], 0.0)
+        free = free_flat.reshape(ng, nd, 4)
         denom = (sel * free).sum(axis=2, keepdims=True)
         per = np.where(denom > 0, sel * fg[:, None, None] / np.maximum(denom, _TINY), 0.0) / self.every
         scale = self.act / self.every

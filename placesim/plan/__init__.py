@@ -12,7 +12,7 @@ from .costs import service_costs
 from .counters import COUNTERS, Counter
 from .place import CohortHazards, CohortPlan, DomainPlan, GroupPlan
 from .plan import Plan, compile_plan
-from .services import (NEIGHBOURHOOD_TEAM, Background, CaseFindingPlan, Handover, Rule, ServicePlan, TeamPlan)
+from .services import NEIGHBOURHOOD_TEAM, Background, CaseFindingPlan, Handover, Rule, ServicePlan, TeamPlan
 
 __all__ = [
     "Axes", "Background", "COUNTERS", "Calendar", "CaseFindingPlan", "Clock", "CohortHazards", "CohortPlan",

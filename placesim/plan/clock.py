@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..scenario.model import WEEKDAYS
+
 DAYS_PER_YEAR = 365.25
 """Days in a year, for hazards and costs given per year."""
 DAY_EPS = 1e-9
@@ -133,7 +134,7 @@ class Schedule:
     period: float | None = None
 
     @classmethod
-    def constant(cls, value: float) -> "Schedule":
+    def constant(cls, value: float) -> Schedule:
         return cls((0.0,), (float(value),))
 
     @property

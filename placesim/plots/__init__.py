@@ -6,11 +6,24 @@ matplotlib is imported only when a figure is drawn, and pyplot's backend is neve
 (inline in a notebook, Agg without a display).
 """
 
-from .figures import (DAYS_PER_MONTH, JOURNEY_MEASURES, STOCKS, band, costs_figure, crises_figure, differences_figure,
-                      journey_ratios, journeys_figure, measure_figure, months, time_series)
+from .figures import (
+                      DAYS_PER_MONTH,
+                      JOURNEY_MEASURES,
+                      STOCKS,
+                      band,
+                      costs_figure,
+                      crises_figure,
+                      differences_figure,
+                      journey_ratios,
+                      journeys_figure,
+                      measure_figure,
+                      months,
+                      time_series,
+)
 from .mixins import ComparisonPlots, ResultsPlots
 
 __all__ = [
     "DAYS_PER_MONTH", "JOURNEY_MEASURES", "STOCKS", "ComparisonPlots", "ResultsPlots", "band", "costs_figure",
-    "crises_figure", "differences_figure", "journey_ratios", "journeys_figure", "measure_figure", "months", "time_series",
+    "crises_figure", "differences_figure", "journey_ratios", "journeys_figure", "measure_figure", "months",
+    "time_series",
 ]

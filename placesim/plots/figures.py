@@ -16,8 +16,9 @@ matplotlib is imported only when a figure is drawn, and pyplot's backend is neve
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from itertools import product
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -110,7 +111,8 @@ def time_series(ds: xr.Dataset, measure: str, by: str | None = None, neighbourho
     per month for flows, at the end of the bin for stocks and cumulative totals.
     """
     if measure not in ds.data_vars or not {"replication", "time"} <= set(ds[measure].dims):
-        options = [v for v in ds.data_vars if {"replication", "time"} <= set(ds[v].dims) and not v.endswith("_sum")]
+        options = [str(v) for v in ds.data_vars
+                   if {"replication", "time"} <= set(ds[v].dims) and not str(v).endswith("_sum")]
         raise PlacesimError(f"{measure!r} is not a measure over time; choose one of {', '.join(options)}")
     if measure.endswith("_sum"):
         raise PlacesimError(f"{measure!r} is a sum of durations; plot it as a mean (e.g. service_summary)")
@@ -123,8 +125,9 @@ def time_series(ds: xr.Dataset, measure: str, by: str | None = None, neighbourho
                                 f"{', '.join(map(str, ds['neighbourhood'].values)) or 'none'}")
         da = da.sel(neighbourhood=neighbourhood)
     if by is not None and by not in da.dims:
-        extra = [d for d in da.dims if d not in ("scenario", "replication", "time")]
-        raise PlacesimError(f"{measure!r} cannot be split by {by!r}; choose one of {', '.join(extra) or 'none'} or None")
+        extra = [str(d) for d in da.dims if d not in ("scenario", "replication", "time")]
+        choices = ", ".join(extra) or "none"
+        raise PlacesimError(f"{measure!r} cannot be split by {by!r}; choose one of {choices} or None")
     empty = [d for d in da.dims if da.sizes[d] == 0]
     if empty:
         raise PlacesimError(f"this run has no {empty[0]} values, so {measure!r} is empty "
@@ -162,7 +165,7 @@ def journey_ratios(ds: xr.Dataset) -> xr.Dataset:
 
 
 # ---------------------------------------------------------------------- drawing helpers
-def _axes(ax: "Axes | None", figsize: tuple[float, float] = (7.5, 4.0)) -> tuple["Figure", "Axes"]:
+def _axes(ax: Axes | None, figsize: tuple[float, float] = (7.5, 4.0)) -> tuple[Figure, Axes]:
     if ax is not None:
         return ax.figure, ax  # type: ignore[return-value]
     import matplotlib.pyplot as plt  # the session's backend: inline in a notebook, Agg without a display
@@ -213,7 +216,7 @@ def _labelled(da: xr.DataArray) -> list[tuple[str, xr.DataArray]]:
     return out
 
 
-def _draw_bands(ax: "Axes", x: np.ndarray, da: xr.DataArray, level: float, interval: Interval) -> None:
+def _draw_bands(ax: Axes, x: np.ndarray, da: xr.DataArray, level: float, interval: Interval) -> None:
     """One line (mean) and one shaded band per series of ``da``."""
     for i, (label, one) in enumerate(_labelled(da)):
         b = band(one, level=level, interval=interval)
@@ -222,7 +225,7 @@ def _draw_bands(ax: "Axes", x: np.ndarray, da: xr.DataArray, level: float, inter
         ax.plot(x, b["mean"].values, color=color, lw=1.6, label=label)
 
 
-def _finish(ax: "Axes", ds: xr.Dataset, title: str, note: str, ylabel: str, units: str,
+def _finish(ax: Axes, ds: xr.Dataset, title: str, note: str, ylabel: str, units: str,
             legend_title: str | None, n_series: int, legend: bool = False) -> None:
     ax.set_title(f"{title}\n{note}", fontsize=10)
     ax.set_xlabel(_xlabel(ds))
@@ -243,7 +246,7 @@ def _run_name(ds: xr.Dataset) -> str:
 # ---------------------------------------------------------------------- figures
 def measure_figure(ds: xr.Dataset, measure: str, by: str | None = None, *, neighbourhood: str | None = None,
                    cumulative: bool = False, level: float = 0.9, interval: Interval = "confidence",
-                   ax: "Axes | None" = None, title: str | None = None) -> "Figure":
+                   ax: Axes | None = None, title: str | None = None) -> Figure:
     """Any measure over time: one line per scenario (and ``by`` group) with its band.
 
     Parameters
@@ -268,7 +271,7 @@ def measure_figure(ds: xr.Dataset, measure: str, by: str | None = None, *, neigh
     stock = cumulative or measure in STOCKS
     _draw_bands(ax, months(ds, "end" if stock else "mid"), da, level, interval)
     units = str(da.attrs.get("units", ""))
-    split = [d for d in da.dims if d not in ("replication", "time")]
+    split = [str(d) for d in da.dims if d not in ("replication", "time")]
     if title is None:
         what = _TITLES.get(measure, measure.replace("_", " ").capitalize())
         title = what + (" by " + by if by else "") + (f" in {neighbourhood}" if neighbourhood else "") + _run_name(ds)
@@ -280,13 +283,13 @@ def measure_figure(ds: xr.Dataset, measure: str, by: str | None = None, *, neigh
 
 
 def crises_figure(ds: xr.Dataset, by: str | None = "domain", *, neighbourhood: str | None = None,
-                  level: float = 0.9, interval: Interval = "confidence", ax: "Axes | None" = None) -> "Figure":
+                  level: float = 0.9, interval: Interval = "confidence", ax: Axes | None = None) -> Figure:
     """Crises per month, by ``'domain'``, ``'neighbourhood'``, ``'cohort'`` or in total (None)."""
     return measure_figure(ds, "crises", by, neighbourhood=neighbourhood, level=level, interval=interval, ax=ax)
 
 
 def costs_figure(ds: xr.Dataset, by: str | None = "organisation", *, cumulative: bool = False,
-                 level: float = 0.9, interval: Interval = "confidence", ax: "Axes | None" = None) -> "Figure":
+                 level: float = 0.9, interval: Interval = "confidence", ax: Axes | None = None) -> Figure:
     """Cost per month (or cumulative), by ``'organisation'`` (who pays), ``'service'`` or in total (None)."""
     measure = "organisation_cost_gbp" if by == "organisation" else "cost_gbp"
     return measure_figure(ds, measure, by, cumulative=cumulative, level=level, interval=interval, ax=ax)
@@ -294,8 +297,8 @@ def costs_figure(ds: xr.Dataset, by: str | None = "organisation", *, cumulative:
 
 def differences_figure(ds: xr.Dataset, measure: str = "crises", baseline: str | None = None, *,
                        by: str | None = None, neighbourhood: str | None = None, cumulative: bool = False,
-                       level: float = 0.9, interval: Interval = "confidence", ax: "Axes | None" = None
-                       ) -> "Figure":
+                       level: float = 0.9, interval: Interval = "confidence", ax: Axes | None = None
+                       ) -> Figure:
     """Paired differences over time: each scenario minus the baseline, replication by replication.
 
     Replication ``r`` of every scenario shares its random streams, so the difference is
@@ -344,7 +347,7 @@ def differences_figure(ds: xr.Dataset, measure: str = "crises", baseline: str | 
 
 
 def journeys_figure(ds: xr.Dataset, measures: Sequence[str] | None = None, *, level: float = 0.9,
-                    interval: Interval = "confidence", ax: "Axes | Sequence[Axes] | None" = None) -> "Figure":
+                    interval: Interval = "confidence", ax: Axes | Sequence[Axes] | None = None) -> Figure:
     """Journeys to first support per neighbourhood (and all): bars with intervals, one per scenario.
 
     Parameters
@@ -374,7 +377,8 @@ def journeys_figure(ds: xr.Dataset, measures: Sequence[str] | None = None, *, le
         fig, grid = plt.subplots(1, len(keys), figsize=(3.8 * len(keys), 3.6), layout="constrained", squeeze=False)
         axes: list[Any] = list(grid[0])
     else:
-        axes = [ax] if not isinstance(ax, Sequence) and not isinstance(ax, np.ndarray) else list(np.ravel(ax))
+        many = isinstance(ax, Sequence) or isinstance(ax, np.ndarray)
+        axes = list(np.ravel(cast(Any, ax))) if many else [ax]
         if len(axes) != len(keys):
             raise PlacesimError(f"give one Axes per journey measure ({len(keys)}), got {len(axes)}")
         fig = axes[0].figure

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -36,7 +37,7 @@ SECTIONS: dict[str, str] = {
 when break-even values are given)."""
 
 
-def _subtitle(comparison: "Comparison", appraisal: "Appraisal", names: Mapping[str, str]) -> str:
+def _subtitle(comparison: Comparison, appraisal: Appraisal, names: Mapping[str, str]) -> str:
     months = appraisal.period.days / DAYS_PER_MONTH
     start = str(comparison.ds.attrs.get("start_date", ""))
     when = ""
@@ -51,7 +52,7 @@ def _subtitle(comparison: "Comparison", appraisal: "Appraisal", names: Mapping[s
             f"prices; {percent(appraisal.level)} intervals.")
 
 
-def build_report(comparison: "Comparison", appraisal: "Appraisal", review: "ReviewPower | None" = None, *,
+def build_report(comparison: Comparison, appraisal: Appraisal, review: ReviewPower | None = None, *,
                  assumptions: Mapping[str, pd.DataFrame] | pd.DataFrame | None = None, title: str | None = None,
                  review_note: str = "", break_evens: Sequence[Any] = ()) -> str:
     """One self-contained HTML page for a budget planner.
@@ -112,8 +113,8 @@ def build_report(comparison: "Comparison", appraisal: "Appraisal", review: "Revi
     return page(title, _subtitle(comparison, appraisal, names), contents, parts)
 
 
-def write_report(path: str | Path, comparison: "Comparison", appraisal: "Appraisal",
-                 review: "ReviewPower | None" = None, **kw: Any) -> Path:
+def write_report(path: str | Path, comparison: Comparison, appraisal: Appraisal,
+                 review: ReviewPower | None = None, **kw: Any) -> Path:
     """Build the report (:func:`build_report`, same keywords) and write it to ``path``.
 
     The page is built in memory first and written atomically: if building or writing

@@ -29,7 +29,7 @@ HEADLINE: dict[str, str] = {
 """Headline figures (keys of :data:`placesim.appraisal.METRICS`) and their column headings."""
 
 
-def headline_frame(appraisal: "Appraisal") -> pd.DataFrame:
+def headline_frame(appraisal: Appraisal) -> pd.DataFrame:
     """The headline cells as text: one row per option, one column per :data:`HEADLINE` figure.
 
     Cells are ``mean ± half-width`` (or ``mean [lower, upper]``) as
@@ -71,7 +71,7 @@ def _reading(option: str, row: pd.Series, months: float, level: float) -> str:
     return text
 
 
-def headline_section(appraisal: "Appraisal", scenario_names: dict[str, str]) -> str:
+def headline_section(appraisal: Appraisal, scenario_names: dict[str, str]) -> str:
     """The headline table with one row per option and a reading of each."""
     cells = headline_frame(appraisal)
     summary = appraisal.summary()

@@ -34,7 +34,7 @@ def _payback_text(mean: float, lo: float, hi: float) -> str:
     return text
 
 
-def payback_section(appraisal: "Appraisal") -> str:
+def payback_section(appraisal: Appraisal) -> str:
     """Cumulative discounted net benefit per option with bands, payback and NPV."""
     level = appraisal.level
     summary = appraisal.summary()
@@ -64,15 +64,16 @@ def payback_section(appraisal: "Appraisal") -> str:
     return section("payback", "Cumulative net benefit and payback", body)
 
 
-def organisation_rows(appraisal: "Appraisal", option: str) -> list[list[str]]:
+def organisation_rows(appraisal: Appraisal, option: str) -> list[list[str]]:
     """Table rows of one option's figures by organisation (cells ``mean ± half-width``)."""
     frame = appraisal.by_organisation().loc[option]
-    return [[f"<strong>{esc(org)}</strong>"] + [interval_cell(estimate_text(r[k], r[f"{k}_lower"], r[f"{k}_upper"], "GBP"))
+    return [[f"<strong>{esc(org)}</strong>"]
+            + [interval_cell(estimate_text(r[k], r[f"{k}_lower"], r[f"{k}_upper"], "GBP"))
                                                  for k in ORGANISATION_COLUMNS]
             for org, r in frame.iterrows()]
 
 
-def organisations_section(appraisal: "Appraisal") -> str:
+def organisations_section(appraisal: Appraisal) -> str:
     """For every option: who pays for the INT and whose budgets gain, cashable and not."""
     price = appraisal.economics.price_year
     body = paragraph(

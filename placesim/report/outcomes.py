@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..plots import JOURNEY_MEASURES, band, crises_figure, differences_figure, journey_ratios, journeys_figure
 from ..formatting import estimate_text
+from ..plots import JOURNEY_MEASURES, band, crises_figure, differences_figure, journey_ratios, journeys_figure
 from .page import esc, figure, interval_cell, paragraph, percent, section, table
 
 if TYPE_CHECKING:
     from ..compare import Comparison
 
 
-def crises_section(comparison: "Comparison", level: float) -> str:
+def crises_section(comparison: Comparison, level: float) -> str:
     """Crises per month in each option and their paired difference from the baseline, with bands."""
     ds = comparison.ds.sel(scenario=comparison.labels)
     base = comparison.baseline
@@ -39,7 +39,7 @@ def crises_section(comparison: "Comparison", level: float) -> str:
     return section("crises", "Crises over time", body)
 
 
-def journey_table(comparison: "Comparison", level: float) -> list[list[str]]:
+def journey_table(comparison: Comparison, level: float) -> list[list[str]]:
     """Rows (scenario, times told my story, hand-offs, days to first support, episodes), all
     neighbourhoods together, each cell ``mean ± half-width``."""
     ds = comparison.ds.sel(scenario=comparison.labels)
@@ -57,7 +57,7 @@ def journey_table(comparison: "Comparison", level: float) -> list[list[str]]:
     return rows
 
 
-def journeys_section(comparison: "Comparison", level: float) -> str:
+def journeys_section(comparison: Comparison, level: float) -> str:
     """'How many times did I tell my story?': journey measures per option, table and figure."""
     header = ["Scenario"] + [title for _, title, _ in JOURNEY_MEASURES.values()] + ["Episodes reaching support"]
     body = paragraph(

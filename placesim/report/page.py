@@ -9,8 +9,9 @@ from __future__ import annotations
 import base64
 import html
 import re
+from collections.abc import Iterable, Sequence
 from io import BytesIO
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -118,7 +119,7 @@ def table(header: Sequence[str], rows: Iterable[Sequence[str]], *, caption: str 
     return f"<table{attrs}>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def figure(fig: "Figure", *, id: str, alt: str, caption: str = "") -> str:
+def figure(fig: Figure, *, id: str, alt: str, caption: str = "") -> str:
     """A matplotlib figure as an inline PNG ``<figure>``; the figure is closed.
 
     Parameters

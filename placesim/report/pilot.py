@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from .page import esc, figure, paragraph, section, slug, table, unavailable
 
@@ -23,7 +24,7 @@ def _months(months: float) -> str:
     return words[int(months) - 1] if float(months).is_integer() and 1 <= months <= 12 else f"{months:g}"
 
 
-def review_section(review: "ReviewPower | None", note: str = "") -> str:
+def review_section(review: ReviewPower | None, note: str = "") -> str:
     """Power of the pilot's before-after review: the number, a plain-English reading and a
     figure; or 'not available: <reason>'."""
     title = "The pilot's review: would the evaluation see it?"

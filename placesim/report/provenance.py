@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Mapping
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -23,7 +24,7 @@ STATUS_TEXT: dict[str, str] = {
 """Meaning of each status of :func:`placesim.scenario.assumptions.assumptions_table`."""
 
 
-def comparison_assumptions(comparison: "Comparison") -> tuple[dict[str, pd.DataFrame], str]:
+def comparison_assumptions(comparison: Comparison) -> tuple[dict[str, pd.DataFrame], str]:
     """Each scenario's assumptions table, as stored in the results, and a note.
 
     Results written before tables were stored have none; their table is rebuilt from the
@@ -97,7 +98,7 @@ def assumptions_section(tables: Mapping[str, pd.DataFrame], baseline: str, note:
     return section("assumptions", "Assumptions and their sources", body)
 
 
-def _discount_text(appraisal: "Appraisal") -> str:
+def _discount_text(appraisal: Appraisal) -> str:
     steps = appraisal.economics.discount
     parts = []
     for k, s in enumerate(steps):
@@ -108,7 +109,7 @@ def _discount_text(appraisal: "Appraisal") -> str:
     return "; ".join(parts) + f" (year 0 undiscounted; this appraisal runs to year {last})"
 
 
-def method_section(comparison: "Comparison", appraisal: "Appraisal") -> str:
+def method_section(comparison: Comparison, appraisal: Appraisal) -> str:
     """'How these figures were made': prices, discounting, optimism bias, runs and versions."""
     econ = appraisal.economics
     attrs = comparison.ds.attrs

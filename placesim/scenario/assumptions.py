@@ -12,8 +12,9 @@ import functools
 import json
 import re
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pandas as pd
 import xarray as xr

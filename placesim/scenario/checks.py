@@ -3,12 +3,11 @@ probabilities that must sum to at most 1, services that must be reachable."""
 
 from __future__ import annotations
 
-import networkx as nx
-
 import math
 from collections import defaultdict
 from typing import Any
 
+import networkx as nx
 from pydantic import BaseModel
 
 from .messages import suggest

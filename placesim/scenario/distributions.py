@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
+from collections.abc import Callable
 from itertools import accumulate
 from statistics import NormalDist
-from typing import Annotated, Callable, Literal, Union
+from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -137,7 +138,7 @@ class Empirical(_Distribution):
     weights: list[Annotated[float, Field(ge=0)]] | None = Field(None, description="Relative weight of each value (default equal).")
 
     @model_validator(mode="after")
-    def _weights_match(self) -> "Empirical":
+    def _weights_match(self) -> Empirical:
         if self.weights is not None:
             if len(self.weights) != len(self.values_days):
                 raise ValueError(
@@ -171,7 +172,7 @@ class Empirical(_Distribution):
 
 
 Distribution = Annotated[
-    Union[Exponential, Lognormal, Gamma, Fixed, Empirical],
+    Exponential | Lognormal | Gamma | Fixed | Empirical,
     Field(discriminator="distribution"),
 ]
 """A duration distribution, chosen by its ``distribution`` field."""

@@ -7,8 +7,7 @@ import re
 
 from pydantic import Field, field_validator
 
-from .base import Probability, _Model, _prob
-
+from .base import Probability, _Model
 
 GREEN_BOOK_DISCOUNT = ((0, 3.5), (31, 3.0), (76, 2.5), (126, 2.0), (201, 1.5), (301, 1.0))
 """HM Treasury Green Book declining long-term discount schedule: (first year, % a year).

@@ -272,7 +272,8 @@ def problems_from_validation(exc: ValidationError, root: type[BaseModel], marks:
                              default_file: str | None) -> list[Problem]:
     """Problems (with lines) for every error of a pydantic ``ValidationError``."""
     grouped: dict[tuple[Any, ...], list[tuple[dict[str, Any], bool, tuple[Any, ...], Any]]] = {}
-    for err in exc.errors(include_url=False):
+    for details in exc.errors(include_url=False):
+        err: dict[str, Any] = dict(details)
         loc = tuple(err["loc"])
         shown, t, in_union = _walk(root, loc)
         rest = loc[len(shown):] if in_union else ()
@@ -283,7 +284,7 @@ def problems_from_validation(exc: ValidationError, root: type[BaseModel], marks:
     for shown, errs in grouped.items():
         if any(u for _, u, _, _ in errs):
             branches: list[str] = []
-            for err, u, rest, _ in errs:
+            for _err, u, rest, _ in errs:
                 if u and rest:
                     word = _branch_word(str(rest[0]))
                     if word not in branches:

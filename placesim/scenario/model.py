@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from .base import Probability, _Model, _prob
 from .distributions import Distribution
@@ -44,7 +43,7 @@ class Time(_Model):
     start_date: dt.date | None = Field(None, description="Calendar date of the first reported day; bins then carry dates and opening days follow the calendar. Without it day 0 is a Monday.")
 
     @model_validator(mode="after")
-    def _bins_fit(self) -> "Time":
+    def _bins_fit(self) -> Time:
         if self.report_every_days > self.horizon_days:
             raise ValueError(
                 f"report_every_days ({self.report_every_days:g}) is longer than horizon_days "
@@ -173,7 +172,7 @@ class Completion(_Model):
     step_down_probability: Probability = _prob("Chance the domain steps down one level (if not resolved).", 0.0)
 
     @model_validator(mode="after")
-    def _sum(self) -> "Completion":
+    def _sum(self) -> Completion:
         if self.resolve_probability + self.step_down_probability > 1 + 1e-9:
             raise ValueError(
                 f"resolve_probability + step_down_probability = "
@@ -211,7 +210,7 @@ class Arrivals(_Model):
     level: int = Field(2, ge=0, le=3, description="Level of need of background arrivals (for eligibility and severity queues).")
 
     @model_validator(mode="after")
-    def _one_form(self) -> "Arrivals":
+    def _one_form(self) -> Arrivals:
         if (self.rate_per_day is None) == (self.schedule is None):
             raise ValueError("give either rate_per_day or schedule")
         if self.schedule is not None:
@@ -243,7 +242,7 @@ class Referral(_Model):
     delay_days: float = Field(0.0, ge=0, description="Days between the referral and arrival at the next front door.")
 
     @model_validator(mode="after")
-    def _level_needs_domain(self) -> "Referral":
+    def _level_needs_domain(self) -> Referral:
         if self.min_level is not None and self.domain is None:
             raise ValueError("min_level needs a domain to test")
         return self
@@ -290,7 +289,7 @@ class Service(_Model):
         return v
 
     @model_validator(mode="after")
-    def _capacity_given(self) -> "Service":
+    def _capacity_given(self) -> Service:
         staffed = self.staff is not None or self.caseload is not None
         if self.servers is not None and staffed:
             raise ValueError("servers given together with staff or caseload; give servers, or staff and caseload, not both")
@@ -398,7 +397,7 @@ class Int(_Model):
     funding_shares: dict[str, Probability] | None = Field(None, description="Share of INT costs paid by each organisation (sum 1).")
 
     @model_validator(mode="after")
-    def _shares(self) -> "Int":
+    def _shares(self) -> Int:
         if self.funding_shares is not None:
             total = sum(self.funding_shares.values())
             if abs(total - 1.0) > 1e-6:

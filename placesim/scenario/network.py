@@ -62,7 +62,7 @@ def build_service_graph(model: ScenarioModel) -> nx.DiGraph:
             sources.add(name)
     for dom in model.domains.values():
         if dom.front_door in model.services:
-            sources.add(dom.front_door)  # type: ignore[arg-type]
+            sources.add(dom.front_door)
         for resp in dom.crisis.responses:
             if resp.service in model.services:
                 sources.add(resp.service)

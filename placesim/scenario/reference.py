@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Sequence
 from typing import Any, Union
 
 from pydantic import BaseModel
@@ -15,8 +16,32 @@ from pydantic_core import PydanticUndefined
 
 from .distributions import Empirical, Exponential, Fixed, Gamma, Lognormal
 from .economics import Deflator, DiscountStep, Economics
-from .model import (Arrivals, Assessment, CaseFinding, Cohort, Completion, Costs, Crisis, CrisisResponse, Domain, Effect, Eligibility, Hazards, Int, IntCosts, IntNeighbourhood, Neighbourhood, Queue, Referral,
-                    ScenarioModel, ScheduleStep, Service, Time, WarmHandover, Worker)
+from .model import (
+    Arrivals,
+    Assessment,
+    CaseFinding,
+    Cohort,
+    Completion,
+    Costs,
+    Crisis,
+    CrisisResponse,
+    Domain,
+    Effect,
+    Eligibility,
+    Hazards,
+    Int,
+    IntCosts,
+    IntNeighbourhood,
+    Neighbourhood,
+    Queue,
+    Referral,
+    ScenarioModel,
+    ScheduleStep,
+    Service,
+    Time,
+    WarmHandover,
+    Worker,
+)
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("Scenario (top level)", ScenarioModel),
@@ -88,10 +113,10 @@ def _type_name(t: Any) -> str:
         k, v = typing.get_args(t)
         return f"mapping of name to {_type_name(v)}"
     if origin in (list, tuple):
-        args = [a for a in typing.get_args(t) if a is not Ellipsis]
-        inner = _type_name(args[0]) if args else "value"
+        items = [a for a in typing.get_args(t) if a is not Ellipsis]
+        inner = _type_name(items[0]) if items else "value"
         if origin is tuple:
-            return f"[{', '.join(_type_name(a) for a in args)}]"
+            return f"[{', '.join(_type_name(a) for a in items)}]"
         return f"list of {inner}"
     if isinstance(t, type) and issubclass(t, BaseModel):
         return "distribution" if "distribution" in t.model_fields else "mapping"
@@ -138,7 +163,7 @@ def render() -> str:
     return INTRO + "\n" + render_sections(SECTIONS, "##")
 
 
-def render_sections(sections: list[tuple[str, type[BaseModel]]], heading: str = "###") -> str:
+def render_sections(sections: Sequence[tuple[str, type[BaseModel]]], heading: str = "###") -> str:
     """A heading and a field table for each (title, model), as Markdown."""
     out: list[str] = []
     for title, model in sections:

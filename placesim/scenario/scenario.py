@@ -45,7 +45,7 @@ class Scenario:
     # ------------------------------------------------------------------ building
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, source: str | None = None,
-                  marks: Marks | None = None) -> "Scenario":
+                  marks: Marks | None = None) -> Scenario:
         """Validate plain data (as a YAML file would give) into a scenario.
 
         Raises
@@ -74,7 +74,7 @@ class Scenario:
         return cls(model, copy.deepcopy(data), marks, source)
 
     @classmethod
-    def from_file(cls, path: str | Path) -> "Scenario":
+    def from_file(cls, path: str | Path) -> Scenario:
         """Load a scenario file, resolving ``extends``."""
         data, marks = read_scenario_data(path)
         scenario = cls.from_dict(data, source=str(path), marks=marks)
@@ -82,7 +82,7 @@ class Scenario:
         return scenario
 
     @classmethod
-    def from_yaml(cls, text: str, *, name: str = "<string>") -> "Scenario":
+    def from_yaml(cls, text: str, *, name: str = "<string>") -> Scenario:
         """Validate a scenario written as YAML text (no ``extends``); trailing comments
         become :attr:`sources`."""
         data, marks = parse_yaml(text, name)
@@ -90,7 +90,7 @@ class Scenario:
         scenario._sources = sources_from_text(text)
         return scenario
 
-    def with_overrides(self, overrides: dict[str, Any], *, name: str | None = None) -> "Scenario":
+    def with_overrides(self, overrides: dict[str, Any], *, name: str | None = None) -> Scenario:
         """A new scenario with ``overrides`` deep-merged into this one.
 
         Mappings merge key by key (services, neighbourhoods, cohorts by name); other values,
@@ -109,7 +109,7 @@ class Scenario:
             merged["name"] = name
         marks = dict(self._marks)
         for path in _paths(overrides):
-            marks[path] = ("<overrides>", None)  # type: ignore[assignment]
+            marks[path] = ("<overrides>", None)
         scenario = Scenario.from_dict(merged, source=self._source, marks=marks)
         written = {**overrides, "name": name} if name is not None else overrides
         scenario._sources = overridden_sources(self.sources, merged, written)

@@ -21,7 +21,7 @@ import yaml
 from ..errors import Problem, ScenarioError
 
 Path_ = tuple[Any, ...]
-Marks = dict[Path_, tuple[str, int]]
+Marks = dict[Path_, tuple[str, int | None]]
 
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 

@@ -8,7 +8,18 @@ slotted event with :meth:`simpy.Environment.schedule` instead.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import simpy
+
+Schedule = Callable[["Wake", int, float], None]
+"""``env.schedule(wake, priority, delay)``, typed for wake-ups (SimPy's own signature wants an Event)."""
+
+
+def scheduler(env: simpy.Environment) -> Schedule:
+    """The environment's ``schedule`` for wake-ups (Wake has every attribute SimPy's loop reads of an Event)."""
+    return env.schedule  # type: ignore[return-value]
 
 
 class Wake:
@@ -20,7 +31,7 @@ class Wake:
 
     __slots__ = ("callbacks", "_ok", "_value")
 
-    def __init__(self, value: Any, callbacks: Sequence[Callable[["Wake"], None]]):
+    def __init__(self, value: Any, callbacks: Sequence[Callable[[Wake], None]]):
         self.callbacks = callbacks
         self._ok = True
         self._value = value

@@ -14,15 +14,16 @@ event callback that touches a resident ends with ``pop.refresh(resident)``.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from heapq import heappop, heappush
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import simpy
 from simpy.core import NORMAL
 
 from ...plan import NEIGHBOURHOOD_TEAM, Calendar, Clock, Rule, ServicePlan
-from .events import Wake
+from .events import Wake, scheduler
 from .recorder import Recorder
 from .streams import Streams
 
@@ -33,13 +34,17 @@ PENDING, ASSESSING, QUEUED, IN_SERVICE, DONE = range(5)
 NO_TIMER, PATIENT, OUT_OF_PATIENCE = range(3)
 
 
+def _waits_for_ever(u: float) -> float:
+    raise AssertionError("a service without patience has no patience draws")  # pragma: no cover
+
+
 @dataclass
 class NodeContext:
     """What a node of one replication is built with."""
 
     env: simpy.Environment
     rec: Recorder
-    pop: "Population"
+    pop: Population
     streams: Streams
     clock: Clock
     trace: list | None
@@ -50,7 +55,7 @@ class Case:
 
     __slots__ = ("res", "level", "t_arr", "t_sys", "state", "hold", "emask", "supm", "eff", "waiting_timer", "done")
 
-    def __init__(self, res: "Resident | None", level: int, t_sys: float, hold: int = -1, emask: int = 0):
+    def __init__(self, res: Resident | None, level: int, t_sys: float, hold: int = -1, emask: int = 0):
         self.res = res
         self.level = level      # level of need (for eligibility and severity queues)
         self.t_arr = t_sys      # arrival at this service
@@ -67,11 +72,11 @@ class Case:
 class Route:
     """A referral rule compiled against the replication's nodes."""
 
-    __slots__ = ("target", "to_team", "probability", "domain", "min_level", "loss", "delay")
+    __slots__ = ("delay", "domain", "loss", "min_level", "probability", "target")
 
-    def __init__(self, rule: Rule, nodes: "list[ServiceNode]"):
-        self.to_team = rule.target == NEIGHBOURHOOD_TEAM  # to the resident's neighbourhood team, if active
-        self.target = None if self.to_team else nodes[rule.target]
+    def __init__(self, rule: Rule, nodes: list[ServiceNode]):
+        # None: to the resident's neighbourhood team, once it has opened
+        self.target = None if rule.target == NEIGHBOURHOOD_TEAM else nodes[rule.target]
         self.probability = rule.probability
         self.domain = rule.domain        # condition: this domain (-1: none) ...
         self.min_level = rule.min_level  # ... at or above this level
@@ -105,6 +110,7 @@ class ServiceNode:
         self.index = plan.index
         self.kind = plan.kind
         self.env = ctx.env
+        self.schedule = scheduler(ctx.env)
         self.rec = ctx.rec
         self.pop = ctx.pop
         self.trace = ctx.trace
@@ -113,8 +119,8 @@ class ServiceNode:
         self.always_open = self.calendar.always
         self.durations: Iterator[float] = streams.iterator("duration", name, plan.duration.block_sampler)
         self.duration_q: Callable[[float], float] = plan.duration.quantile_function()
-        self.patience: Iterator[float] | None = None
-        self.patience_q: Callable[[float], float] | None = None
+        self.patience: Iterator[float] | None = None  # None: people wait for ever
+        self.patience_q: Callable[[float], float] = _waits_for_ever
         if plan.patience is not None:
             self.patience = streams.iterator("patience", name, plan.patience.block_sampler)
             self.patience_q = plan.patience.quantile_function()
@@ -132,7 +138,8 @@ class ServiceNode:
         self.waiting = 0    # pending an open day or queued
         self.queued = 0     # live entries in the queue
         self.assessing = 0
-        self.queue: deque[Case] | list = [] if self.severity else deque()
+        # a heap of (-level, arrival number, case) for a severity queue, else a deque of cases
+        self.queue: Any = [] if self.severity else deque()
         self.pending: list[Case] = []
         self.seq = 0
         self.last_t = 0.0
@@ -146,7 +153,16 @@ class ServiceNode:
         p = self.plan
         return self.pop.tables.effect_id(p.domain_mask, p.escalation_multiplier, p.recovery_multiplier)
 
-    def connect(self, nodes: "list[ServiceNode]") -> None:
+    def takes_help(self, d: int) -> bool:
+        """Whether residents of its neighbourhood seeking help in domain ``d`` come here
+        (a neighbourhood team's front door; a siloed service is reached through the domain's)."""
+        return False
+
+    def active(self) -> bool:
+        """Whether it has opened (a phased team has not before its start day)."""
+        return self.env._now >= self.calendar.active_from
+
+    def connect(self, nodes: list[ServiceNode]) -> None:
         """Compile the referral rules against the replication's nodes."""
         self.rules_done = [Route(r, nodes) for r in self.plan.rules_done]
         self.rules_away = [Route(r, nodes) for r in self.plan.rules_away]
@@ -155,6 +171,7 @@ class ServiceNode:
     def _log(self, event: str, case: Case, level: int | None = None, domain: int = -1, target: int = -1) -> None:
         """Append one event to the trace (callers check ``self.trace is not None`` first)."""
         res = case.res
+        assert self.trace is not None
         self.trace.append((self.env._now, event, self.index, res.idx if res is not None else -1, domain,
                            case.level if level is None else level, target))
 
@@ -202,10 +219,10 @@ class ServiceNode:
     def arrive_background(self, level: int) -> None:
         self.arrive(Case(None, level, self.env._now))
 
-    def arrive_help(self, r: "Resident", d: int) -> None:
+    def arrive_help(self, r: Resident, d: int) -> None:
         self.arrive(Case(r, 0, self.env._now, emask=1 << d))
 
-    def arrive_crisis(self, r: "Resident", hold: int) -> None:
+    def arrive_crisis(self, r: Resident, hold: int) -> None:
         self.arrive(Case(r, 3, self.env._now, hold=hold))
 
     def _receive(self, ev: Wake) -> None:
@@ -250,7 +267,7 @@ class ServiceNode:
         if self.assess_days > 0.0:
             case.state = ASSESSING
             self.assessing += 1
-            self.env.schedule(Wake(case, self._on_assessed), NORMAL, self.assess_days)
+            self.schedule(Wake(case, self._on_assessed), NORMAL, self.assess_days)
         else:
             self._decide(case)
 
@@ -289,7 +306,8 @@ class ServiceNode:
             self._route(case, self.rules_away)
             return
         case.level = level
-        if self.waiting == 0 and self.busy < self.capacity and (self.always_open or self.calendar.is_open(self.env._now)):
+        if (self.waiting == 0 and self.busy < self.capacity
+                and (self.always_open or self.calendar.is_open(self.env._now))):
             self._start(case)
         elif case.waiting_timer == OUT_OF_PATIENCE:
             self._abandon(case)  # their patience ran out while they were being assessed
@@ -311,7 +329,7 @@ class ServiceNode:
             case.waiting_timer = PATIENT
             res = case.res
             wait = next(self.patience) if res is None else self.patience_q(self.pop.care(res))
-            self.env.schedule(Wake(case, self._on_renege), NORMAL, wait)
+            self.schedule(Wake(case, self._on_renege), NORMAL, wait)
 
     def _renege(self, ev: Wake) -> None:
         """The patience clock ran out: leave the queue (or leave once assessed)."""
@@ -374,9 +392,9 @@ class ServiceNode:
         if self.trace is not None:
             self._log("start", case)
         duration = next(self.durations) if res is None else self.duration_q(self.pop.care(res))
-        self.env.schedule(Wake(case, self._on_complete), NORMAL, duration)
+        self.schedule(Wake(case, self._on_complete), NORMAL, duration)
 
-    def _complete(self, ev: simpy.Event) -> None:
+    def _complete(self, ev: Wake) -> None:
         case = ev._value
         now = self.env._now
         self.integrate(now)
@@ -396,13 +414,13 @@ class ServiceNode:
             self.pop.refresh(res)
         self._next()
 
-    def _support_start(self, res: "Resident", case: Case) -> None:
+    def _support_start(self, res: Resident, case: Case) -> None:
         if self.dmask:
             case.supm = self.dmask
             case.eff = self.effect
             self.pop.support_start(res, self.effect)
 
-    def _support_end(self, res: "Resident", case: Case) -> None:
+    def _support_end(self, res: Resident, case: Case) -> None:
         if case.eff >= 0:
             self.pop.support_end(res, case.eff, case.supm, self.resolve, self.step_down)
 
@@ -419,19 +437,18 @@ class ServiceNode:
             for rule in rules:
                 if rule.domain >= 0 and (res is None or (res.code >> (2 * rule.domain)) & 3 < rule.min_level):
                     continue
-                if rule.to_team:
+                target = rule.target
+                if target is None:  # to the resident's neighbourhood team, once it has opened
                     target = self.pop.active_team(res) if res is not None else None
                     if target is None:
                         continue
-                else:
-                    target = rule.target
                 acc += rule.probability
                 if u < acc:
                     self._refer(case, target, rule.loss, rule.delay, rule.domain)
                     return
         self._leave(case, True)
 
-    def _refer(self, case: Case, target: "ServiceNode", loss: float, delay: float, dom: int = -1) -> None:
+    def _refer(self, case: Case, target: ServiceNode, loss: float, delay: float, dom: int = -1) -> None:
         rec = self.rec
         o = rec.off + self.index
         rec.referrals[o] += 1
@@ -452,9 +469,9 @@ class ServiceNode:
         self._leave(case, False)
         # Arrival is its own event, even without a delay, so that a chain of instant
         # referrals (signposting from door to door) does not recurse.
-        self.env.schedule(Wake(onward, target._on_receive), NORMAL, delay)
+        self.schedule(Wake(onward, target._on_receive), NORMAL, delay)
 
-    def _engage(self, res: "Resident", case: Case, delta: int) -> None:
+    def _engage(self, res: Resident, case: Case, delta: int) -> None:
         self.pop.engage(res, case.emask, delta)
 
     def _leave(self, case: Case, exits: bool) -> None:

@@ -20,31 +20,21 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
 from simpy.core import NORMAL
 
 from ...plan import Plan
-from .events import Wake
+from .events import Wake, scheduler
 from .hazards import SEEK, HazardTables
 from .recorder import Recorder
-from .streams import TRANSITIONS, CARE, Streams
+from .streams import CARE, TRANSITIONS, Streams
 
 if TYPE_CHECKING:  # pragma: no cover
     from .node import ServiceNode
 
-
-class NeighbourhoodTeam(Protocol):
-    """A node serving one neighbourhood's residents (an INT team): help-seeking in the
-    domains it takes goes to it once it is active, and referrals 'to the team' reach it."""
-
-    def takes_help(self, d: int) -> bool: ...
-
-    def active(self) -> bool: ...
-
-    def arrive_help(self, r: "Resident", d: int) -> None: ...
 
 _log = math.log
 
@@ -118,7 +108,7 @@ class Population:
         self.crisis: list[list[tuple[ServiceNode, float]]] = [[] for _ in range(n_domains)]
         self.stay_in_crisis: list[bool] = [False] * n_domains
         # the neighbourhood team (e.g. an INT team) serving each neighbourhood, if any
-        self.teams: list[NeighbourhoodTeam | None] = [None] * n_neighbourhoods
+        self.teams: list[ServiceNode | None] = [None] * n_neighbourhoods
         self.level_counts = [0] * (n_neighbourhoods * n_cohorts * n_domains * 4)
         self.residents: list[Resident] = []
         self.members: list[list[int]] = [[] for _ in range(n_neighbourhoods)]
@@ -151,7 +141,7 @@ class Population:
         self.end = math.inf  # clock time the run stops at (set by the replication)
         self._tables = tables.tables
         self._shift = tables.shift
-        self._schedule = env.schedule
+        self._schedule = scheduler(env)
         self._fire_callbacks = (self._fire,)
 
     # ------------------------------------------------------------------ draws and scheduling
@@ -347,7 +337,7 @@ class Population:
             if node is not None:
                 node.arrive_help(r, d)
 
-    def active_team(self, r: Resident) -> "NeighbourhoodTeam | None":
+    def active_team(self, r: Resident) -> ServiceNode | None:
         team = self.teams[r.nb]
         if team is not None and team.active():
             return team

@@ -13,7 +13,8 @@ A node increments ``rec.<counter>[rec.off + service index]``; the population
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import simpy

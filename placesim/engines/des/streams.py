@@ -16,7 +16,7 @@ per-event cost of a draw is ``next(it)`` rather than a numpy call.
 from __future__ import annotations
 
 import zlib
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 

@@ -17,7 +17,8 @@ from .calendar import week_waits
 from .rates import TAU_DECIDE
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .builder import Builder, Group
+    from .builder import Builder
+    from .core import Group
 
 class ServiceFlows:
     """A service as the SD engine sees it (the siloed service; kinds subclass it).
@@ -77,7 +78,7 @@ class ServiceFlows:
         ph.append("S")
         return ph
 
-    def serves(self, group: "Group") -> bool:
+    def serves(self, group: Group) -> bool:
         """Whether residents of ``group`` can be at this service (a siloed service serves everyone)."""
         return True
 
@@ -97,6 +98,6 @@ class ServiceFlows:
         """Whether it is the front door of its residents for domain ``d`` (a neighbourhood team)."""
         return False
 
-    def extra_flows(self, b: "Builder", n_stocks: int) -> list[Any]:
+    def extra_flows(self, b: Builder, n_stocks: int) -> list[Any]:
         """Flows of its own beyond the phases (see :class:`~placesim.engines.sd.rhs.ExtraFlow`)."""
         return []

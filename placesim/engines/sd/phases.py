@@ -3,23 +3,22 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
 from .rates import SUPPORTED, per_day
+from .residents import ResidentFlows
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .builder import Builder
-
-    _Base = Builder
-else:
-    _Base = object
+Counted = Callable[[str, float], list[tuple[int, float]]]
+"""``counted(counter name, weight)``: the ``(counter, weight)`` pairs a flow adds to (none where
+the line is not the one counted)."""
 
 
-class PhaseFlows(_Base):
+class PhaseFlows(ResidentFlows):
     """Edges of residents, count-only and background cases through each service's phases."""
 
-    def _phase_edges(self, s: int, cell, k: int, free: int, counted: list, elig: tuple[int, int] | None,
-                     start_cell, route) -> None:
+    def _phase_edges(self, s: int, cell: Callable[[str], int], k: int, free: int, counted: Counted,
+                     elig: tuple[int | None, int | None], start_cell: Callable[[int], int], route: Callable[..., None]
+                     ) -> None:
         """Edges of one (class, domain or level) line of a service's phases.
 
         ``cell(ph)`` gives the line's cell in a phase; ``free`` where leavers go;
@@ -32,7 +31,7 @@ class PhaseFlows(_Base):
         c = self.c
         ws = n.waits
         P = n.patience
-        lv = lambda ph: cell(ph)  # noqa: E731
+        lv = cell
         if "A1" in n.phases:
             self.edge(lv("A1"), lv("A2"), per_day(ws.wait_closed), counters=counted("assessments", 1.0))
             if P is not None:
@@ -85,6 +84,7 @@ class PhaseFlows(_Base):
                 def start_cell(kk, _e=e):
                     return self.R(g, _e, (s, n.start_phase(kk)), kk)
 
+                elig: tuple[int | None, int | None]
                 if k >= n.min_level:
                     elig = (0, None)
                 elif multi:
@@ -219,7 +219,7 @@ class PhaseFlows(_Base):
     def count_only_route(self, g: int, s: int, src: int, base: float, f: int, kind: str, counted_extra: list) -> None:
         c = self.c
         w = self.weight(g)
-        cnt = lambda name, t=s, x=1.0: [(self.counter(name, t), w * x)]  # noqa: E731
+        cnt = lambda name, t=s, x=1.0: [(self.counter(name, t), w * x)]
         terms: list[tuple[float, int, int]] = []
         for r in self.nodes[s].rules(kind):
             t, fa = r.target, 0
@@ -269,7 +269,7 @@ class PhaseFlows(_Base):
                                   counted("completed", 1.0))
 
     def background_route(self, s: int, level: int, src: int, base: float, f: int, kind: str, counted_extra) -> None:
-        cnt = lambda name, t=s, x=1.0: [(self.counter(name, t), x)]  # noqa: E731
+        cnt = lambda name, t=s, x=1.0: [(self.counter(name, t), x)]
         left = 1.0
         rules = self.nodes[s].background_rules(kind)
         for r in rules:
@@ -284,6 +284,7 @@ class PhaseFlows(_Base):
                 cx = counted_extra + cnt("referrals") + cnt("referrals_received", r.target)
                 for ph, q in self.entry_split(r.target):
                     self.edge(src, self.bg_cell(r.target, ph, level), base * ok * q, f,
-                              counters=cx + cnt("arrivals", r.target) + (cnt("assessments", r.target) if ph == "A2" else []))
+                              counters=cx + cnt("arrivals", r.target)
+                              + (cnt("assessments", r.target) if ph == "A2" else []))
         if left > 1e-12:
             self.edge(src, self.sink, base * left, f, counters=counted_extra + cnt("exits"))

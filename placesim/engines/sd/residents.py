@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from .core import BuilderCore
 from .rates import TAU_INIT
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .builder import Builder
 
-    _Base = Builder
-else:
-    _Base = object
-
-
-class ResidentFlows(_Base):
+class ResidentFlows(BuilderCore):
     """Edges of residents between levels, into crisis services and to front doors."""
 
     def resident_edges(self, g: int, d: int) -> None:
@@ -30,7 +22,7 @@ class ResidentFlows(_Base):
             if st is not None and st[1] == "S":
                 n = self.nodes[st[0]]
                 me, mr = n.esc, n.rec
-            R = lambda k: self.R(g, d, st, k)  # noqa: E731
+            R = lambda k, st=st: self.R(g, d, st, k)
             self.edge(R(0), R(1), onset)
             self.edge(R(1), R(2), esc[0] * me, c.factor(("cf", g, d, 1)))
             self.edge(R(1), R(0), rec[0] * mr)

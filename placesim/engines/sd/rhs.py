@@ -35,7 +35,7 @@ class ExtraFlow(Protocol):
     def set_inputs(self, active: np.ndarray) -> None:
         """Take the piecewise-constant inputs of a segment (which services are open)."""
 
-    def rates(self, x: np.ndarray) -> tuple[np.ndarray, list[tuple[object, float]]] | None:
+    def rates(self, x: np.ndarray) -> tuple[np.ndarray, list[tuple[int | list[int], float]]] | None:
         """Per-capita rates out of ``src`` at stocks ``x``, and ``(counter index or indices,
         rate)`` of each counter; None when nothing flows."""
 
@@ -98,34 +98,24 @@ class System:
         self.F = np.ones(self.nf)
         G, D, S = b.G, b.D, b.S
         self.G, self.D, self.S = G, D, S
-        self.cf_f, self.cf_g, self.cf_d, self.cf_self = [], [], [], []
-        self.st_f, self.st_s = [], []
-        self.act_f, self.act_t, self.inact_f, self.inact_t = [], [], [], []
-        self.sched_f, self.sched_s = [], []
+        # factors recomputed from the state or the inputs, by kind: their indices and what they act on
+        by_kind: dict[str, list[list[int]]] = {k: [[], [], []] for k in ("cf", "st", "act", "inact", "sched")}
+        cf_self: list[float] = []
         for i, name in enumerate(names):
-            if name == "one":
-                continue
-            kind = name[0]
-            if kind == "cf":
-                self.cf_f.append(i)
-                self.cf_g.append(name[1])
-                self.cf_d.append(name[2])
-                self.cf_self.append(b.coupling[name[2], name[2]] if name[3] == 2 else 1.0)
-            elif kind == "st":
-                self.st_f.append(i)
-                self.st_s.append(name[1])
-            elif kind == "act":
-                self.act_f.append(i)
-                self.act_t.append(name[1])
-            elif kind == "inact":
-                self.inact_f.append(i)
-                self.inact_t.append(name[1])
-            elif kind == "sched":
-                self.sched_f.append(i)
-                self.sched_s.append(name[1])
-        for a in ("cf_f", "cf_g", "cf_d", "st_f", "st_s", "act_f", "act_t", "inact_f", "inact_t", "sched_f", "sched_s"):
-            setattr(self, a, _arr(getattr(self, a), int))
-        self.cf_self = _arr(self.cf_self)
+            if not isinstance(name, tuple) or name[0] not in by_kind:
+                continue  # "one", and factors filled by their own rules (ratios, exits ...)
+            idx, first, second = by_kind[name[0]]
+            idx.append(i)
+            first.append(name[1])
+            if name[0] == "cf":  # coupling of (group, domain) from level 1 or 2
+                second.append(name[2])
+                cf_self.append(float(b.coupling[name[2], name[2]]) if name[3] == 2 else 1.0)
+        self.cf_f, self.cf_g, self.cf_d = (_arr(v, int) for v in by_kind["cf"])
+        self.cf_self = _arr(cf_self)
+        self.st_f, self.st_s = (_arr(v, int) for v in by_kind["st"][:2])
+        self.act_f, self.act_t = (_arr(v, int) for v in by_kind["act"][:2])
+        self.inact_f, self.inact_t = (_arr(v, int) for v in by_kind["inact"][:2])
+        self.sched_f, self.sched_s = (_arr(v, int) for v in by_kind["sched"][:2])
         # coupling: share of each group at level >= 2 in each domain
         hi_cell, hi_gd = [], []
         for key, i in c.index.items():
@@ -142,8 +132,8 @@ class System:
         # services: waiting and supported totals
         sc_cell, sc_key, sc_w = [], [], []
         in_cell, in_s, in_w = [], [], []
-        for s, cells in enumerate(b.service_cells):
-            for cell, w, ph in cells:
+        for s, at_service in enumerate(b.service_cells):
+            for cell, w, ph in at_service:
                 in_cell.append(cell)
                 in_s.append(s)
                 in_w.append(w)
@@ -320,8 +310,8 @@ class System:
                 f = per * x[xf.src]
                 np.subtract.at(dy, xf.src, f)
                 np.add.at(dy, xf.dst, f)
-                for where, rate in counts:
-                    dy[where] += rate
+                for where, r in counts:
+                    dy[where] += r
         return dy
 
     def drain(self, y: np.ndarray, cells: np.ndarray) -> np.ndarray:

@@ -213,7 +213,8 @@ class SdRun:
             insys[:, s] = (states[:, sys.in_cell[sel]] * sys.in_w[sel]).sum(axis=1)
         out["in_system"] = insys[1:]
         out["in_system_start"] = insys[0]
-        missing = {c.name for c in COUNTERS.values() if "sd" in c.engines and c.name != "organisation_cost_gbp"} - set(out)
+        filled = {c.name for c in COUNTERS.values() if "sd" in c.engines and c.name != "organisation_cost_gbp"}
+        missing = filled - set(out)
         assert not missing, missing
         return out
 
