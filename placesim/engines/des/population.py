@@ -47,33 +47,34 @@ class Resident:
                  "j_done")
 
     def __init__(self, idx: int, nb: int, co: int, grp: int, code: int, draws: list[float], n_domains: int):
-        self.idx = idx
-        self.nb = nb
-        self.co = co
-        self.grp = grp  # (nb * n_cohorts + co) * n_domains
-        self.code = code
-        self.mod = 0
-        self.ev: Wake | None = None
-        self.u = draws          # transition stream
-        self.k = 0
-        self.blk = 0
+        # Short names are kept for speed in the per-event path; each says what it is here.
+        self.idx = idx          # index of the resident (its own random streams are keyed by it)
+        self.nb = nb            # neighbourhood index
+        self.co = co            # cohort index
+        self.grp = grp          # offset of its group in group counters: (nb * n_cohorts + co) * n_domains
+        self.code = code        # levels of every domain, two bits each (domain d: (code >> 2d) & 3)
+        self.mod = 0            # modifier id (HazardTables.mod_id): engaged, held and supported domains
+        self.ev: Wake | None = None  # the pending wake-up of its transition clock (None: stopped)
+        self.u = draws          # transition stream: uniforms for the clock and the choice of transition
+        self.k = 0              # next unused position in u
+        self.blk = 0            # blocks of the transition stream drawn so far
         self.c: list[float] | None = None  # care stream (first block taken on first use)
-        self.ck = 0
-        self.cblk = 0
+        self.ck = 0             # next unused position in c
+        self.cblk = 0           # blocks of the care stream drawn so far
         self.mass = 0.0         # unspent unit-exponential mass of the transition clock
         self.rate = 0.0         # total hazard the clock runs at since t0
-        self.t0 = 0.0
-        self.eng = [0] * n_domains
-        self.held = [0] * n_domains
-        self.sup: list[int] = []
+        self.t0 = 0.0           # clock time mass was last updated
+        self.eng = [0] * n_domains   # visits engaging each domain (no help-seeking while engaged)
+        self.held = [0] * n_domains  # crisis services holding each domain at level 3
+        self.sup: list[int] = []     # effect ids of the supports acting now
         self.dirty = False      # something changed: the clock must be re-run
         self.stale = False      # engagement, holds or supports changed: the modifier must be rebuilt
         # start of the current need episode; -1 none, -2 in need since before the run
         # (its start is unknown, so it is left out of the journey figures)
         self.need_t = -2.0 if code else -1.0
-        self.j_assess = 0
-        self.j_hand = 0
-        self.j_done = False
+        self.j_assess = 0       # journey: assessments in this episode so far
+        self.j_hand = 0         # journey: referrals and hand-overs in this episode so far
+        self.j_done = False     # journey: this episode has reached its first support
 
     def level(self, d: int) -> int:
         return (self.code >> (2 * d)) & 3

@@ -44,8 +44,8 @@ class Recorder:
         Sizes of the service, neighbourhood x cohort x domain, and neighbourhood axes.
     """
 
-    def __getattr__(self, name: str) -> Any:  # the counters are set in __init__; this is for type checkers
-        raise AttributeError(name)
+    if TYPE_CHECKING:  # the counters are set by name in __init__ (a real __getattr__ would slow every access)
+        def __getattr__(self, name: str) -> Any: ...
 
     def __init__(self, env: simpy.Environment, clock: Clock, n_services: int, n_groups: int, n_neighbourhoods: int):
         self.env = env

@@ -41,17 +41,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ...plan import Plan
+from ...plan import COUNTERS, Plan
 from .nodes import ServiceFlows
 from .rates import SUPPORTED, TAU_INIT, WAITING
 
-SERVICE_COUNTERS = (
-    "arrivals", "assessments", "turned_away", "started", "completed", "abandoned",
-    "referrals", "referrals_received", "handoffs_lost", "exits",
-    "outreach_contacts", "false_positive_contacts", "case_found",
-    "busy_server_days", "queue_days", "in_system_days",
-)
-"""Counters the SD keeps per service (``in_system_days`` feeds the derived times in the system)."""
+SERVICE_COUNTERS = tuple(c.name for c in COUNTERS.values()
+                         if c.axis == "service" and c.how == "count" and "sd" in c.engines) + (
+    "busy_server_days", "queue_days", "in_system_days")
+"""Counters the SD keeps per service: the counts it fills (from the counters table), then the
+time integrals (``in_system_days`` feeds the derived times in the system)."""
 
 
 @dataclass

@@ -51,6 +51,21 @@ class System:
         self.n = ns + nc
         self.one = b.one
         self.sink = b.sink
+        self.G, self.D, self.S = b.G, b.D, b.S
+        self._index_edges(b)
+        self._index_factors(b)
+        self._index_services(b)
+        self._index_rules(b)
+        self._jacobian_pattern(b)
+        self.keep = np.ones(ns, dtype=bool)
+        self.keep[[self.one, self.sink]] = False
+        self.extras: list[ExtraFlow] = [x for n in b.nodes for x in n.extra_flows(b, ns)]
+        self.evals = 0
+        self._last_rates: tuple[np.ndarray, np.ndarray] | None = None
+
+    def _index_edges(self, b: Builder) -> None:
+        """Edges, their counters and channels, takes, and the stock integrals as index arrays."""
+        c = b.c
         E = c.edges
         self.src = _arr([e[0] for e in E], int)
         self.dst = _arr([e[1] for e in E], int)
@@ -92,12 +107,13 @@ class System:
         self.si_cell = _arr([x[1] for x in si], int)
         self.si_w = _arr([x[2] for x in si])
 
-        # ---- factors
+    def _index_factors(self, b: Builder) -> None:
+        """Factors recomputed on every evaluation (coupling, starts, inputs) and what they read."""
+        c = b.c
         names = c.factor_names
         self.nf = len(names)
         self.F = np.ones(self.nf)
-        G, D, S = b.G, b.D, b.S
-        self.G, self.D, self.S = G, D, S
+        G, D = b.G, b.D
         # factors recomputed from the state or the inputs, by kind: their indices and what they act on
         by_kind: dict[str, list[list[int]]] = {k: [[], [], []] for k in ("cf", "st", "act", "inact", "sched")}
         cf_self: list[float] = []
@@ -129,7 +145,9 @@ class System:
         np.fill_diagonal(off, 0.0)
         self.coupling_off = off
         self.coupled = bool(np.any(off != 0.0))
-        # services: waiting and supported totals
+
+    def _index_services(self, b: Builder) -> None:
+        """Cells waiting, supported and present at each service; capacities and durations."""
         sc_cell, sc_key, sc_w = [], [], []
         in_cell, in_s, in_w = [], [], []
         for s, at_service in enumerate(b.service_cells):
@@ -151,7 +169,9 @@ class System:
         self.dur = _arr([n.duration for n in b.nodes])
         self.cap_finite = np.where(np.isfinite(self.cap), self.cap, 0.0)
         self.cap_eps = CAP_SMOOTH * self.cap_finite / self.dur
-        # ratio factors
+
+    def _index_rules(self, b: Builder) -> None:
+        """Ratio factors (shares of stocks meeting a condition) and exit factors."""
         rf = sorted(b.ratio_factors)
         self.r_f = _arr(rf, int)
         rn_i, rn_cell, rd_i, rd_cell = [], [], [], []
@@ -175,7 +195,9 @@ class System:
                 et_b.append(fb)
         self.et_i, self.et_c, self.et_a, self.et_b = _arr(et_i, int), _arr(et_c), _arr(et_a, int), _arr(et_b, int)
 
-        # ---- Jacobian pattern (rows, cols) and where each entry's value comes from
+    def _jacobian_pattern(self, b: Builder) -> None:
+        """The Jacobian's pattern (rows, cols) and where each entry's value comes from."""
+        ns = self.ns
         ne, nt = len(self.src), len(self.tk_src)
         rows = [self.dst, self.src, ns + self.ce_cnt, self.tk_dst, self.tk_src, ns + self.si_cnt]
         cols = [self.src, self.src, self.src[self.ce_edge], self.tk_src, self.tk_src, self.si_cell]
@@ -211,11 +233,6 @@ class System:
         if len(self.cap_e):
             self.j_rows = np.concatenate([self.j_rows, self.dst[self.cap_e], self.src[self.cap_e], ns + self.cc_cnt])
             self.j_cols = np.concatenate([self.j_cols, self.cap_j, self.cap_j, self.cap_j[self.cc_k]])
-        self.keep = np.ones(ns, dtype=bool)
-        self.keep[[self.one, self.sink]] = False
-        self.extras: list[ExtraFlow] = [x for n in b.nodes for x in n.extra_flows(b, ns)]
-        self.evals = 0
-        self._last_rates: tuple[np.ndarray, np.ndarray] | None = None
 
     # ------------------------------------------------------------------ segment inputs
     def set_inputs(self, active: np.ndarray, sched: np.ndarray) -> None:
