@@ -100,7 +100,6 @@ def test_self_appraisal_is_exactly_zero(toy):
 def test_npv_matches_hand_computed_cash_flows(toy):
     a = appraise(toy)
     ds = toy.ds
-    e = econ()
     services = list(ds["service"].values)
     factor = {s: 1.0 for s in services}  # the toy's costs carry no price year: already at 2023/24
     days = ds["time"].values + ds["bin_days"].values / 2

@@ -10,12 +10,16 @@ import pytest
 import yaml
 
 import placesim as ps
-from placesim.scenario.assumptions import (COLUMNS, assumptions_from_dataset, assumptions_table, find_figures,
-                                           read_figures)
+from placesim.scenario.assumptions import (
+    COLUMNS,
+    assumptions_from_dataset,
+    assumptions_table,
+    find_figures,
+    read_figures,
+)
 from placesim.scenario.sources import read_sources, sources_from_text
 
 ROOT = Path(__file__).resolve().parents[1]
-BRENT = ROOT / "scenarios/brent"
 MMC = ROOT / "scenarios/validation/mmc.yaml"
 SHORT = {"time": {"horizon_days": 200, "warmup_days": 20, "report_every_days": 50}}
 
@@ -135,9 +139,9 @@ def test_table_rows_status_and_references(files):
     assert bare.loc["services.desk.costs.per_case_gbp", "status"] == "reference"
 
 
-def test_brent_service_costs_cite_existing_figures():
+def test_brent_service_costs_cite_existing_figures(brent_siloed):
     figures = read_figures(ROOT / "scenarios/reference/figures.csv")
-    table = assumptions_table(ps.load_scenario(BRENT / "siloed.yaml"))
+    table = assumptions_table(brent_siloed)
     costs = table[table["parameter"].str.match(r"services\.\w+\.(costs\.per_\w+_gbp|assessment\.cost_gbp)$")]
     assert len(costs) >= 14
     for _, row in costs.iterrows():
@@ -146,8 +150,8 @@ def test_brent_service_costs_cite_existing_figures():
         assert ids and all(i in figures.index for i in ids), row.to_dict()
 
 
-def test_int_pilot_effect_is_an_assumption():
-    t = assumptions_table(ps.load_scenario(BRENT / "int_pilot.yaml")).set_index("parameter")
+def test_int_pilot_effect_is_an_assumption(brent_pilot):
+    t = assumptions_table(brent_pilot).set_index("parameter")
     for p in ("int.effect.escalation_multiplier", "int.effect.recovery_multiplier", "int.duration"):
         assert t.loc[p, "status"] == "assumption", p
     assert t.loc["int.workers.debt_adviser.cost_per_fte_gbp_per_year", "status"] == "derived"

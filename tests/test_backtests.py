@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import pytest
 import xarray as xr
-
 from backtests.cases import CASES
 from backtests.run import differences, pin_path, run_case
 

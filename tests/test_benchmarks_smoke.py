@@ -85,6 +85,7 @@ def test_residents_scaling_scales_services(br):
     assert fixed.services["housing_options"].capacity == 40
 
 
+@pytest.mark.slow  # about 5 s; test_queueing_benchmark_runs is the fast tier's smoke test of benchmarks/
 def test_residents_benchmark_runs(br):
     res = br.run(sizes=[200, 400], horizon=30.0, repeats=1)
     rows = res["rows"]
@@ -106,6 +107,7 @@ def bsd():
     return _load("bench_sd")
 
 
+@pytest.mark.slow  # Brent on both engines, about 5 s; the fast tier has test_queueing_benchmark_runs
 def test_sd_benchmark_runs(bsd, capsys):
     res = bsd.run(horizon=20.0, warmup=5.0, repeats=1, des_repeats=1, replications=2)
     rows = res["rows"]

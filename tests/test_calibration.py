@@ -15,6 +15,7 @@ from scipy import stats
 
 import placesim as ps
 from placesim.calibration import load_setup
+from placesim.calibration.calibrate import prepare, split_periods
 from placesim.calibration.likelihood import log_likelihood
 from placesim.calibration.observed import Extractor, read_observed
 from placesim.calibration.parameters import apply, overrides_for, parse_path, resolve_parameters
@@ -125,6 +126,7 @@ def test_harlesden_fit_recovers_the_known_values():
     assert g.loc[("fitted", "holdout"), "coverage"] >= 0.75
 
 
+@pytest.mark.slow
 def test_brent_setup_reaches_the_published_figures():
     """The borough set-up (SD fit only here; the docs give the run with the DES check)."""
     st = load_setup(BRENT / "setup.yaml")
@@ -134,6 +136,25 @@ def test_brent_setup_reaches_the_published_figures():
     assert np.allclose(fit["fitted"], fit["observed"], rtol=0.01)
     est = cal.estimates
     assert 2.0 < est["background_homelessness"] < 30.0 and 60.0 < est["ta_stay_days"] < 600.0
+
+
+@pytest.mark.parametrize("folder", [HARLESDEN, BRENT], ids=["harlesden", "brent"])
+def test_shipped_setups_are_ready_to_fit(folder):
+    """The fast tier's check of the shipped set-ups, whose fits are slow: the set-up, its
+    scenario and its observed data load and agree, rows fall in the fitting and the held-out
+    periods, and every parameter starts (and, for the synthetic data, truly is) inside its bounds."""
+    st = load_setup(folder / "setup.yaml")
+    _, fit_scenario, obs, params = prepare(st)
+    fit, hold = split_periods(st, obs, fit_scenario)
+    assert fit.any() and hold.any() and not (fit & hold).any()
+    for p in params:
+        assert p.lower < p.start < p.upper, p.name
+    truth = folder / "truth.yaml"
+    if truth.exists():
+        values = yaml.safe_load(truth.read_text())["values"]
+        assert set(values) == {p.name for p in params}
+        for p in params:
+            assert p.lower < values[p.name] < p.upper, p.name
 
 
 # ----------------------------------------------------------------------------- outputs

@@ -3,22 +3,20 @@ accounted for once (checked against the event trace)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
-
-import placesim as ps
 from invariants import assert_invariants
 
-ROOT = Path(__file__).resolve().parents[1]
+import placesim as ps
 
 
-@pytest.fixture(scope="module", params=["tests/scenarios/toy_siloed.yaml", "tests/scenarios/toy_int.yaml",
-                                        "scenarios/brent/int_full.yaml"], ids=["toy", "toy INT", "Brent full INT"])
-def run(request):
-    s = ps.load_scenario(ROOT / request.param)
-    s = s.with_overrides({"time": {"horizon_days": 180, "warmup_days": 60, "report_every_days": 30}})
+@pytest.fixture(scope="module", params=["siloed", "int", "brent_full"], ids=["toy", "toy INT", "Brent full INT"])
+def run(request, toy_scenario):
+    time = {"horizon_days": 180, "warmup_days": 60, "report_every_days": 30}
+    if request.param == "brent_full":
+        s = request.getfixturevalue("brent_full").with_overrides({"time": time})
+    else:
+        s = toy_scenario(request.param, **time)
     return s, ps.simulate(s, 2, seed=17, trace=True)
 
 

@@ -9,19 +9,18 @@ import matplotlib
 
 matplotlib.use("Agg")  # tests only: the library never chooses a backend
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.container import BarContainer  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import xarray as xr  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import xarray as xr
+from matplotlib.container import BarContainer
 
-import placesim as ps  # noqa: E402
-from placesim import plots  # noqa: E402
-from placesim.plots import ComparisonPlots, ResultsPlots  # noqa: E402
-from placesim.stats import mean_interval  # noqa: E402
+import placesim as ps
+from placesim import plots
+from placesim.plots import ComparisonPlots, ResultsPlots
+from placesim.stats import mean_interval
 
 ROOT = Path(__file__).resolve().parents[1]
-SHORT = {"time": {"horizon_days": 120, "warmup_days": 30, "report_every_days": 30}}
 
 
 class _R(ResultsPlots):
@@ -59,9 +58,8 @@ def mmc() -> ps.Results:
 
 
 @pytest.fixture(scope="module")
-def toys() -> tuple[ps.Scenario, ps.Scenario]:
-    return (ps.load_scenario(ROOT / "tests/scenarios/toy_siloed.yaml").with_overrides(SHORT),
-            ps.load_scenario(ROOT / "tests/scenarios/toy_int.yaml").with_overrides(SHORT))
+def toys(toy_short) -> tuple[ps.Scenario, ps.Scenario]:
+    return toy_short  # the toy place, siloed and INT, on a 120-day run (conftest.py)
 
 
 @pytest.fixture(scope="module")

@@ -25,13 +25,13 @@ import pytest
 import xarray as xr
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-import placesim as ps
-from placesim.plan import COUNTERS
-from placesim.scenario.model import WEEKDAYS
-from placesim.engines.sd import run as sd_run
 from invariants import assert_invariants
 from strategies import has_delays, scenarios
+
+import placesim as ps
+from placesim.engines.sd import run as sd_run
+from placesim.plan import COUNTERS
+from placesim.scenario.model import WEEKDAYS
 
 BASE = settings(
     derandomize=True,

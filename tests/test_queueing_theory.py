@@ -7,15 +7,21 @@ rate of 0.001 over all the checks in this file (Bonferroni), so were the seed fr
 correct engine would fail this file about once in a thousand runs. Seeds are fixed, so the
 tests do not flake. Each check also asserts that the standard error is small relative to
 the theory, so that a pass is evidence and not just noise.
+
+The full-length runs are marked ``slow``, but for M/M/1 (about a second). The fast tier runs
+the same checks on short runs (a few thousand days): M/M/3 and the Jackson network, a second
+family with its own Bonferroni count (``SHORT_CHECKS``), and the service summary on 2,000
+days. A short run pins the waits down less, so their standard error may be up to 10 % of
+the theory there (5 % in the full runs); rates and utilisation keep the 1 % bound.
 """
 
 from __future__ import annotations
 
-from math import factorial
 from pathlib import Path
 
 import numpy as np
 import pytest
+from queueing import erlang_c_wait, jackson_theory
 from scipy import stats
 
 import placesim as ps
@@ -26,21 +32,14 @@ REPS = 20
 SEED = 12345
 FAMILY_ALPHA = 0.001
 N_CHECKS = 4 * 4 + 3 * 2 + 1  # M/M/c cases x measures, Jackson services x measures, time in network
+SHORT_REPS = 16
+SHORT_CHECKS = 1 * 4 + 3 * 2 + 1  # the short runs: one M/M/c case, and the Jackson network
+SHORT_MAX_REL_SE = 0.1  # of the waits and the time in the network, on a short run
 
 
-def critical(n: int) -> float:
-    """Two-sided Student-t critical value for n replications, Bonferroni over the file's checks."""
-    return float(stats.t.ppf(1 - FAMILY_ALPHA / (2 * N_CHECKS), n - 1))
-
-
-def erlang_c_wait(lam: float, mu: float, c: int) -> float:
-    """Mean wait in queue of an M/M/c queue (Erlang C)."""
-    a = lam / mu
-    rho = a / c
-    assert rho < 1
-    head = sum(a**k / factorial(k) for k in range(c))
-    tail = a**c / factorial(c) / (1 - rho)
-    return tail / (head + tail) / (c * mu - lam)
+def critical(n: int, checks: int = N_CHECKS) -> float:
+    """Two-sided Student-t critical value for n replications, Bonferroni over a family of checks."""
+    return float(stats.t.ppf(1 - FAMILY_ALPHA / (2 * checks), n - 1))
 
 
 def mmc_scenario(lam: float, mu: float, c: int, horizon: float, warmup: float) -> ps.Scenario:
@@ -58,40 +57,58 @@ def per_rep(ds, num: str, den: str, service: str) -> np.ndarray:
     return ratio(tot[num].values, tot[den].values)
 
 
-def assert_close(values: np.ndarray, theory: float, what: str, max_rel_se: float = 0.05) -> None:
+def assert_close(values: np.ndarray, theory: float, what: str, max_rel_se: float = 0.05,
+                 checks: int = N_CHECKS) -> None:
     mean = float(np.mean(values))
     se = float(np.std(values, ddof=1) / np.sqrt(len(values)))
     assert se / theory < max_rel_se, f"{what}: standard error {se:.4f} too large to test against {theory:.4f}"
-    assert abs(mean - theory) <= critical(len(values)) * se, (
+    assert abs(mean - theory) <= critical(len(values), checks) * se, (
         f"{what}: simulated {mean:.4f} +/- {se:.4f} (SE) vs theory {theory:.4f}; "
         f"{abs(mean - theory) / se:.1f} SE away")
 
 
+def check_mmc(lam: float, mu: float, c: int, horizon: float, warmup: float, reps: int,
+              checks: int = N_CHECKS, max_rel_se: float = 0.05) -> None:
+    """Mean wait, time at the service, utilisation and throughput of an M/M/c run against theory."""
+    results = ps.simulate(mmc_scenario(lam, mu, c, horizon, warmup), reps, seed=SEED)
+    ds = results.ds
+    assert_close(per_rep(ds, "wait_days_sum", "started", "desk"), erlang_c_wait(lam, mu, c), "mean wait",
+                 max_rel_se, checks)
+    sojourn = per_rep(ds, "sojourn_days_sum", "completed", "desk")
+    assert_close(sojourn, erlang_c_wait(lam, mu, c) + 1 / mu, "mean time at the service", max_rel_se, checks)
+    busy = ds["busy_server_days"].sel(service="desk").sum("time").values / (horizon * c)
+    assert_close(busy, lam / (c * mu), "utilisation", max_rel_se=0.01, checks=checks)
+    throughput = ds["completed"].sel(service="desk").sum("time").values / horizon
+    assert_close(throughput, lam, "throughput", max_rel_se=0.01, checks=checks)
+
+
 # (lambda, mu, c, horizon, warm-up): utilisations 0.5 to 0.95, one to twenty servers.
 MMC_CASES = [
-    pytest.param(0.5, 1.0, 1, 20000, 500, id="M/M/1 rho=0.5"),
-    pytest.param(9.0, 1.0, 10, 20000, 500, id="M/M/10 rho=0.9 (issue example)"),
-    pytest.param(2.85, 1.0, 3, 40000, 2000, id="M/M/3 rho=0.95"),
-    pytest.param(38.0, 2.0, 20, 5000, 500, id="M/M/20 rho=0.95 fast service"),
+    pytest.param(0.5, 1.0, 1, 20000, 500, id="M/M/1 rho=0.5"),  # about a second: in the fast tier too
+    pytest.param(9.0, 1.0, 10, 20000, 500, id="M/M/10 rho=0.9 (issue example)", marks=pytest.mark.slow),
+    pytest.param(2.85, 1.0, 3, 40000, 2000, id="M/M/3 rho=0.95", marks=pytest.mark.slow),
+    pytest.param(38.0, 2.0, 20, 5000, 500, id="M/M/20 rho=0.95 fast service", marks=pytest.mark.slow),
 ]
 
 
 @pytest.mark.parametrize("lam,mu,c,horizon,warmup", MMC_CASES)
 def test_mmc_mean_wait_matches_erlang_c(lam, mu, c, horizon, warmup):
-    results = ps.simulate(mmc_scenario(lam, mu, c, horizon, warmup), REPS, seed=SEED)
-    ds = results.ds
-    assert_close(per_rep(ds, "wait_days_sum", "started", "desk"), erlang_c_wait(lam, mu, c), "mean wait")
-    sojourn = per_rep(ds, "sojourn_days_sum", "completed", "desk")
-    assert_close(sojourn, erlang_c_wait(lam, mu, c) + 1 / mu, "mean time at the service")
-    busy = ds["busy_server_days"].sel(service="desk").sum("time").values / (horizon * c)
-    assert_close(busy, lam / (c * mu), "utilisation", max_rel_se=0.01)
-    throughput = ds["completed"].sel(service="desk").sum("time").values / horizon
-    assert_close(throughput, lam, "throughput", max_rel_se=0.01)
+    check_mmc(lam, mu, c, horizon, warmup, REPS)
 
 
-def test_mmc_service_summary_reports_the_same_numbers():
+def test_mmc_short_run_matches_erlang_c():
+    """The fast tier's M/M/c check with more than one server: M/M/3 at utilisation 0.8, 4,000 days."""
+    check_mmc(2.4, 1.0, 3, 4000, 500, SHORT_REPS, checks=SHORT_CHECKS, max_rel_se=SHORT_MAX_REL_SE)
+
+
+@pytest.mark.parametrize("time", [
+    pytest.param(None, id="20000 days", marks=pytest.mark.slow),  # the validation file as it is
+    pytest.param({"horizon_days": 2000, "warmup_days": 200, "report_every_days": 200}, id="2000 days"),
+])
+def test_mmc_service_summary_reports_the_same_numbers(time):
     lam, mu, c = 9.0, 1.0, 10
-    results = ps.simulate(ROOT / "scenarios/validation/mmc.yaml", 4, seed=7)
+    scenario = ps.load_scenario(ROOT / "scenarios/validation/mmc.yaml")
+    results = ps.simulate(scenario.with_overrides({"time": time}) if time else scenario, 4, seed=7)
     table = results.service_summary()
     wait = per_rep(results.ds, "wait_days_sum", "started", "desk")
     assert table.loc["desk", ("mean wait (days)", "mean")] == pytest.approx(wait.mean())
@@ -99,42 +116,34 @@ def test_mmc_service_summary_reports_the_same_numbers():
     assert table.loc["desk", ("utilisation", "mean")] == pytest.approx(lam / (c * mu), rel=0.02)
 
 
-def jackson_theory(scenario: ps.Scenario) -> tuple[dict[str, float], dict[str, float], float]:
-    """Traffic equations solved with numpy, then M/M/c at each node and Little's law."""
-    m = scenario.model
-    names = list(m.services)
-    n = len(names)
-    P = np.zeros((n, n))
-    gamma = np.zeros(n)
-    for i, s in enumerate(names):
-        svc = m.services[s]
-        gamma[i] = svc.arrivals.rate_per_day if svc.arrivals else 0.0
-        for rule in svc.referrals:
-            assert rule.handoff_loss == 0 and rule.domain is None
-            P[i, names.index(rule.to)] += rule.probability
-    lam = np.linalg.solve(np.eye(n) - P.T, gamma)
-    waits, times = {}, {}
-    for i, s in enumerate(names):
-        svc = m.services[s]
-        mu = 1 / svc.duration.mean
-        waits[s] = erlang_c_wait(lam[i], mu, int(svc.servers))
-        times[s] = waits[s] + 1 / mu
-    in_system = sum(lam[i] * times[s] for i, s in enumerate(names)) / gamma.sum()
-    return waits, {s: lam[i] for i, s in enumerate(names)}, in_system
-
-
-def test_jackson_network_with_feedback_matches_traffic_equations():
-    scenario = ps.load_scenario(ROOT / "scenarios/validation/jackson.yaml")
+def check_jackson(scenario: ps.Scenario, reps: int, checks: int = N_CHECKS,
+                  max_rel_se: float = 0.05) -> ps.Results:
+    """Waits and arrival rates at every node, and the time in the network, against the theory."""
     waits, rates, in_system = jackson_theory(scenario)
-    results = ps.simulate(scenario, REPS, seed=SEED)
+    results = ps.simulate(scenario, reps, seed=SEED)
     ds = results.ds
     horizon = scenario.time.horizon_days
     for s in scenario.services:
-        assert_close(per_rep(ds, "wait_days_sum", "started", s), waits[s], f"{s} mean wait")
+        assert_close(per_rep(ds, "wait_days_sum", "started", s), waits[s], f"{s} mean wait", max_rel_se, checks)
         arrivals = ds["arrivals"].sel(service=s).sum("time").values / horizon
-        assert_close(arrivals, rates[s], f"{s} arrival rate (traffic equations)", max_rel_se=0.01)
+        assert_close(arrivals, rates[s], f"{s} arrival rate (traffic equations)", max_rel_se=0.01, checks=checks)
     tot = ds[["system_days_sum", "exits"]].sum(("time", "service"))
-    assert_close(ratio(tot["system_days_sum"].values, tot["exits"].values), in_system, "mean time in the network")
+    assert_close(ratio(tot["system_days_sum"].values, tot["exits"].values), in_system, "mean time in the network",
+                 max_rel_se, checks)
+    return results
+
+
+@pytest.mark.slow
+def test_jackson_network_with_feedback_matches_traffic_equations():
+    results = check_jackson(ps.load_scenario(ROOT / "scenarios/validation/jackson.yaml"), REPS)
+    tot = results.ds[["system_days_sum", "exits"]].sum(("time", "service"))
     summary = results.summary()
     assert summary.loc["mean time in the service network (days)", "mean"] == pytest.approx(
         float(np.mean(ratio(tot["system_days_sum"].values, tot["exits"].values))))
+
+
+def test_jackson_short_run_matches_traffic_equations():
+    """The fast tier's Jackson check: the same network with feedback on 3,000 days."""
+    scenario = ps.load_scenario(ROOT / "scenarios/validation/jackson.yaml").with_overrides(
+        {"time": {"horizon_days": 3000, "warmup_days": 300, "report_every_days": 300}})
+    check_jackson(scenario, SHORT_REPS, checks=SHORT_CHECKS, max_rel_se=SHORT_MAX_REL_SE)

@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import xarray as xr
 
 import placesim as ps
 
-ROOT = Path(__file__).resolve().parents[1]
-TOY = ROOT / "tests/scenarios/toy_siloed.yaml"
-TOY_INT = ROOT / "tests/scenarios/toy_int.yaml"
-
 
 @pytest.fixture(scope="module")
-def toy_int() -> ps.Scenario:
-    return ps.load_scenario(TOY_INT).with_overrides({"time": {"horizon_days": 240, "warmup_days": 60}})
+def toy_int(toy_scenario) -> ps.Scenario:
+    return toy_scenario("int", horizon_days=240, warmup_days=60)
 
 
 def test_same_seed_same_result_serial_and_processes(toy_int):
@@ -58,10 +52,10 @@ def _background_arrival_times(trace, service_index: int):
     return ev.groupby("replication")["time"].apply(list).to_dict()
 
 
-def test_int_does_not_move_background_arrivals():
+def test_int_does_not_move_background_arrivals(toy_scenario):
     """Adding an INT changes who is served when, but not the background demand."""
-    siloed = ps.load_scenario(TOY).with_overrides({"time": {"horizon_days": 200, "warmup_days": 30}})
-    with_int = ps.load_scenario(TOY_INT).with_overrides({"time": {"horizon_days": 200, "warmup_days": 30}})
+    siloed = toy_scenario("siloed", horizon_days=200, warmup_days=30)
+    with_int = toy_scenario("int", horizon_days=200, warmup_days=30)
     a = ps.simulate(siloed, 2, seed=11, trace=True)
     b = ps.simulate(with_int, 2, seed=11, trace=True)
     ae = list(siloed.services).index("ae")  # A&E: background arrivals and crisis arrivals
@@ -70,12 +64,12 @@ def test_int_does_not_move_background_arrivals():
     assert not a.trace[a.trace["resident"] >= 0].equals(b.trace[b.trace["resident"] >= 0])
 
 
-def test_int_does_not_move_onset_draws():
+def test_int_does_not_move_onset_draws(toy_scenario):
     """Every resident's first transition (an onset for residents starting stable) happens at the same
     time, in the same domain, in both scenarios: nothing a service does can reach a resident
     before they first need it, and each resident draws from its own stream."""
-    siloed = ps.load_scenario(TOY).with_overrides({"time": {"horizon_days": 200, "warmup_days": 0}})
-    with_int = ps.load_scenario(TOY_INT).with_overrides({"time": {"horizon_days": 200, "warmup_days": 0}})
+    siloed = toy_scenario("siloed", horizon_days=200, warmup_days=0)
+    with_int = toy_scenario("int", horizon_days=200, warmup_days=0)
     a = ps.simulate(siloed, 1, seed=3, trace=True).trace
     b = ps.simulate(with_int, 1, seed=3, trace=True).trace
 
@@ -96,11 +90,11 @@ def test_int_does_not_move_onset_draws():
     assert (untouched < 5000).sum() > 500
 
 
-def test_residents_the_int_never_touches_keep_their_trajectories():
+def test_residents_the_int_never_touches_keep_their_trajectories(toy_scenario):
     """With per-resident streams, a resident in a neighbourhood without the INT who never uses a
     service has exactly the same history in both scenarios."""
-    siloed = ps.load_scenario(TOY).with_overrides({"time": {"horizon_days": 300, "warmup_days": 0}})
-    with_int = ps.load_scenario(TOY_INT).with_overrides({"time": {"horizon_days": 300, "warmup_days": 0}})
+    siloed = toy_scenario("siloed", horizon_days=300, warmup_days=0)
+    with_int = toy_scenario("int", horizon_days=300, warmup_days=0)
     a = ps.simulate(siloed, 1, seed=8, trace=True).trace
     b = ps.simulate(with_int, 1, seed=8, trace=True).trace
     served = set(a.loc[a["event"] == "arrive", "resident"]) | set(b.loc[b["event"] == "arrive", "resident"])

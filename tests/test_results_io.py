@@ -17,17 +17,16 @@ from placesim.variables import VARIABLES
 ROOT = Path(__file__).resolve().parents[1]
 TOY = ROOT / "tests/scenarios/toy_siloed.yaml"
 TOY_INT = ROOT / "tests/scenarios/toy_int.yaml"
-SHORT = {"time": {"horizon_days": 120, "warmup_days": 30, "report_every_days": 30}}
 
 
 @pytest.fixture(scope="module")
-def toy() -> ps.Scenario:
-    return ps.load_scenario(TOY_INT).with_overrides(SHORT)
+def toy(toy_short) -> ps.Scenario:
+    return toy_short[1]  # TOY_INT on a 120-day run after 30 days' warm-up, 30-day bins (conftest.py)
 
 
 @pytest.fixture(scope="module")
-def results(toy) -> ps.Results:
-    return ps.simulate(toy, 2, seed=4)
+def results(toy_short_des) -> ps.Results:
+    return toy_short_des  # ps.simulate(toy, 2, seed=4), shared with test_sd.py (conftest.py)
 
 
 def test_dimensions_and_coordinates(results, toy):
@@ -99,8 +98,8 @@ def test_pure_queueing_network_writes_and_reads(tmp_path):
     assert back.service_summary().shape[0] == 3
 
 
-def test_comparison_round_trip(toy, tmp_path):
-    siloed = ps.load_scenario(TOY).with_overrides(SHORT)
+def test_comparison_round_trip(toy, toy_short, tmp_path):
+    siloed = toy_short[0]
     c = ps.compare({"siloed": siloed, "int": toy}, replications=2, seed=3)
     assert c.ds.sizes["scenario"] == 2
     assert c.ds["cost_gbp"].sel(scenario="siloed", service="int:A").sum() == 0  # absent service: zero activity

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
+from queueing import erlang_c_wait, jackson_theory
 
 import placesim as ps
 from placesim.engines.sd.rates import TAU_DECIDE
@@ -40,7 +41,6 @@ from placesim.engines.sd.run import SdRun
 from placesim.kinds import sd_flows
 from placesim.plan import COUNTERS, compile_plan
 from placesim.variables import VARIABLES
-from queueing import erlang_c_wait, jackson_theory
 
 ROOT = Path(__file__).resolve().parents[1]
 VALIDATION = ROOT / "scenarios/validation"

@@ -21,7 +21,8 @@ def trace_digest(trace) -> str:
     """SHA-256 of the event trace, row by row (times to 1e-9 days)."""
     h = hashlib.sha256()
     for row in trace.itertuples(index=False):
-        h.update(("%d|%.9f|%s|%d|%d|%d|%d|%d\n" % tuple(row)).encode())
+        r, t, event, service, resident, domain, level, target = row
+        h.update(f"{r:d}|{t:.9f}|{event}|{service:d}|{resident:d}|{domain:d}|{level:d}|{target:d}\n".encode())
     return h.hexdigest()
 
 

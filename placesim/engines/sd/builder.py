@@ -7,16 +7,9 @@ from .phases import PhaseFlows
 
 
 class Builder(PhaseFlows):
-    """Builds the cells, edges and factors of a plan: the core (:mod:`.core`), then the
-    flows of residents (:mod:`.residents`), then those of people at services (:mod:`.phases`).
-
-    Parameters
-    ----------
-    plan
-        The compiled scenario.
-    flows
-        The SD flows class of each kind of service in the plan (see :mod:`placesim.kinds`).
-    """
+    """Builds the cells, edges and factors of a plan (constructed as :class:`~.core.BuilderCore`):
+    the core's stocks, then the flows of residents (:mod:`.residents`), then those of people
+    at services (:mod:`.phases`)."""
 
     def build(self) -> Builder:
         """Add every stock, counter and flow of the plan; returns the builder."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from ...plan import Rule
 from .rates import SUPPORTED, per_day
 from .residents import ResidentFlows
 
@@ -138,23 +139,30 @@ class PhaseFlows(ResidentFlows):
         self.exit_terms[f] = terms
         return f
 
+    def rule_target(self, g: int, r: Rule) -> tuple[int, int] | None:
+        """Where a rule sends group g's residents, and the factor of that target being open (0:
+        always); None for a referral to the neighbourhood team of a group that has none."""
+        if r.target >= 0:
+            return r.target, 0
+        team = self.groups[g].team
+        if team < 0:
+            return None
+        return team, self.c.factor(("act", team))
+
     def resident_route(self, g: int, s: int, e: int, src: int, base: float, f: int, kind: str, k: int,
                        counted_extra: list) -> None:
         """Routing of residents of (g, s) leaving in domain e at level k (after any effect)."""
         n = self.nodes[s]
-        c = self.c
         w = self.weight(g)
         is_counted = e == n.domains[0]
         free = self.R(g, e, None, k)
         cnt = (lambda name, t=s, x=1.0: [(self.counter(name, t), w * x)]) if is_counted else (lambda *a, **kw: [])
         terms: list[tuple[float, int, int]] = []
         for r in self.nodes[s].rules(kind):
-            t, fa = r.target, 0
-            if t < 0:
-                t = self.groups[g].team
-                if t < 0:
-                    continue
-                fa = c.factor(("act", t))
+            reached = self.rule_target(g, r)
+            if reached is None:
+                continue
+            t, fa = reached
             if r.domain < 0:
                 fc = 0
             elif r.domain == e:
@@ -217,17 +225,14 @@ class PhaseFlows(ResidentFlows):
                                       counted("completed", 1.0))
 
     def count_only_route(self, g: int, s: int, src: int, base: float, f: int, kind: str, counted_extra: list) -> None:
-        c = self.c
         w = self.weight(g)
         cnt = lambda name, t=s, x=1.0: [(self.counter(name, t), w * x)]
         terms: list[tuple[float, int, int]] = []
         for r in self.nodes[s].rules(kind):
-            t, fa = r.target, 0
-            if t < 0:
-                t = self.groups[g].team
-                if t < 0:
-                    continue
-                fa = c.factor(("act", t))
+            reached = self.rule_target(g, r)
+            if reached is None:
+                continue
+            t, fa = reached
             fc = self.pf(g, r.domain, r.min_level) if r.domain >= 0 else 0
             terms.append((r.probability, fc, fa))
             tn = self.nodes[t]
