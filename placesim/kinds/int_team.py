@@ -11,7 +11,6 @@ services; and it finds people itself from shared data (case-finding).
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -21,6 +20,7 @@ from ..engines.des import Case, NodeContext, ServiceNode
 from ..engines.des.events import Wake
 from ..engines.sd import ServiceFlows
 from ..plan import CaseFindingPlan, Rule, TeamPlan
+from ..plan.place import escalation_by_code
 from .base import Kind
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -51,7 +51,7 @@ class CaseFinder:
         self.sensitivity = plan.sensitivity
         self.specificity = plan.specificity
         self.acceptance = plan.acceptance
-        self.max_contacts = plan.max_contacts
+        self.plan = plan
         self.members = members
         self.rng = rng
 
@@ -66,7 +66,6 @@ class IntTeamNode(ServiceNode):
         n_domains = ctx.pop.D
         self.neighbourhood = plan.home
         self.huddle = plan.huddle
-        self.front_door = plan.front_door
         self.n_domains = n_domains
         self.esc = plan.escalation_multiplier
         self.rec_mult = plan.recovery_multiplier
@@ -81,11 +80,18 @@ class IntTeamNode(ServiceNode):
         lo, hi = cf.target_levels if cf is not None else (1, 3)
         self.in_band_of_code = (self.severity_of_code >= lo) & (self.severity_of_code <= hi)  # what a screen looks for
         self.clear_of_code = self.severity_of_code == 0  # no need: a flag is a false positive
+        self.staff_share = 1.0  # share of the team's staff in post (ramp-up)
         if cf is not None:
             pop = ctx.pop
             screened = set(cf.cohorts)
             members = np.array([r for r in pop.members[plan.home] if pop.residents[r].co in screened], dtype=np.int64)
             self.finder = CaseFinder(cf, members, ctx.streams.generator("case-finding", plan.name))
+            self.member_cohort = np.array([pop.residents[r].co for r in members.tolist()], dtype=np.int64)
+            # what a contact is ranked by when flags exceed the team's contacts: escalation hazard or level
+            tables = ctx.pop.tables
+            self.rank_of_code = (escalation_by_code(tables.cohorts, tables.coupling, plan.domains, n_domains)
+                                 if cf.rank_by == "escalation"
+                                 else np.tile(self.severity_of_code.astype(float), (len(tables.cohorts), 1)))
 
     def support_effect(self) -> int:
         return -1  # chosen per case: the covered domains in need when support starts
@@ -96,9 +102,9 @@ class IntTeamNode(ServiceNode):
                           for h in self.plan.handovers]
         self.pop.teams[self.neighbourhood] = self
 
-    def takes_help(self, d: int) -> bool:
-        """Whether residents seeking help in domain ``d`` come here (if it is their front door)."""
-        return self.front_door and bool(self.dmask >> d & 1)
+    def help_share(self, d: int) -> float:
+        """Share of its residents seeking help in domain ``d`` who come here (1: their front door)."""
+        return self.plan.help_share if self.dmask >> d & 1 else 0.0
 
     def covers(self, d: int) -> bool:
         return bool(self.dmask >> d & 1)
@@ -215,9 +221,11 @@ class IntTeamNode(ServiceNode):
         flagged = (u[0] < f.coverage) & ~pop.team_engaged[m] & np.where(
             in_band, u[1] < f.sensitivity, self.clear_of_code[codes] & (u[1] >= f.specificity))
         idx = np.flatnonzero(flagged)
-        if f.max_contacts is not None and idx.size > f.max_contacts:
-            order = np.argsort(-self.severity_of_code[codes[idx]], kind="stable")
-            idx = idx[order[: f.max_contacts]]
+        cap = f.plan.contacts_per_screen(self.staff_share)
+        if idx.size > cap:
+            n = int(cap + 1e-9)
+            order = np.argsort(-self.rank_of_code[self.member_cohort[idx], codes[idx]], kind="stable")
+            idx = idx[order[:n]]
         if idx.size == 0:
             return
         rec = self.rec
@@ -272,8 +280,8 @@ class IntTeamFlows(ServiceFlows):
     def background_rules(self, when: str) -> list[Rule]:
         return self.rules_away if when == "away" else []
 
-    def takes_help(self, d: int) -> bool:
-        return self.plan.front_door and d in self.domains
+    def help_share(self, d: int) -> float:
+        return self.plan.help_share if d in self.domains else 0.0
 
     def extra_flows(self, b: Builder, n_stocks: int) -> list[Any]:
         cf = self.plan.case_finding
@@ -306,7 +314,9 @@ class CaseFindingFlow:
         # chance of being flagged by severity 0-3: false positives at 0, the band with the sensitivity
         self.flag = np.array([1.0 - cf.specificity] + [cf.sensitivity if lo <= k <= hi else 0.0 for k in (1, 2, 3)])
         self.acc = cf.acceptance
-        self.cap = math.inf if cf.max_contacts is None else float(cf.max_contacts)
+        self.plan = cf
+        self.cap = cf.contacts_per_screen(1.0)
+        self.priority = self._priority(b, cf)
         idx = b.c.index
         doms = node.domains
         ng, nd = len(self.groups), len(doms)
@@ -342,6 +352,26 @@ class CaseFindingFlow:
         self.c_found = [ns + ci[("case_found", s)], ns + ci[("arrivals", s)], ns + ci[("assessments", s)]]
         self.act = 0.0
 
+    def _priority(self, b: Builder, cf: CaseFindingPlan) -> list[np.ndarray]:
+        """Masks of the (group, severity) cells in the order they are contacted, ties together.
+
+        'severity': highest severity first. 'escalation': a cell's rank is its cohort's
+        escalation hazards from that severity summed over the covered domains (a fluid proxy
+        for the DES's ranking of each resident by its own hazards); false positives (severity
+        0) and severity 3 have no escalation hazard and come last, severity breaking ties.
+        """
+        ng = len(self.groups)
+        sev = np.tile(np.arange(4), (ng, 1))
+        haz = np.zeros((ng, 4))
+        if cf.rank_by == "escalation":
+            doms = b.nodes[self.s].domains
+            for ig, g in enumerate(self.groups):
+                esc = b.haz[b.groups[g].cohort]
+                for k in (1, 2):
+                    haz[ig, k] = round(sum(esc[d][1][k - 1] for d in doms), 12)
+        ranks = sorted({(haz[i, k], k) for i in range(ng) for k in range(4)}, reverse=True)
+        return [(haz == h) & (sev == k) for h, k in ranks]
+
     def set_inputs(self, active: np.ndarray) -> None:
         self.act = float(active[self.s])
 
@@ -360,14 +390,15 @@ class CaseFindingFlow:
         engaged = np.bincount(self.eng_i, x[self.eng_c], ng) if len(self.eng_c) else np.zeros(ng)
         N = np.maximum(self.size - engaged, 0.0)
         n_k = N[:, None] * self.cov * self.flag[None, :] * pmax
-        tot_k = (n_k * self.mult[:, None]).sum(axis=0)
+        weighted = n_k * self.mult[:, None]
         cap = self.cap
-        take = np.zeros(4)
-        for k in (3, 2, 1, 0):
-            take[k] = min(tot_k[k], cap)
-            cap -= take[k]
-        share = np.where(tot_k > 0, take / np.maximum(tot_k, _TINY), 0.0)
-        contacts = n_k * share[None, :]
+        share = np.zeros((ng, 4))
+        for cells in self.priority:  # cells of equal rank share what is left of the contacts
+            tot = float(weighted[cells].sum())
+            take = min(tot, cap)
+            share[cells] = take / tot if tot > 0 else 0.0
+            cap -= take
+        contacts = n_k * share
         found = contacts[:, 1:] * self.acc                     # (ng, 3) by severity 1-3
         fg = found.sum(axis=1)
         # each domain's levels among those taken on: P(level j | severity k) under independence

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from ..scenario.model import ScenarioModel
 from .clock import DAYS_PER_YEAR
@@ -113,3 +116,30 @@ def compile_domains(m: ScenarioModel, service_index: dict[str, int]) -> tuple[Do
                    tuple((service_index[r.service], r.probability) for r in dom.crisis.responses),
                    dom.crisis.stay_in_crisis)
         for i, (d, dom) in enumerate(m.domains.items()))
+
+
+def escalation_by_code(hazards: Sequence[CohortHazards], coupling: Sequence[Sequence[float]],
+                       domains: Sequence[int], n_domains: int) -> np.ndarray:
+    """Each cohort's hazard per day of moving up a level in ``domains``, for every state code.
+
+    A state code packs every domain's level in two bits (domain d: ``(code >> 2d) & 3``). The
+    hazard is the sum over ``domains`` at level 1 or 2 of its escalation hazard from that level,
+    times the coupling of every domain at level 2 or above. Support elsewhere is not counted.
+
+    Returns
+    -------
+    ``(cohort, code)`` array.
+    """
+    codes = np.arange(4 ** n_domains)
+    levels = (np.stack([(codes >> (2 * d)) & 3 for d in range(n_domains)], axis=1) if n_domains
+              else np.zeros((1, 0), int))
+    out = np.zeros((len(hazards), len(codes)))
+    for c, h in enumerate(hazards):
+        for d in domains:
+            k = levels[:, d]
+            base = np.where(k == 1, h.escalation[d][0], np.where(k == 2, h.escalation[d][1], 0.0))
+            couple = np.ones(len(codes))
+            for a in range(n_domains):
+                couple *= np.where(levels[:, a] >= 2, coupling[a][d], 1.0)
+            out[c] += base * couple
+    return out

@@ -8,6 +8,8 @@ names the behaviour that runs it (see :mod:`placesim.kinds`).
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -77,11 +79,16 @@ class CaseFindingPlan:
         Chances a resident's record is screened, one in need is flagged, one not in need
         is not flagged, and a flagged resident in need accepts.
     max_contacts
-        Contacts per screen (None: no cap); the most severe are contacted first.
+        Contacts per screen whatever the staff (None: see ``contacts_per_week``).
     cohorts
         Indices of the cohorts screened.
     target_levels
         ``(lowest, highest)`` level (highest across covered domains) a screen looks for.
+    rank_by
+        Order of contacts when flags exceed them: ``'escalation'`` or ``'severity'``.
+    contacts_per_week
+        Contacts the team makes per week with all its staff in post (None: no limit unless
+        ``max_contacts``); a screen's share is this x days between screens / 7 x staff in post.
     """
 
     every: float
@@ -91,7 +98,17 @@ class CaseFindingPlan:
     acceptance: float
     max_contacts: int | None
     cohorts: tuple[int, ...]
-    target_levels: tuple[int, int] = (1, 3)
+    target_levels: tuple[int, int] = (1, 2)
+    rank_by: str = "escalation"
+    contacts_per_week: float | None = None
+
+    def contacts_per_screen(self, staff_share: float = 1.0) -> float:
+        """Contacts a screen can make with ``staff_share`` of the team in post (inf: no limit)."""
+        if self.max_contacts is not None:
+            return float(self.max_contacts)
+        if self.contacts_per_week is None:
+            return math.inf
+        return self.contacts_per_week * self.every / 7.0 * staff_share
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -177,8 +194,9 @@ class TeamPlan(ServicePlan):
         Index of the neighbourhood it serves.
     huddle
         All covered domains in need supported in one episode (else one at a time).
-    front_door
-        Residents of its neighbourhood seeking help in a covered domain come to it.
+    help_share
+        Share of its neighbourhood's residents seeking help in a covered domain who come to it
+        rather than to the domain's front door (1: it is their front door).
     handovers
         Warm hand-overs of uncovered domains at the end of support.
     case_finding
@@ -187,7 +205,7 @@ class TeamPlan(ServicePlan):
 
     home: int
     huddle: bool
-    front_door: bool
+    help_share: float
     handovers: tuple[Handover, ...] = ()
     case_finding: CaseFindingPlan | None = None
 
@@ -278,10 +296,15 @@ def compile_teams(m: ScenarioModel, warmup: float) -> tuple[TeamPlan, ...]:
         screened = cf.cohorts if cf.cohorts is not None else list(m.cohorts)
         finding = CaseFindingPlan(cf.screen_every_days, cf.coverage, cf.sensitivity, cf.specificity,
                                   cf.acceptance, cf.max_contacts_per_screen,
-                                  tuple(sorted(cohort_index[c] for c in set(screened))), cf.target_levels)
+                                  tuple(sorted(cohort_index[c] for c in set(screened))), cf.target_levels,
+                                  cf.rank_by, None)
     out = []
     first = len(m.services)
     for j, (nb, team) in enumerate(it.neighbourhoods.items()):
+        team_finding = finding
+        if cf is not None and finding is not None and cf.contacts_per_fte_per_week is not None:
+            fte = sum(w.fte for w in it.workers.values()) * it.team_days_per_week(nb) / 5.0
+            team_finding = dataclasses.replace(finding, contacts_per_week=cf.contacts_per_fte_per_week * fte)
         out.append(TeamPlan(
             name=team_name(nb), index=first + j, kind="int", organisation=int_organisation(it), domains=covered,
             domain_mask=_mask(covered), capacity=float(it.team_capacity(nb)),
@@ -293,8 +316,9 @@ def compile_teams(m: ScenarioModel, warmup: float) -> tuple[TeamPlan, ...]:
             resolve=it.on_completion.resolve_probability, step_down=it.on_completion.step_down_probability,
             contact_cost=cf.contact_cost_gbp if cf is not None else 0.0,
             daily_cost=it.team_cost_per_year(nb) / DAYS_PER_YEAR, daily_cost_per="day", setup_cost=it.costs.setup_gbp,
-            home=list(m.neighbourhoods).index(nb), huddle=it.huddle, front_door=it.front_door,
-            handovers=tuple(handovers), case_finding=finding,
+            home=list(m.neighbourhoods).index(nb), huddle=it.huddle,
+            help_share=1.0 if it.front_door else it.self_referral,
+            handovers=tuple(handovers), case_finding=team_finding,
         ))
     return tuple(out)
 

@@ -353,9 +353,11 @@ class CaseFinding(_Model):
     specificity: Probability = _prob("Chance a resident at level 0 in every covered domain is not flagged.")
     acceptance: Probability = _prob("Chance a flagged resident in need accepts the offer of support.")
     contact_cost_gbp: float = Field(0.0, ge=0, description="Cost of one outreach contact (true or false positive).")
-    max_contacts_per_screen: int | None = Field(None, ge=1, description="Outreach capacity per screen; the most severe flags are contacted first.")
+    max_contacts_per_screen: int | None = Field(None, ge=1, description="Outreach contacts a team can make per screen, whatever its staff; flags beyond it are contacted in the order of rank_by. Overrides contacts_per_fte_per_week.")
+    contacts_per_fte_per_week: float | None = Field(None, ge=0, description="Outreach contacts one full-time worker makes per week, so that a team's contacts per screen scale with its staff, days per week and ramp-up (FTE x days per week / 5 x staff in post x screen_every_days / 7, rounded down). Neither this nor max_contacts_per_screen: no limit.")
+    rank_by: Literal["escalation", "severity"] = Field("escalation", description="Order in which flags are contacted when there are more than the team can contact: 'escalation' (highest escalation hazard first: the resident's hazards of moving up a level in the covered domains, with coupling, at their current levels) or 'severity' (highest level first). Ties in household order.")
     cohorts: list[str] | None = Field(None, description="Cohorts screened (default all).")
-    target_levels: tuple[int, int] = Field((1, 3), description="Lowest and highest level of need (the highest across covered domains) a screen looks for. Residents in the band are flagged with the sensitivity; those at level 0 with 1 - specificity (false positives); those above the band are never flagged. [1, 2] looks for the 'wobbling' and leaves those already in crisis to the crisis services.")
+    target_levels: tuple[int, int] = Field((1, 2), description="Lowest and highest level of need (the highest across covered domains) a screen looks for. Residents in the band are flagged with the sensitivity; those at level 0 with 1 - specificity (false positives); those above the band are never flagged. The default [1, 2] looks for the 'wobbling' and leaves those already in crisis (e.g. held in temporary accommodation) to the crisis services; [1, 3] also flags them.")
 
     @field_validator("target_levels")
     @classmethod
@@ -391,6 +393,7 @@ class Int(_Model):
     on_completion: Completion = Field(default_factory=Completion, description="Effect at the end of support per supported domain.")
     huddle: bool = Field(True, description="Multi-disciplinary huddle: all covered domains in need are supported in one episode. If false, one domain at a time with an internal re-referral and re-assessment.")
     front_door: bool = Field(True, description="Residents of a started team's neighbourhood seeking help in a covered domain come to the INT.")
+    self_referral: Probability = _prob("Where the INT is not the front door (front_door: false): the share of its neighbourhood's residents seeking help in a covered domain who come to the INT themselves rather than to the domain's front door (word of mouth, a drop-in).", 0.0)
     warm_handover: WarmHandover = Field(default_factory=WarmHandover, description="Hand-over for uncovered domains.")
     case_finding: CaseFinding | None = Field(None, description="Proactive case-finding (none means no case-finding).")
     costs: IntCosts = Field(default_factory=IntCosts, description="Premises and set-up costs per team.")

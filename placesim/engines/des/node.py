@@ -153,10 +153,10 @@ class ServiceNode:
         p = self.plan
         return self.pop.tables.effect_id(p.domain_mask, p.escalation_multiplier, p.recovery_multiplier)
 
-    def takes_help(self, d: int) -> bool:
-        """Whether residents of its neighbourhood seeking help in domain ``d`` come here
-        (a neighbourhood team's front door; a siloed service is reached through the domain's)."""
-        return False
+    def help_share(self, d: int) -> float:
+        """Share of its neighbourhood's residents seeking help in domain ``d`` who come here (a
+        neighbourhood team's; a siloed service is reached through the domain's front door)."""
+        return 0.0
 
     def active(self) -> bool:
         """Whether it has opened (a phased team has not before its start day)."""

@@ -331,7 +331,8 @@ class Population:
         rec = self.rec
         rec.help_seeking[rec.goff + r.grp + d] += 1
         team = self.teams[r.nb]
-        if team is not None and team.takes_help(d) and team.active():
+        share = team.help_share(d) if team is not None else 0.0
+        if share > 0.0 and team is not None and team.active() and (share >= 1.0 or self.care(r) < share):
             team.arrive_help(r, d)
         else:
             node = self.front_door[d]

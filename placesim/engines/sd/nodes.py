@@ -94,9 +94,9 @@ class ServiceFlows:
         """Background cases' routing on leaving."""
         return self.rules(when)
 
-    def takes_help(self, d: int) -> bool:
-        """Whether it is the front door of its residents for domain ``d`` (a neighbourhood team)."""
-        return False
+    def help_share(self, d: int) -> float:
+        """Share of its residents seeking help in domain ``d`` who come here (a neighbourhood team)."""
+        return 0.0
 
     def extra_flows(self, b: Builder, n_stocks: int) -> list[Any]:
         """Flows of its own beyond the phases (see :class:`~placesim.engines.sd.rhs.ExtraFlow`)."""

@@ -65,10 +65,15 @@ class ResidentFlows(BuilderCore):
         team = self.groups[g].team
         w = self.weight(g)
         targets: list[tuple[int, int]] = []  # (service, factor)
-        if team >= 0 and self.nodes[team].takes_help(d):
-            targets.append((team, self.c.factor(("act", team))))
+        share = self.nodes[team].help_share(d) if team >= 0 else 0.0
+        if share > 0.0:  # to the team once it has started: all of them (its front door) or a share
+            to_team, rest = (("act", team), ("inact", team)) if share >= 1.0 else (
+                ("helpact", team, share), ("helpinact", team, share))
+            targets.append((team, self.c.factor(to_team)))
             if info.front_door >= 0:
-                targets.append((info.front_door, self.c.factor(("inact", team))))
+                targets.append((info.front_door, self.c.factor(rest)))
+            else:  # the others find no front door: their help-seeking is counted all the same
+                self.edge(src, self.sink, base, self.c.factor(rest), sub=0, counters=counters)
         elif info.front_door >= 0:
             targets.append((info.front_door, 0))
         for s, f in targets:

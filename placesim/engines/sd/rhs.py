@@ -116,8 +116,18 @@ class System:
         G, D = b.G, b.D
         # factors recomputed from the state or the inputs, by kind: their indices and what they act on
         by_kind: dict[str, list[list[int]]] = {k: [[], [], []] for k in ("cf", "st", "act", "inact", "sched")}
+        help_f: list[int] = []     # a share of help-seekers to a team once it has started, and the rest
+        help_t: list[int] = []
+        help_p: list[float] = []
+        help_rest: list[bool] = []
         cf_self: list[float] = []
         for i, name in enumerate(names):
+            if isinstance(name, tuple) and name[0] in ("helpact", "helpinact"):
+                help_f.append(i)
+                help_t.append(name[1])
+                help_p.append(name[2])
+                help_rest.append(name[0] == "helpinact")
+                continue
             if not isinstance(name, tuple) or name[0] not in by_kind:
                 continue  # "one", and factors filled by their own rules (ratios, exits ...)
             idx, first, second = by_kind[name[0]]
@@ -132,6 +142,8 @@ class System:
         self.act_f, self.act_t = (_arr(v, int) for v in by_kind["act"][:2])
         self.inact_f, self.inact_t = (_arr(v, int) for v in by_kind["inact"][:2])
         self.sched_f, self.sched_s = (_arr(v, int) for v in by_kind["sched"][:2])
+        self.help_f, self.help_t = _arr(help_f, int), _arr(help_t, int)
+        self.help_p, self.help_rest = _arr(help_p), _arr(help_rest, bool)
         # coupling: share of each group at level >= 2 in each domain
         hi_cell, hi_gd = [], []
         for key, i in c.index.items():
@@ -245,6 +257,9 @@ class System:
             F[self.inact_f] = 1.0 - active[self.inact_t]
         if len(self.sched_f):
             F[self.sched_f] = sched[self.sched_s]
+        if len(self.help_f):
+            to_team = self.help_p * active[self.help_t]
+            F[self.help_f] = np.where(self.help_rest, 1.0 - to_team, to_team)
 
     # ------------------------------------------------------------------ factors
     def factors(self, x: np.ndarray) -> np.ndarray:
