@@ -65,7 +65,9 @@ def assemble(scenario: Scenario, plan: Plan, outs: list[dict[str, np.ndarray]], 
     data: dict[str, Any] = {}
     for name, var in COUNTERS.items():
         if name == "organisation_cost_gbp":
-            arr = np.einsum("rts,so->rto", data["cost_gbp"][1], axes.cost_shares)
+            cost, seconded = data["cost_gbp"][1], data["seconded_cost_gbp"][1]
+            arr = (np.einsum("rts,so->rto", cost - seconded, axes.cost_shares)
+                   + np.einsum("rts,so->rto", seconded, axes.seconded_shares))
         elif engine in var.engines:
             arr = np.stack([o[name] for o in outs])
         else:

@@ -8,7 +8,7 @@ schedules, costs).
 
 from .axes import Axes
 from .clock import DAYS_PER_YEAR, WEEKDAYS, Calendar, Clock, Schedule, weekday_mask
-from .costs import service_costs
+from .costs import derived_outputs, place_days, seconded_costs, service_costs
 from .counters import COUNTERS, Counter
 from .place import CohortHazards, CohortPlan, DomainPlan, GroupPlan
 from .plan import Plan, compile_plan
@@ -17,5 +17,6 @@ from .services import NEIGHBOURHOOD_TEAM, Background, CaseFindingPlan, Handover,
 __all__ = [
     "Axes", "Background", "COUNTERS", "Calendar", "CaseFindingPlan", "Clock", "CohortHazards", "CohortPlan",
     "Counter", "DAYS_PER_YEAR", "DomainPlan", "GroupPlan", "Handover", "NEIGHBOURHOOD_TEAM", "Plan", "Rule",
-    "Schedule", "ServicePlan", "TeamPlan", "WEEKDAYS", "compile_plan", "service_costs", "weekday_mask",
+    "Schedule", "ServicePlan", "TeamPlan", "WEEKDAYS", "compile_plan", "derived_outputs", "place_days",
+    "seconded_costs", "service_costs", "weekday_mask",
 ]

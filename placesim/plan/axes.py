@@ -23,6 +23,9 @@ class Axes:
         The place's axes.
     cost_shares
         ``(service, organisation)``: the share of each service's costs each organisation pays.
+    seconded_shares
+        ``(service, organisation)``: the share of each service's seconded-staff costs each
+        organisation pays (the seconding services' organisations).
     """
 
     services: list[str]
@@ -34,6 +37,7 @@ class Axes:
     cohorts: list[str]
     domains: list[str]
     cost_shares: np.ndarray = field(repr=False)
+    seconded_shares: np.ndarray = field(repr=False)
 
 
 def compile_axes(services: tuple[ServicePlan, ...], payers: dict[str, dict[str, float]],
@@ -45,8 +49,13 @@ def compile_axes(services: tuple[ServicePlan, ...], payers: dict[str, dict[str, 
             if o not in organisations:
                 organisations.append(o)
     shares = np.zeros((len(services), len(organisations)))
+    seconded = np.zeros((len(services), len(organisations)))
     for sp in services:
         for o, w in payers[sp.name].items():
             shares[sp.index, organisations.index(o)] = w
+        lines = [line for line in sp.fixed_costs if line.payer is not None]
+        total = sum(line.daily for line in lines)
+        for line in lines:
+            seconded[sp.index, organisations.index(str(line.payer))] += line.daily / total
     return Axes([sp.name for sp in services], [sp.organisation for sp in services], [sp.kind for sp in services],
-                [sp.capacity for sp in services], organisations, neighbourhoods, cohorts, domains, shares)
+                [sp.capacity for sp in services], organisations, neighbourhoods, cohorts, domains, shares, seconded)

@@ -67,21 +67,27 @@ class Clock:
             return -1
         return min(int((t - self.warmup) / self.every), self.n_bins - 1)
 
-    def overlap(self, start: float) -> np.ndarray:
-        """Days of each bin from clock time ``start`` on."""
+    def integrate(self, start: float, end: float = math.inf, scale: Schedule | None = None) -> np.ndarray:
+        """Per bin, the days of it between clock times ``start`` and ``end``, each weighted by
+        ``scale`` (a schedule over days from the end of the warm-up; None: 1)."""
         out = np.zeros(self.n_bins)
-        end = self.end
+        changes = [] if scale is None else scale.changes(self.warmup, self.end)
         for b in range(self.n_bins):
             lo = self.warmup + b * self.every
-            hi = min(lo + self.every, end)
-            days = hi - max(lo, start)
-            if days > 0:
-                out[b] = days
+            hi = min(lo + self.every, self.end)
+            a, z = max(lo, start), min(hi, end)
+            if z <= a:
+                continue
+            if scale is None:
+                out[b] = z - a
+                continue
+            cuts = [a] + [t for t in changes if a < t < z] + [z]
+            out[b] = sum((q - p) * scale.at(0.5 * (p + q) - self.warmup) for p, q in zip(cuts, cuts[1:]))
         return out
 
 
 class Calendar:
-    """Which clock times a node is open: from ``active_from``, on its open weekdays.
+    """Which clock times a node is open: from ``active_from`` until ``active_until``, on its open weekdays.
 
     Parameters
     ----------
@@ -91,20 +97,22 @@ class Calendar:
         Weekday of the first reported day.
     open_days
         Open (True) on each weekday from Monday.
-    active_from
-        Clock time the node opens for the first time.
+    active_from, active_until
+        Clock times the node opens for the first time and closes for good.
     """
 
-    def __init__(self, warmup: float, weekday0: int, open_days: tuple[bool, ...], active_from: float):
+    def __init__(self, warmup: float, weekday0: int, open_days: tuple[bool, ...], active_from: float,
+                 active_until: float = math.inf):
         self.warmup = warmup
         self.weekday0 = weekday0
         self.open_days = open_days
         self.active_from = active_from
-        self.always = all(open_days) and active_from <= 0.0
+        self.active_until = active_until
+        self.always = all(open_days) and active_from <= 0.0 and math.isinf(active_until)
 
     def is_open(self, t: float) -> bool:
         """Whether the node is open at clock time ``t``."""
-        if t < self.active_from:
+        if t < self.active_from or t >= self.active_until:
             return False
         day = math.floor(t - self.warmup + DAY_EPS)
         return self.open_days[(day + self.weekday0) % 7]
@@ -115,7 +123,7 @@ class Calendar:
         if self.is_open(t):
             yield t
         day = math.floor(t - self.warmup + DAY_EPS) + 1
-        while True:
+        while self.warmup + day < self.active_until:
             if self.open_days[(day + self.weekday0) % 7]:
                 yield self.warmup + day
             day += 1

@@ -89,6 +89,8 @@ _TABLE = (
     Counter("busy_server_days", SERVICE, "server days", "Occupied server (or caseload place) days in the bin.", "sum"),
     Counter("queue_days", SERVICE, "person days", "Person-days spent waiting (mean queue length x bin days).", "sum"),
     Counter("cost_gbp", SERVICE, "GBP", "Cost of the service in the bin (assessments, cases, days of support; INT staff, premises, set-up, outreach), at the price years of the inputs.", "derived"),
+    Counter("seconded_cost_gbp", SERVICE, "GBP", "The part of cost_gbp that is staff seconded from another service: paid by the seconding organisation, an opportunity cost rather than new money.", "derived"),
+    Counter("place_days", SERVICE, "place days", "Places open at the service in the bin, in place-days: capacity (as posts fill or staff are seconded away) x days open; inf for an unlimited service.", "derived"),
     Counter("in_system", SERVICE, "people", "People at the service (waiting, being assessed or supported) at the end of the bin.", "stock"),
     Counter("in_system_start", ("replication", "service"), "people", "People at the service when reporting started (end of warm-up).", "stock"),
     Counter("organisation_cost_gbp", ("replication", "time", "organisation"), "GBP", "Costs attributed to each organisation (INT costs by funding share).", "derived"),

@@ -10,7 +10,8 @@ from ..scenario.scenario import Scenario
 from .axes import Axes, compile_axes
 from .clock import Clock
 from .place import CohortPlan, DomainPlan, GroupPlan, compile_cohorts, compile_coupling, compile_domains, compile_groups
-from .services import ServicePlan, compile_services, compile_teams, service_names
+from .services import ServicePlan, compile_services, service_names
+from .teams import apply_secondments, compile_teams
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,8 @@ def compile_plan(scenario: Scenario | ScenarioModel) -> Plan:
     t = m.time
     clock = Clock(t.warmup_days, t.horizon_days, t.report_every_days, t.n_bins,
                   t.start_date.weekday() if t.start_date else 0)
-    services = compile_services(m) + compile_teams(m, clock.warmup)
+    teams = compile_teams(m, clock.warmup)
+    services = apply_secondments(compile_services(m), teams, m, clock.warmup) + teams
     payers = {s: {svc.organisation: 1.0} for s, svc in m.services.items()}
     if m.int_team is not None:
         payers.update({sp.name: m.int_team.shares for sp in services[len(m.services):]})

@@ -8,15 +8,13 @@ names the behaviour that runs it (see :mod:`placesim.kinds`).
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Literal
 
 from ..scenario.distributions import Distribution
-from ..scenario.model import INT_TARGET, Arrivals, Int, Referral, ScenarioModel
+from ..scenario.model import INT_TARGET, Arrivals, Referral, ScenarioModel
 from ..scenario.network import team_name
-from .clock import DAYS_PER_YEAR, Schedule, weekday_mask
+from .clock import Schedule, weekday_mask
 
 NEIGHBOURHOOD_TEAM = -1
 """Referral target meaning "the INT team of the resident's neighbourhood, once it has started"."""
@@ -111,6 +109,29 @@ class CaseFindingPlan:
         return self.contacts_per_week * self.every / 7.0 * staff_share
 
 
+@dataclass(frozen=True)
+class FixedCost:
+    """A cost per day while a service is open (an INT team's staff or premises).
+
+    Attributes
+    ----------
+    daily
+        Cost per day at full strength.
+    scale
+        Share of it incurred over time (days from the end of the warm-up), e.g. the new posts
+        filled during a ramp-up; None: all of it.
+    payer
+        The organisation that pays it if not the service's own funders: a seconding service's.
+    label
+        What it is: 'staff', 'seconded staff' or 'premises'.
+    """
+
+    daily: float
+    scale: Schedule | None = None
+    payer: str | None = None
+    label: str = "staff"
+
+
 @dataclass(frozen=True, kw_only=True)
 class ServicePlan:
     """One node of the service network, resolved.
@@ -123,10 +144,12 @@ class ServicePlan:
         Who runs it (the label on the results' service axis).
     domains, domain_mask
         Domain indices it addresses, and the same as a bit mask.
-    capacity
-        Concurrent cases (``math.inf``: unlimited).
-    open_days, active_from
-        Open weekdays from Monday; clock time it first opens.
+    capacity, capacity_at
+        Concurrent cases (``math.inf``: unlimited) at full strength, and over time (days from
+        the end of the warm-up; None: always ``capacity``), e.g. while posts fill or staff are
+        seconded away.
+    open_days, active_from, active_until
+        Open weekdays from Monday; clock times it opens and closes for good.
     assess_days, assess_cost
         Days and cost of the assessment on every entry.
     min_level
@@ -139,11 +162,14 @@ class ServicePlan:
         Effect on the supported domains' hazards while supported.
     resolve, step_down
         Chances a supported domain resolves or steps down at the end of support.
-    case_cost, contact_cost, setup_cost
-        Cost per case started, per outreach contact, and once on opening.
-    daily_cost, daily_cost_per
-        Cost per day, and what it is per: ``'place'`` (each occupied place: a siloed
-        service) or ``'day'`` (every day from opening: an INT team's staff and premises).
+    case_cost, contact_cost
+        Cost per case started and per outreach contact.
+    daily_cost
+        Cost per occupied place per day (a siloed service).
+    fixed_costs
+        Costs per day while it is open (an INT team's staff and premises).
+    setup_cost, setup_at
+        Cost once, and the clock time it falls (default: on opening).
     background
         Poisson arrivals from outside the cohorts (None: none).
     rules_done, rules_away
@@ -157,8 +183,10 @@ class ServicePlan:
     domains: tuple[int, ...]
     domain_mask: int
     capacity: float
+    capacity_at: Schedule | None = None
     open_days: tuple[bool, ...]
     active_from: float = 0.0
+    active_until: float = math.inf
     assess_days: float
     assess_cost: float
     min_level: int
@@ -172,8 +200,9 @@ class ServicePlan:
     case_cost: float = 0.0
     contact_cost: float = 0.0
     daily_cost: float = 0.0
-    daily_cost_per: Literal["place", "day"] = "place"
+    fixed_costs: tuple[FixedCost, ...] = ()
     setup_cost: float = 0.0
+    setup_at: float | None = None
     background: Background | None = None
     rules_done: tuple[Rule, ...] = ()
     rules_away: tuple[Rule, ...] = ()
@@ -182,6 +211,10 @@ class ServicePlan:
     def neighbourhood(self) -> int:
         """Neighbourhood a team serves (-1: a borough-wide service)."""
         return -1
+
+    def capacity_on(self, day: float) -> float:
+        """Concurrent cases on ``day`` (from the end of the warm-up) while it is open."""
+        return self.capacity if self.capacity_at is None else self.capacity_at.at(day)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -201,6 +234,13 @@ class TeamPlan(ServicePlan):
         Warm hand-overs of uncovered domains at the end of support.
     case_finding
         Screens of shared data (None: none).
+    staff_share
+        Share of its places in post over time (days from the end of the warm-up): the ramp-up.
+    on_end
+        Its open cases when it ends: ``'hand_back'`` (to each covered domain's front door) or
+        ``'close'``.
+    handback_loss
+        Chance a handed-back case is lost.
     """
 
     home: int
@@ -208,6 +248,9 @@ class TeamPlan(ServicePlan):
     help_share: float
     handovers: tuple[Handover, ...] = ()
     case_finding: CaseFindingPlan | None = None
+    staff_share: Schedule | None = None
+    on_end: str = "hand_back"
+    handback_loss: float = 0.0
 
     @property
     def neighbourhood(self) -> int:
@@ -231,7 +274,8 @@ def _rule(r: Referral, service_index: dict[str, int], domain_index: dict[str, in
                 domain_index[r.domain] if r.domain else -1, r.threshold, r.handoff_loss, r.delay_days)
 
 
-def _mask(domains: tuple[int, ...]) -> int:
+def domain_mask(domains: tuple[int, ...]) -> int:
+    """The domains as a bit mask (domain d: bit d)."""
     mask = 0
     for d in domains:
         mask |= 1 << d
@@ -255,7 +299,7 @@ def compile_services(m: ScenarioModel) -> tuple[ServicePlan, ...]:
         domains = tuple(domain_index[d] for d in svc.domains)
         out.append(ServicePlan(
             name=name, index=i, kind="service", organisation=svc.organisation, domains=domains,
-            domain_mask=_mask(domains), capacity=svc.capacity, open_days=weekday_mask(svc.open_days),
+            domain_mask=domain_mask(domains), capacity=svc.capacity, open_days=weekday_mask(svc.open_days),
             assess_days=svc.assessment.days, assess_cost=svc.assessment.cost_gbp,
             min_level=svc.eligibility.min_level, severity_queue=svc.queue.discipline == "severity",
             patience=svc.queue.patience, duration=svc.duration,
@@ -268,60 +312,5 @@ def compile_services(m: ScenarioModel) -> tuple[ServicePlan, ...]:
     return tuple(out)
 
 
-def int_organisation(it: Int) -> str:
-    """The label of an INT team's organisation on the service axis: its funders."""
-    return "INT (" + ", ".join(it.shares) + ")"
-
-
-def compile_teams(m: ScenarioModel, warmup: float) -> tuple[TeamPlan, ...]:
-    """One INT team per covered neighbourhood (none without an INT)."""
-    it = m.int_team
-    if it is None:
-        return ()
-    service_index = {s: i for i, s in enumerate(service_names(m))}
-    domain_index = {d: i for i, d in enumerate(m.domains)}
-    cohort_index = {c: i for i, c in enumerate(m.cohorts)}
-    covered = tuple(domain_index[d] for d in it.covered_domains)
-    handovers = []
-    for d, dom in m.domains.items():
-        if d in it.covered_domains:
-            continue
-        target = it.warm_handover.to.get(d, dom.front_door)
-        if target is not None:
-            wh = it.warm_handover
-            handovers.append(Handover(domain_index[d], service_index[target], wh.loss, wh.min_level, wh.delay_days))
-    cf = it.case_finding
-    finding = None
-    if cf is not None:
-        screened = cf.cohorts if cf.cohorts is not None else list(m.cohorts)
-        finding = CaseFindingPlan(cf.screen_every_days, cf.coverage, cf.sensitivity, cf.specificity,
-                                  cf.acceptance, cf.max_contacts_per_screen,
-                                  tuple(sorted(cohort_index[c] for c in set(screened))), cf.target_levels,
-                                  cf.rank_by, None)
-    out = []
-    first = len(m.services)
-    for j, (nb, team) in enumerate(it.neighbourhoods.items()):
-        team_finding = finding
-        if cf is not None and finding is not None and cf.contacts_per_fte_per_week is not None:
-            fte = sum(w.fte for w in it.workers.values()) * it.team_days_per_week(nb) / 5.0
-            team_finding = dataclasses.replace(finding, contacts_per_week=cf.contacts_per_fte_per_week * fte)
-        out.append(TeamPlan(
-            name=team_name(nb), index=first + j, kind="int", organisation=int_organisation(it), domains=covered,
-            domain_mask=_mask(covered), capacity=float(it.team_capacity(nb)),
-            open_days=weekday_mask(it.team_open_days(nb)), active_from=warmup + team.start_day,
-            assess_days=it.assessment.days, assess_cost=it.assessment.cost_gbp,
-            min_level=it.eligibility.min_level, severity_queue=it.queue.discipline == "severity",
-            patience=it.queue.patience, duration=it.duration,
-            escalation_multiplier=it.effect.escalation_multiplier, recovery_multiplier=it.effect.recovery_multiplier,
-            resolve=it.on_completion.resolve_probability, step_down=it.on_completion.step_down_probability,
-            contact_cost=cf.contact_cost_gbp if cf is not None else 0.0,
-            daily_cost=it.team_cost_per_year(nb) / DAYS_PER_YEAR, daily_cost_per="day", setup_cost=it.costs.setup_gbp,
-            home=list(m.neighbourhoods).index(nb), huddle=it.huddle,
-            help_share=1.0 if it.front_door else it.self_referral,
-            handovers=tuple(handovers), case_finding=team_finding,
-        ))
-    return tuple(out)
-
-
-__all__ = ["Background", "CaseFindingPlan", "Handover", "NEIGHBOURHOOD_TEAM", "Rule", "ServicePlan", "TeamPlan",
-           "compile_services", "compile_teams", "int_organisation", "service_names"]
+__all__ = ["Background", "CaseFindingPlan", "FixedCost", "Handover", "NEIGHBOURHOOD_TEAM", "Rule", "ServicePlan",
+           "TeamPlan", "compile_services", "service_names"]

@@ -119,6 +119,10 @@ def semantic_issues(m: ScenarioModel) -> list[Issue]:
                 issues.append((("int", "neighbourhoods", nb, "open_days"),
                                f"lists {len(team.open_days)} day(s) but the team works "
                                f"{it.team_days_per_week(nb)} day(s) a week"))
+            if team.end_day is not None and team.end_day <= team.start_day + it.ramp.delay_days:
+                issues.append((("int", "neighbourhoods", nb, "end_day"),
+                               f"the {nb} team ends on day {team.end_day:g}, before it opens (start_day "
+                               f"{team.start_day:g} + ramp.delay_days {it.ramp.delay_days:g})"))
             if math.isfinite(places) and it.team_capacity(nb) < 1:
                 issues.append((("int", "workers"),
                                f"the {nb} team holds fewer than one case (sum of fte x caseload x "
@@ -130,6 +134,10 @@ def semantic_issues(m: ScenarioModel) -> list[Issue]:
             for i, d in enumerate(worker.domains):
                 if d not in m.domains:
                     issues.append((("int", "workers", w, "domains", i), _unknown("domain", d, domains)))
+            if worker.seconded_from is not None and worker.seconded_from not in m.services:
+                issues.append((("int", "workers", w, "seconded_from"),
+                               _unknown("service", worker.seconded_from, services)))
+        issues += _secondment_issues(m)
         covered = set(it.covered_domains)
         for d, target in it.warm_handover.to.items():
             if d not in m.domains:
@@ -256,4 +264,27 @@ def economics_issues(m: ScenarioModel) -> list[Issue]:
                        f"the appraisal period ({econ.horizon_years:g} years = {econ.horizon_years * 365.25:g} days) "
                        f"is longer than the simulated horizon ({m.time.horizon_days:g} days); lengthen "
                        f"time.horizon_days or shorten horizon_years"))
+    return issues
+
+
+def _secondment_issues(m: ScenarioModel) -> list[tuple[tuple[Any, ...], str]]:
+    """A service cannot second more staff than it has to the teams running at once."""
+    it = m.int_team
+    issues: list[tuple[tuple[Any, ...], str]] = []
+    if it is None:
+        return issues
+    for name, svc in m.services.items():
+        seconded = [w for w, worker in it.workers.items() if worker.seconded_from == name]
+        if not seconded or svc.servers == "unlimited":
+            if seconded:
+                issues.append((("int", "workers", seconded[0], "seconded_from"),
+                               f"{name!r} has unlimited places: there are no staff to second from it"))
+            continue
+        fte = sum(it.workers[w].fte for w in seconded)
+        teams = sum(it.team_days_per_week(nb) / 5.0 for nb in it.neighbourhoods)
+        per_fte = svc.caseload if svc.staff is not None and svc.caseload is not None else 1.0
+        lost = fte * teams * per_fte
+        if lost > svc.capacity + 1e-9:
+            issues.append((("int", "workers", seconded[0], "seconded_from"),
+                           f"the teams would take {lost:g} places from {name!r}, which has {svc.capacity:g}"))
     return issues

@@ -324,13 +324,23 @@ class Worker(_Model):
     domains: list[str] = Field(min_length=1, description="Domains this discipline covers.")
     caseload: int = Field(ge=1, description="Concurrent cases per FTE when the team works five days a week.")
     cost_per_fte_gbp_per_year: float = Field(0.0, ge=0, description="Employment cost per FTE per year (pro rata by days per week).")
-    organisation: str | None = Field(None, description="Employing organisation (for the record; costs follow funding_shares).")
+    organisation: str | None = Field(None, description="Employing organisation (for the record; costs follow funding_shares, or the seconding service's organisation).")
+    seconded_from: str | None = Field(None, description="Service these staff are seconded from: it loses their places while the team runs (FTE x days per week / 5 of its staff: that many x its caseload per member of staff, or that many servers), their posts need no recruiting (filled when the team opens), and their cost is the seconding organisation's (an opportunity cost, not new money). Without it the posts are new money.")
+
+
+class Ramp(_Model):
+    """How a team builds up after its start day."""
+
+    delay_days: float = Field(0.0, ge=0, description="Days from a team's start_day until it opens (recruitment and information governance).")
+    months_to_full: float = Field(0.0, ge=0, description="Months from opening until every new-money post is filled; posts fill in equal monthly steps. Seconded posts are filled on opening.")
+    initial_share: Probability = _prob("Share of new-money posts filled on opening (with months_to_full > 0).", 0.25)
 
 
 class IntNeighbourhood(_Model):
     """One neighbourhood team of the INT."""
 
-    start_day: float = Field(0.0, ge=0, description="Day the team starts (from the end of the warm-up): phased roll-out.")
+    start_day: float = Field(0.0, ge=0, description="Day the team starts (from the end of the warm-up): phased roll-out. It opens after ramp.delay_days.")
+    end_day: float | None = Field(None, gt=0, description="Day the team ends (funding ends), from the end of the warm-up; its open cases are handed back or closed (int.on_end). None: it runs to the end.")
     days_per_week: int | None = Field(None, ge=1, le=7, description="Overrides the INT's days_per_week for this team.")
     open_days: list[Weekday] | None = Field(None, description="Overrides the INT's open_days for this team.")
 
@@ -397,6 +407,8 @@ class Int(_Model):
     warm_handover: WarmHandover = Field(default_factory=WarmHandover, description="Hand-over for uncovered domains.")
     case_finding: CaseFinding | None = Field(None, description="Proactive case-finding (none means no case-finding).")
     costs: IntCosts = Field(default_factory=IntCosts, description="Premises and set-up costs per team.")
+    ramp: Ramp = Field(default_factory=Ramp, description="Build-up after each team's start day (default: opens on it, fully staffed).")
+    on_end: Literal["hand_back", "close"] = Field("hand_back", description="When a team ends: its open cases are handed back to the front door of each covered domain in need (with the warm hand-over's loss), or closed.")
     funding_shares: dict[str, Probability] | None = Field(None, description="Share of INT costs paid by each organisation (sum 1).")
 
     @model_validator(mode="after")

@@ -13,78 +13,41 @@ event callback that touches a resident ends with ``pop.refresh(resident)``.
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING, Any
 
-import simpy
 from simpy.core import NORMAL
 
-from ...plan import NEIGHBOURHOOD_TEAM, Calendar, Clock, Rule, ServicePlan
+from ...plan import Calendar, ServicePlan
+from .case import (
+    ASSESSING,
+    DONE,
+    IN_SERVICE,
+    NO_TIMER,
+    OUT_OF_PATIENCE,
+    PATIENT,
+    PENDING,
+    QUEUED,
+    Case,
+    NodeContext,
+    Route,
+)
 from .events import Wake, scheduler
-from .recorder import Recorder
-from .streams import Streams
+from .over_time import OverTime
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .population import Population, Resident
-
-PENDING, ASSESSING, QUEUED, IN_SERVICE, DONE = range(5)
-NO_TIMER, PATIENT, OUT_OF_PATIENCE = range(3)
+    from .population import Resident
 
 
 def _waits_for_ever(u: float) -> float:
     raise AssertionError("a service without patience has no patience draws")  # pragma: no cover
 
 
-@dataclass
-class NodeContext:
-    """What a node of one replication is built with."""
 
-    env: simpy.Environment
-    rec: Recorder
-    pop: Population
-    streams: Streams
-    clock: Clock
-    trace: list | None
-
-
-class Case:
-    """One person's visit to one service (a resident, or a background arrival if ``res`` is None)."""
-
-    __slots__ = ("res", "level", "t_arr", "t_sys", "state", "hold", "emask", "supm", "eff", "waiting_timer", "done")
-
-    def __init__(self, res: Resident | None, level: int, t_sys: float, hold: int = -1, emask: int = 0):
-        self.res = res
-        self.level = level      # level of need (for eligibility and severity queues)
-        self.t_arr = t_sys      # arrival at this service
-        self.t_sys = t_sys      # arrival in the service network
-        self.state = PENDING
-        self.hold = hold        # domain whose crisis holds the resident until this visit ends (-1: none)
-        self.emask = emask      # engaged domains (bit mask): no help-seeking in them during the visit
-        self.supm = 0           # supported domains (bit mask)
-        self.eff = -1           # support effect id (HazardTables.effect_id), -1 while not supported
-        self.waiting_timer = NO_TIMER
-        self.done = 0           # domains an INT already supported in this chain of episodes (no huddle)
-
-
-class Route:
-    """A referral rule compiled against the replication's nodes."""
-
-    __slots__ = ("delay", "domain", "loss", "min_level", "probability", "target")
-
-    def __init__(self, rule: Rule, nodes: list[ServiceNode]):
-        # None: to the resident's neighbourhood team, once it has opened
-        self.target = None if rule.target == NEIGHBOURHOOD_TEAM else nodes[rule.target]
-        self.probability = rule.probability
-        self.domain = rule.domain        # condition: this domain (-1: none) ...
-        self.min_level = rule.min_level  # ... at or above this level
-        self.loss = rule.loss
-        self.delay = rule.delay
-
-
-class ServiceNode:
+class ServiceNode(OverTime):
     """A siloed service (the base of every kind of service node).
 
     Parameters
@@ -115,7 +78,12 @@ class ServiceNode:
         self.pop = ctx.pop
         self.trace = ctx.trace
         self.capacity = plan.capacity
-        self.calendar = Calendar(ctx.clock.warmup, ctx.clock.weekday0, plan.open_days, plan.active_from)
+        self.calendar = Calendar(ctx.clock.warmup, ctx.clock.weekday0, plan.open_days, plan.active_from,
+                                 plan.active_until)
+        self.warmup = ctx.clock.warmup
+        # cases at the service, kept only for one that closes for good (to hand them on then)
+        self.open_cases: set[Case] | None = None if math.isinf(plan.active_until) else set()
+        self.numbered = 0  # arrivals numbered so far at such a service
         self.always_open = self.calendar.always
         self.durations: Iterator[float] = streams.iterator("duration", name, plan.duration.block_sampler)
         self.duration_q: Callable[[float], float] = plan.duration.quantile_function()
@@ -159,8 +127,9 @@ class ServiceNode:
         return 0.0
 
     def active(self) -> bool:
-        """Whether it has opened (a phased team has not before its start day)."""
-        return self.env._now >= self.calendar.active_from
+        """Whether it is open for business (a phased team not before its start, nor after its end)."""
+        now = self.env._now
+        return self.calendar.active_from <= now < self.calendar.active_until
 
     def connect(self, nodes: list[ServiceNode]) -> None:
         """Compile the referral rules against the replication's nodes."""
@@ -191,9 +160,17 @@ class ServiceNode:
         self.last_t = now
 
     def start_processes(self) -> None:
-        """Start the opening-day process if the node is not always open."""
+        """Start the opening-day process if the node is not always open, the process that changes
+        its capacity over time if it does, and its closing if it closes for good."""
         if not self.always_open:
             self.env.process(self._opener())
+        capacity_at = self.plan.capacity_at
+        if capacity_at is not None:
+            self.capacity = capacity_at.at(self.env.now - self.warmup)
+            self.on_capacity_change()
+            self.env.process(self._capacity_changes())
+        if self.open_cases is not None and self.plan.active_until < math.inf:
+            self.env.process(self._closing())
 
     def _opener(self):
         env = self.env
@@ -237,6 +214,10 @@ class ServiceNode:
         now = self.env._now
         self.rec.arrivals[self.rec.off + self.index] += 1
         case.t_arr = now
+        if self.open_cases is not None:
+            self.numbered += 1
+            case.seq_no = self.numbered
+            self.open_cases.add(case)
         res = case.res
         if res is not None:
             case.emask |= self.dmask
@@ -273,6 +254,8 @@ class ServiceNode:
 
     def _assessed(self, ev: Wake) -> None:
         case = ev._value
+        if case.state != ASSESSING:
+            return  # the service closed while they were being assessed
         self.assessing -= 1
         self._decide(case)
         if case.res is not None:
@@ -396,6 +379,8 @@ class ServiceNode:
 
     def _complete(self, ev: Wake) -> None:
         case = ev._value
+        if case.state != IN_SERVICE:
+            return  # the service closed during their support
         now = self.env._now
         self.integrate(now)
         self.busy -= 1
@@ -477,6 +462,8 @@ class ServiceNode:
     def _leave(self, case: Case, exits: bool) -> None:
         """The person is done here; ``exits`` if they also leave the service network."""
         case.state = DONE
+        if self.open_cases is not None:
+            self.open_cases.discard(case)
         res = case.res
         if res is not None:
             self._engage(res, case, -1)

@@ -9,7 +9,7 @@ from typing import Protocol
 import numpy as np
 import simpy
 
-from ...plan import Plan, ServicePlan, service_costs
+from ...plan import Plan, ServicePlan, derived_outputs
 from .hazards import HazardTables
 from .node import NodeContext, ServiceNode
 from .population import Population
@@ -87,7 +87,7 @@ class DesReplication:
         rec = self.rec
         rec.finish()
         out = rec.arrays(self.plan)
-        out["cost_gbp"] = service_costs(self.plan.services, self.clock, out)
+        out.update(derived_outputs(self.plan.services, self.clock, out))
         return out
 
 

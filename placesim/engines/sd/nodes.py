@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from ...plan import Rule, ServicePlan
 from .calendar import week_waits
 from .rates import TAU_DECIDE
@@ -48,6 +50,7 @@ class ServiceFlows:
         self.rules_done = list(plan.rules_done)
         self.rules_away = list(plan.rules_away)
         self.start = plan.active_from                 # clock time it opens
+        self.until = plan.active_until                # clock time it closes for good (inf: never)
         self.arrivals_level = plan.background.level if plan.background is not None else -1
         self.phases = self.make_phases()
 
@@ -59,9 +62,17 @@ class ServiceFlows:
     @property
     def effective_capacity(self) -> float:
         """Capacity less the time freed places stand idle until the next open day."""
-        if self.unlimited:
+        return self.effective(self.capacity)
+
+    def effective(self, capacity: float) -> float:
+        """``capacity`` less the time freed places stand idle until the next open day."""
+        if math.isinf(capacity):
             return math.inf
-        return self.capacity * self.duration / (self.duration + self.waits.gap)
+        return capacity * self.duration / (self.duration + self.waits.gap)
+
+    def is_active(self, t: float) -> bool:
+        """Whether it is open for business at clock time ``t`` (between opening and closing)."""
+        return self.start - 1e-9 <= t < self.until - 1e-9
 
     # ------------------------------------------------------------------ hooks of a kind
     def make_phases(self) -> list[str]:
@@ -97,6 +108,10 @@ class ServiceFlows:
     def help_share(self, d: int) -> float:
         """Share of its residents seeking help in domain ``d`` who come here (a neighbourhood team)."""
         return 0.0
+
+    def end_jump(self, b: Builder, y: np.ndarray) -> np.ndarray:
+        """The state just after it closes for good (a service that never closes: unchanged)."""
+        return y
 
     def extra_flows(self, b: Builder, n_stocks: int) -> list[Any]:
         """Flows of its own beyond the phases (see :class:`~placesim.engines.sd.rhs.ExtraFlow`)."""

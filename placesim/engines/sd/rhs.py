@@ -8,6 +8,7 @@ own (:class:`ExtraFlow`, e.g. an INT team's case-finding) are evaluated after th
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -25,6 +26,28 @@ def _arr(values, dtype=float) -> np.ndarray:
     return np.asarray(values, dtype=dtype)
 
 
+@dataclass(frozen=True)
+class SegmentInputs:
+    """What is constant over one segment of the integration.
+
+    Attributes
+    ----------
+    day
+        The segment's start, in days from the end of the warm-up.
+    active
+        1 for each service open for business (teams between opening and closing), else 0.
+    background
+        Each service's background arrival rate per day.
+    capacity
+        Each service's places (inf: unlimited).
+    """
+
+    day: float
+    active: np.ndarray
+    background: np.ndarray
+    capacity: np.ndarray
+
+
 class ExtraFlow(Protocol):
     """A flow a kind of service adds of its own: people moved from the stocks ``src`` to
     ``dst`` at per-capita rates that depend on the state, and the counters it feeds."""
@@ -32,8 +55,8 @@ class ExtraFlow(Protocol):
     src: np.ndarray
     dst: np.ndarray
 
-    def set_inputs(self, active: np.ndarray) -> None:
-        """Take the piecewise-constant inputs of a segment (which services are open)."""
+    def set_inputs(self, inputs: SegmentInputs) -> None:
+        """Take the piecewise-constant inputs of a segment."""
 
     def rates(self, x: np.ndarray) -> tuple[np.ndarray, list[tuple[int | list[int], float]]] | None:
         """Per-capita rates out of ``src`` at stocks ``x``, and ``(counter index or indices,
@@ -177,10 +200,8 @@ class System:
                     sc_w.append(w)
         self.sc_cell, self.sc_key, self.sc_w = _arr(sc_cell, int), _arr(sc_key, int), _arr(sc_w)
         self.in_cell, self.in_s, self.in_w = _arr(in_cell, int), _arr(in_s, int), _arr(in_w)
-        self.cap = _arr([n.effective_capacity for n in b.nodes])
         self.dur = _arr([n.duration for n in b.nodes])
-        self.cap_finite = np.where(np.isfinite(self.cap), self.cap, 0.0)
-        self.cap_eps = CAP_SMOOTH * self.cap_finite / self.dur
+        self._set_capacity(_arr([n.effective_capacity for n in b.nodes]))
 
     def _index_rules(self, b: Builder) -> None:
         """Ratio factors (shares of stocks meeting a condition) and exit factors."""
@@ -247,11 +268,13 @@ class System:
             self.j_cols = np.concatenate([self.j_cols, self.cap_j, self.cap_j, self.cap_j[self.cc_k]])
 
     # ------------------------------------------------------------------ segment inputs
-    def set_inputs(self, active: np.ndarray, sched: np.ndarray) -> None:
-        """Piecewise-constant inputs: which INT teams have started, background rates per service."""
+    def set_inputs(self, inputs: SegmentInputs) -> None:
+        """Piecewise-constant inputs: which services are open, background rates, places."""
         F = self.F
+        active, sched = inputs.active, inputs.background
         for xf in self.extras:
-            xf.set_inputs(active)
+            xf.set_inputs(inputs)
+        self._set_capacity(np.array([n.effective(c) for n, c in zip(self.b.nodes, inputs.capacity)]))
         if len(self.act_f):
             F[self.act_f] = active[self.act_t]
             F[self.inact_f] = 1.0 - active[self.inact_t]
@@ -260,6 +283,11 @@ class System:
         if len(self.help_f):
             to_team = self.help_p * active[self.help_t]
             F[self.help_f] = np.where(self.help_rest, 1.0 - to_team, to_team)
+
+    def _set_capacity(self, effective: np.ndarray) -> None:
+        self.cap = effective
+        self.cap_finite = np.where(np.isfinite(self.cap), self.cap, 0.0)
+        self.cap_eps = CAP_SMOOTH * self.cap_finite / self.dur
 
     # ------------------------------------------------------------------ factors
     def factors(self, x: np.ndarray) -> np.ndarray:

@@ -8,10 +8,10 @@ from collections.abc import Mapping
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from ...plan import COUNTERS, Plan, service_costs
+from ...plan import COUNTERS, Plan, derived_outputs
 from .builder import Builder
 from .nodes import ServiceFlows
-from .rhs import System
+from .rhs import SegmentInputs, System
 from .solver import NonNegativeBDF
 
 RTOL = 1e-4
@@ -25,10 +25,14 @@ METHOD = NonNegativeBDF
 
 
 def schedule_breaks(plan: Plan) -> list[float]:
-    """Clock times inside the run where a background arrival rate changes (the solver restarts there)."""
+    """Clock times inside the run where an input changes (the solver restarts there): a service
+    opens or closes, its places change, or its background arrival rate changes."""
     clock = plan.clock
     out: list[float] = []
     for sp in plan.services:
+        out += [t for t in (sp.active_from, sp.active_until) if 0 < t < clock.end]
+        if sp.capacity_at is not None:
+            out += sp.capacity_at.changes(clock.warmup, clock.end)
         if sp.background is not None and not sp.background.rate.is_constant:
             out += sp.background.rate.changes(clock.warmup, clock.end)
     return out
@@ -90,15 +94,17 @@ class SdRun:
         return w
 
     # ------------------------------------------------------------------ inputs in time
-    def inputs(self, t: float) -> tuple[np.ndarray, np.ndarray]:
-        """Which services have opened by clock time ``t``, and their background rates then."""
+    def inputs(self, t: float) -> SegmentInputs:
+        """Which services are open at clock time ``t``, their background rates and places then."""
         b, plan = self.b, self.plan
-        active = np.array([1.0 if t >= n.start - 1e-9 else 0.0 for n in b.nodes])
+        day = t - plan.clock.warmup
+        active = np.array([1.0 if n.is_active(t) else 0.0 for n in b.nodes])
         sched = np.zeros(b.S)
         for sp in plan.services:
             if sp.background is not None:
-                sched[sp.index] = sp.background.rate.at(t - plan.clock.warmup)
-        return active, sched
+                sched[sp.index] = sp.background.rate.at(day)
+        capacity = np.array([sp.capacity_on(day) for sp in plan.services])
+        return SegmentInputs(day, active, sched, capacity)
 
     # ------------------------------------------------------------------ run
     def run(self) -> dict[str, np.ndarray]:
@@ -108,8 +114,7 @@ class SdRun:
         end = clock.end
         n_bins = clock.n_bins
         edges = [min(clock.warmup + k * clock.every, end) for k in range(n_bins + 1)]
-        starts = [n.start for n in b.nodes if 0 < n.start < end]
-        breaks = sorted(set([0.0, end] + starts + schedule_breaks(self.plan)))
+        breaks = sorted(set([0.0, end] + schedule_breaks(self.plan)))
         y = self.initial_state()
         out = np.zeros((n_bins + 1, sys.n))
         recorded = np.zeros(n_bins + 1, dtype=bool)
@@ -124,12 +129,12 @@ class SdRun:
         floor = np.full(sys.n, -np.inf)
         floor[: sys.ns] = -FLOOR * ATOL / self.cell_weights()
         record(0.0, y)
-        sys.set_inputs(*self.inputs(0.0))
+        sys.set_inputs(self.inputs(0.0))
         # residents starting at level 3 have their crisis at time 0 (after the first bin edge)
         init = np.array([i for k, i in b.c.index.items() if k[0] == "I"], dtype=int)
         y = sys.drain(y, init)
         for a, z in zip(breaks[:-1], breaks[1:]):
-            sys.set_inputs(*self.inputs(a))
+            sys.set_inputs(self.inputs(a))
             inner = [e for i, e in enumerate(edges) if a < e < z and not recorded[i]]
             sol = solve_ivp(sys, (a, z), y, method=METHOD, jac=sys.jacobian, t_eval=inner + [z],
                             rtol=RTOL, atol=atol, floor=floor, check_at=inner)
@@ -140,6 +145,9 @@ class SdRun:
                 record(tt, sol.y[:, j])
             y = sol.y[:, -1].copy()
             record(z, y)
+            for n in b.nodes:  # a service closing for good at z: what it does then falls in the next bin
+                if abs(n.until - z) <= 1e-9:
+                    y = n.end_jump(b, y)
         assert recorded.all()
         return self.assemble(out)
 
@@ -181,7 +189,7 @@ class SdRun:
                             / np.maximum(tot_exits, 1e-300), 0.0)
         out["system_days_sum"] = exits * mean_sys
         del out["in_system_days"]
-        out["cost_gbp"] = service_costs(plan.services, plan.clock, out)
+        out.update(derived_outputs(plan.services, plan.clock, out))
         # groups: crises and help-seeking, residents by level
         for c in COUNTERS.values():
             if c.axis != "group":

@@ -1,0 +1,241 @@
+"""The INT team in the SD engine: its phases and routing, case-finding as a flow, and the jump
+when the team ends."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ...engines.sd import ServiceFlows
+from ...engines.sd.rhs import SegmentInputs
+from ...plan import CaseFindingPlan, Rule, TeamPlan
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ...engines.sd.builder import Builder
+    from ...engines.sd.core import Group
+
+
+_TINY = 1e-12  # guards divisions by stocks that are (nearly) empty
+
+
+def _ints(values: list[int]) -> np.ndarray:
+    return np.asarray(values, dtype=int)
+
+
+class IntTeamFlows(ServiceFlows):
+    """An INT team in the SD engine: it serves its neighbourhood's groups, supports domains not
+    in need without an effect (phase ``Sx``), hands over uncovered domains warmly at the end,
+    takes its residents' help-seeking once it has started (if it is their front door), and
+    finds residents by case-finding."""
+
+    plan: TeamPlan
+
+    def make_phases(self) -> list[str]:
+        return super().make_phases() + ["Sx"]
+
+    def serves(self, group: Group) -> bool:
+        return group.team == self.index
+
+    def start_phase(self, level: int) -> str:
+        return "S" if level >= 1 else "Sx"
+
+    def rules(self, when: str) -> list[Rule]:
+        if when == "away":
+            return self.rules_away
+        return [Rule(h.target, 1.0, h.domain, h.min_level, h.loss, h.delay) for h in self.plan.handovers]
+
+    def background_rules(self, when: str) -> list[Rule]:
+        return self.rules_away if when == "away" else []
+
+    def help_share(self, d: int) -> float:
+        return self.plan.help_share if d in self.domains else 0.0
+
+    def extra_flows(self, b: Builder, n_stocks: int) -> list[Any]:
+        cf = self.plan.case_finding
+        return [] if cf is None else [CaseFindingFlow(b, self.index, cf, n_stocks)]
+
+    def end_jump(self, b: Builder, y: np.ndarray) -> np.ndarray:
+        """The team ends: everyone at it leaves at once. Each domain in need is handed back to
+        its front door (less the warm hand-over's loss) or, with ``on_end: close``, every domain
+        goes back to the resident's free stocks; count-only cases end. (The DES refers a
+        resident once per covered domain in need, as here; a front door that also takes other
+        domains does not take them from the free stocks here.)"""
+        y = y.copy()
+        s, plan = self.index, self.plan
+        ns = len(b.c.keys)
+        hand_back = plan.on_end == "hand_back"
+        for key, i in b.c.index.items():
+            amount = y[i]
+            if amount == 0.0:
+                continue
+            if key[0] in ("C", "B") and key[2 if key[0] == "C" else 1] == s:
+                y[i] = 0.0  # count-only and background cases end
+                continue
+            if key[0] != "R" or key[3] is None or key[3][0] != s:
+                continue
+            _, g, d, _, k = key
+            y[i] = 0.0
+            door = b.doms[d].front_door
+            w = b.weight(g)
+            if hand_back and k >= 1 and door >= 0 and d in b.nodes[door].domains and b.nodes[door].serves(b.groups[g]):
+                kept = amount * (1.0 - plan.handback_loss)
+                y[b.R(g, d, None, k)] += amount - kept
+                y[ns + b.counter("referrals", s)] += amount * w
+                y[ns + b.counter("handoffs_lost", s)] += (amount - kept) * w
+                for ph, q in b.entry_split(door):
+                    y[b.R(g, d, (door, ph), k)] += kept * q
+                    y[ns + b.counter("arrivals", door)] += kept * q * w
+                    y[ns + b.counter("referrals_received", door)] += kept * q * w
+                    if ph == "A2":
+                        y[ns + b.counter("assessments", door)] += kept * q * w
+            else:
+                y[b.R(g, d, None, k)] += amount
+                if d == self.domains[0]:  # each resident once, in the domain its visits are counted in
+                    y[ns + b.counter("exits", s)] += amount * w
+        return y
+
+
+class CaseFindingFlow:
+    """Case-finding of one INT team as a continuous flow (screens spread over their interval).
+
+    Per screen the DES flags, among its neighbourhood's residents of the screened cohorts
+    not engaged with the team, those in need in a covered domain with probability
+    coverage x sensitivity and the others with coverage x (1 - specificity), contacts the
+    most severe first up to the cap, and takes on those in need who accept. Here the
+    severity (highest covered level) of a group's residents follows from the per-domain
+    level distributions taken as independent; the expected contacts of each severity are
+    capped from the top down, and the residents taken on leave the free stocks of every
+    covered domain for the team's assessment, each domain's levels weighted by how likely
+    a resident at that level is to have been taken on. Everything per screen is divided by
+    the screening interval.
+    """
+
+    def __init__(self, b: Builder, s: int, cf: CaseFindingPlan, ns: int):
+        node = b.nodes[s]
+        screened = set(cf.cohorts)
+        self.groups = [g for g, grp in enumerate(b.groups) if grp.team == s and grp.cohort in screened]
+        self.s = s
+        self.every = cf.every
+        self.cov = cf.coverage
+        lo, hi = cf.target_levels
+        # chance of being flagged by severity 0-3: false positives at 0, the band with the sensitivity
+        self.flag = np.array([1.0 - cf.specificity] + [cf.sensitivity if lo <= k <= hi else 0.0 for k in (1, 2, 3)])
+        self.acc = cf.acceptance
+        self.plan = cf
+        assert isinstance(node.plan, TeamPlan)
+        self.team = node.plan
+        self.cap = cf.contacts_per_screen(1.0)
+        self.priority = self._priority(b, cf)
+        idx = b.c.index
+        doms = node.domains
+        ng, nd = len(self.groups), len(doms)
+        self.shape = (ng, nd, 4)
+        all_i, all_c, free_i, free_c, dst_c = [], [], [], [], []
+        for ig, g in enumerate(self.groups):
+            for je, e in enumerate(doms):
+                for st in b.statuses(g, e):
+                    if st is not None and st[0] == s:
+                        continue
+                    for k in range(b.doms[e].levels):
+                        all_i.append((ig * nd + je) * 4 + k)
+                        all_c.append(idx[("R", g, e, st, k)])
+                for k in range(b.doms[e].levels):
+                    free_i.append((ig * nd + je) * 4 + k)
+                    free_c.append(idx[("R", g, e, None, k)])
+                    dst_c.append(idx[("R", g, e, (s, "A2"), k)])
+        self.all_i, self.all_c = _ints(all_i), _ints(all_c)
+        self.free_i, self.free_c, self.dst_c = _ints(free_i), _ints(free_c), _ints(dst_c)
+        self.src, self.dst = self.free_c, self.dst_c
+        eng_i, eng_c = [], []
+        for cell, _w, _ph in b.service_cells[s]:
+            key = b.c.keys[cell]
+            if key[0] == "R" and key[1] in self.groups:
+                eng_i.append(self.groups.index(key[1]))
+                eng_c.append(cell)
+        self.eng_i, self.eng_c = _ints(eng_i), _ints(eng_c)
+        self.size = np.asarray([b.groups[g].size for g in self.groups], dtype=float)
+        self.mult = np.asarray([b.groups[g].mult for g in self.groups], dtype=float)
+        ci = b.counter_index
+        self.c_out = ns + ci[("outreach_contacts", s)]
+        self.c_fp = ns + ci[("false_positive_contacts", s)]
+        self.c_found = [ns + ci[("case_found", s)], ns + ci[("arrivals", s)], ns + ci[("assessments", s)]]
+        self.act = 0.0
+
+    def _priority(self, b: Builder, cf: CaseFindingPlan) -> list[np.ndarray]:
+        """Masks of the (group, severity) cells in the order they are contacted, ties together.
+
+        'severity': highest severity first. 'escalation': a cell's rank is its cohort's
+        escalation hazards from that severity summed over the covered domains (a fluid proxy
+        for the DES's ranking of each resident by its own hazards); false positives (severity
+        0) and severity 3 have no escalation hazard and come last, severity breaking ties.
+        """
+        ng = len(self.groups)
+        sev = np.tile(np.arange(4), (ng, 1))
+        haz = np.zeros((ng, 4))
+        if cf.rank_by == "escalation":
+            doms = b.nodes[self.s].domains
+            for ig, g in enumerate(self.groups):
+                esc = b.haz[b.groups[g].cohort]
+                for k in (1, 2):
+                    haz[ig, k] = round(sum(esc[d][1][k - 1] for d in doms), 12)
+        ranks = sorted({(haz[i, k], k) for i in range(ng) for k in range(4)}, reverse=True)
+        return [(haz == h) & (sev == k) for h, k in ranks]
+
+    def set_inputs(self, inputs: SegmentInputs) -> None:
+        self.act = float(inputs.active[self.s])
+        share = self.team.staff_share
+        self.cap = self.plan.contacts_per_screen(1.0 if share is None else share.at(inputs.day))
+
+    def rates(self, x: np.ndarray) -> tuple[np.ndarray, list[tuple[int | list[int], float]]] | None:
+        """Per-capita rates out of the free cells, and the contact, false-positive and found rates
+        (None while the team has not started or finds no one)."""
+        ng, nd, _ = self.shape
+        if self.act <= 0 or ng == 0:
+            return None
+        A = np.bincount(self.all_i, np.maximum(x[self.all_c], 0.0), ng * nd * 4).reshape(ng, nd, 4)
+        tot = A.sum(axis=2, keepdims=True)
+        dist = np.where(tot > 0, A / np.maximum(tot, _TINY), np.array([1.0, 0, 0, 0]))
+        cdf = np.cumsum(dist, axis=2)
+        le = cdf.prod(axis=1)                                   # (ng, 4): P(max <= k)
+        pmax = np.diff(np.concatenate([np.zeros((ng, 1)), le], axis=1), axis=1)
+        engaged = np.bincount(self.eng_i, x[self.eng_c], ng) if len(self.eng_c) else np.zeros(ng)
+        N = np.maximum(self.size - engaged, 0.0)
+        n_k = N[:, None] * self.cov * self.flag[None, :] * pmax
+        weighted = n_k * self.mult[:, None]
+        cap = self.cap
+        share = np.zeros((ng, 4))
+        for cells in self.priority:  # cells of equal rank share what is left of the contacts
+            tot = float(weighted[cells].sum())
+            take = min(tot, cap)
+            share[cells] = take / tot if tot > 0 else 0.0
+            cap -= take
+        contacts = n_k * share
+        found = contacts[:, 1:] * self.acc                     # (ng, 3) by severity 1-3
+        fg = found.sum(axis=1)
+        # each domain's levels among those taken on: P(level j | severity k) under independence
+        a = np.zeros((ng, nd, 4))
+        for je in range(nd):
+            others = np.delete(cdf, je, axis=1).prod(axis=1) if nd > 1 else np.ones((ng, 4))  # (ng, 4)
+            prev = np.concatenate([np.zeros((ng, 1)), others[:, :-1]], axis=1)
+            for k in (1, 2, 3):
+                pk = pmax[:, k]
+                w = np.where(pk > 0, found[:, k - 1] / np.maximum(pk, _TINY), 0.0)
+                joint = np.zeros((ng, 4))
+                joint[:, :k] = dist[:, je, :k] * (others[:, k] - prev[:, k])[:, None]
+                joint[:, k] = dist[:, je, k] * others[:, k]
+                a[:, je, :] += w[:, None] * joint
+        sel = np.where(A > 0, a / np.maximum(A, _TINY), 0.0)
+        free_flat = np.zeros(ng * nd * 4)
+        free_flat[self.free_i] = np.maximum(x[self.free_c], 0.0)
+        free = free_flat.reshape(ng, nd, 4)
+        denom = (sel * free).sum(axis=2, keepdims=True)
+        per = np.where(denom > 0, sel * fg[:, None, None] / np.maximum(denom, _TINY), 0.0) / self.every
+        scale = self.act / self.every
+        contacts_rate = float((contacts.sum(axis=1) * self.mult).sum()) * scale
+        found_rate = float((fg * self.mult).sum()) * scale
+        if not (found_rate > 0 or contacts_rate > 0):
+            return None
+        return (per.reshape(-1)[self.free_i] * self.act,
+                [(self.c_out, contacts_rate), (self.c_fp, float((contacts[:, 0] * self.mult).sum()) * scale),
+                 (self.c_found, found_rate)])
