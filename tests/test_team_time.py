@@ -109,3 +109,19 @@ def test_seconded_staff_leave_places_behind_and_are_paid_by_their_service(engine
 def test_bad_team_timing_and_secondments_are_refused_with_their_field(change, field, says):
     with pytest.raises(ps.ScenarioError, match=rf"{field}.*{says}"):
         _toy(**change)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_case_finding_improves_on_its_schedule(engine):
+    """Data sharing arrives on day 180: before it a screen covers no one (no contacts), after it
+    everyone; the screens' quality follows its schedule."""
+    finding = {"coverage": 0.0, "schedule": [{"from_day": 180, "coverage": 1.0}], "max_contacts_per_screen": None,
+               "contacts_per_fte_per_week": 2.0}
+    ds = ps.simulate(_toy(case_finding=finding), replications=2, seed=6, engine=engine).ds
+    contacts = _team(ds, "outreach_contacts")
+    assert np.allclose(contacts[:6], 0) and (contacts[6:] > 0).all()
+
+
+def test_a_case_finding_schedule_must_move_forward():
+    with pytest.raises(ps.ScenarioError, match=r"int\.case_finding\.schedule.*increase"):
+        _toy(case_finding={"schedule": [{"from_day": 90, "coverage": 0.5}, {"from_day": 30, "coverage": 0.9}]})

@@ -8,6 +8,7 @@ names the behaviour that runs it (see :mod:`placesim.kinds`).
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass
 
@@ -99,6 +100,19 @@ class CaseFindingPlan:
     target_levels: tuple[int, int] = (1, 2)
     rank_by: str = "escalation"
     contacts_per_week: float | None = None
+    steps: tuple[tuple[float, float, float, float], ...] = ()
+    """Later ``(from_day, coverage, sensitivity, acceptance)``, days from the end of the warm-up."""
+
+    def quality_on(self, day: float) -> tuple[float, float, float]:
+        """Coverage, sensitivity and acceptance on ``day`` (from the end of the warm-up)."""
+        i = bisect.bisect_right([s[0] for s in self.steps], day)
+        if i == 0:
+            return self.coverage, self.sensitivity, self.acceptance
+        return self.steps[i - 1][1:]
+
+    def change_times(self, warmup: float, end: float) -> list[float]:
+        """Clock times inside the run where the screens' quality changes."""
+        return [warmup + s[0] for s in self.steps if 0 < warmup + s[0] < end]
 
     def contacts_per_screen(self, staff_share: float = 1.0) -> float:
         """Contacts a screen can make with ``staff_share`` of the team in post (inf: no limit)."""
@@ -212,6 +226,16 @@ class ServicePlan:
         """Neighbourhood a team serves (-1: a borough-wide service)."""
         return -1
 
+    def change_times(self, warmup: float, end: float) -> list[float]:
+        """Clock times in (0, end) where something about it changes: it opens or closes, its
+        places change, its background arrival rate changes."""
+        out = [t for t in (self.active_from, self.active_until) if 0 < t < end]
+        if self.capacity_at is not None:
+            out += self.capacity_at.changes(warmup, end)
+        if self.background is not None and not self.background.rate.is_constant:
+            out += self.background.rate.changes(warmup, end)
+        return out
+
     def capacity_on(self, day: float) -> float:
         """Concurrent cases on ``day`` (from the end of the warm-up) while it is open."""
         return self.capacity if self.capacity_at is None else self.capacity_at.at(day)
@@ -255,6 +279,13 @@ class TeamPlan(ServicePlan):
     @property
     def neighbourhood(self) -> int:
         return self.home
+
+    def change_times(self, warmup: float, end: float) -> list[float]:
+        """As a service's, and where its case-finding's quality changes."""
+        out = super().change_times(warmup, end)
+        if self.case_finding is not None:
+            out += self.case_finding.change_times(warmup, end)
+        return out
 
 
 def _background(arrivals: Arrivals | None) -> Background | None:

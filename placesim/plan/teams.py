@@ -57,10 +57,16 @@ def compile_teams(m: ScenarioModel, warmup: float) -> tuple[TeamPlan, ...]:
     finding = None
     if cf is not None:
         screened = cf.cohorts if cf.cohorts is not None else list(m.cohorts)
+        steps, (cov, sens, acc) = [], (cf.coverage, cf.sensitivity, cf.acceptance)
+        for step in cf.schedule:  # each value carries on until a later step changes it
+            cov = cov if step.coverage is None else step.coverage
+            sens = sens if step.sensitivity is None else step.sensitivity
+            acc = acc if step.acceptance is None else step.acceptance
+            steps.append((step.from_day, cov, sens, acc))
         finding = CaseFindingPlan(cf.screen_every_days, cf.coverage, cf.sensitivity, cf.specificity,
                                   cf.acceptance, cf.max_contacts_per_screen,
                                   tuple(sorted(cohort_index[c] for c in set(screened))), cf.target_levels,
-                                  cf.rank_by, None)
+                                  cf.rank_by, None, tuple(steps))
     out = []
     first = len(m.services)
     for j, (nb, team) in enumerate(it.neighbourhoods.items()):

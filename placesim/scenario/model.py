@@ -354,6 +354,15 @@ class WarmHandover(_Model):
     to: dict[str, str] = Field(default_factory=dict, description="Service per uncovered domain; default the domain's front door.")
 
 
+class CaseFindingStep(_Model):
+    """Case-finding's quality from a given day on (e.g. data sharing improving)."""
+
+    from_day: float = Field(gt=0, description="Day (from the end of the warm-up) from which these values hold.")
+    coverage: Probability | None = Field(None, ge=0.0, le=1.0, description="Coverage from this day (unchanged if not given).")
+    sensitivity: Probability | None = Field(None, ge=0.0, le=1.0, description="Sensitivity from this day (unchanged if not given).")
+    acceptance: Probability | None = Field(None, ge=0.0, le=1.0, description="Acceptance from this day (unchanged if not given).")
+
+
 class CaseFinding(_Model):
     """Proactive case-finding from shared data."""
 
@@ -367,7 +376,16 @@ class CaseFinding(_Model):
     contacts_per_fte_per_week: float | None = Field(None, ge=0, description="Outreach contacts one full-time worker makes per week, so that a team's contacts per screen scale with its staff, days per week and ramp-up (FTE x days per week / 5 x staff in post x screen_every_days / 7, rounded down). Neither this nor max_contacts_per_screen: no limit.")
     rank_by: Literal["escalation", "severity"] = Field("escalation", description="Order in which flags are contacted when there are more than the team can contact: 'escalation' (highest escalation hazard first: the resident's hazards of moving up a level in the covered domains, with coupling, at their current levels) or 'severity' (highest level first). Ties in household order.")
     cohorts: list[str] | None = Field(None, description="Cohorts screened (default all).")
+    schedule: list[CaseFindingStep] = Field(default_factory=list, description="Changes of coverage, sensitivity and acceptance over time, each from its from_day (e.g. records added to the shared data as information-governance agreements are signed); the values above hold until the first.")
     target_levels: tuple[int, int] = Field((1, 2), description="Lowest and highest level of need (the highest across covered domains) a screen looks for. Residents in the band are flagged with the sensitivity; those at level 0 with 1 - specificity (false positives); those above the band are never flagged. The default [1, 2] looks for the 'wobbling' and leaves those already in crisis (e.g. held in temporary accommodation) to the crisis services; [1, 3] also flags them.")
+
+    @field_validator("schedule")
+    @classmethod
+    def _increasing(cls, v: list[CaseFindingStep]) -> list[CaseFindingStep]:
+        days = [s.from_day for s in v]
+        if any(b <= a for a, b in zip(days, days[1:])):
+            raise ValueError(f"schedule from_day values must increase, got {days}")
+        return v
 
     @field_validator("target_levels")
     @classmethod

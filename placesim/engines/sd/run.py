@@ -27,15 +27,7 @@ METHOD = NonNegativeBDF
 def schedule_breaks(plan: Plan) -> list[float]:
     """Clock times inside the run where an input changes (the solver restarts there): a service
     opens or closes, its places change, or its background arrival rate changes."""
-    clock = plan.clock
-    out: list[float] = []
-    for sp in plan.services:
-        out += [t for t in (sp.active_from, sp.active_until) if 0 < t < clock.end]
-        if sp.capacity_at is not None:
-            out += sp.capacity_at.changes(clock.warmup, clock.end)
-        if sp.background is not None and not sp.background.rate.is_constant:
-            out += sp.background.rate.changes(clock.warmup, clock.end)
-    return out
+    return [t for sp in plan.services for t in sp.change_times(plan.clock.warmup, plan.clock.end)]
 
 
 class SdRun:

@@ -35,10 +35,7 @@ class CaseFinder:
 
     def __init__(self, plan: CaseFindingPlan, members: np.ndarray, rng: np.random.Generator):
         self.every = plan.every
-        self.coverage = plan.coverage
-        self.sensitivity = plan.sensitivity
         self.specificity = plan.specificity
-        self.acceptance = plan.acceptance
         self.plan = plan
         self.members = members
         self.rng = rng
@@ -231,8 +228,9 @@ class IntTeamNode(ServiceNode):
         codes = pop.codes[m]
         in_band = self.in_band_of_code[codes]
         u = f.rng.random((3, m.size))
-        flagged = (u[0] < f.coverage) & ~pop.team_engaged[m] & np.where(
-            in_band, u[1] < f.sensitivity, self.clear_of_code[codes] & (u[1] >= f.specificity))
+        coverage, sensitivity, acceptance = f.plan.quality_on(self.env._now - self.warmup)
+        flagged = (u[0] < coverage) & ~pop.team_engaged[m] & np.where(
+            in_band, u[1] < sensitivity, self.clear_of_code[codes] & (u[1] >= f.specificity))
         idx = np.flatnonzero(flagged)
         cap = f.plan.contacts_per_screen(self.staff_share)
         if idx.size > cap:
@@ -253,7 +251,7 @@ class IntTeamNode(ServiceNode):
                 self.trace.append((now, "contact", self.index, r.idx, -1, int(self.severity_of_code[codes[i]]), -1))
             if not in_band[i]:
                 rec.false_positive_contacts[o] += 1
-            elif accept[i] < f.acceptance:
+            elif accept[i] < acceptance:
                 rec.case_found[o] += 1
                 self.arrive(Case(r, 0, now))
                 pop.refresh(r)

@@ -117,12 +117,8 @@ class CaseFindingFlow:
         self.groups = [g for g, grp in enumerate(b.groups) if grp.team == s and grp.cohort in screened]
         self.s = s
         self.every = cf.every
-        self.cov = cf.coverage
-        lo, hi = cf.target_levels
-        # chance of being flagged by severity 0-3: false positives at 0, the band with the sensitivity
-        self.flag = np.array([1.0 - cf.specificity] + [cf.sensitivity if lo <= k <= hi else 0.0 for k in (1, 2, 3)])
-        self.acc = cf.acceptance
         self.plan = cf
+        self._quality(cf.coverage, cf.sensitivity, cf.acceptance)
         assert isinstance(node.plan, TeamPlan)
         self.team = node.plan
         self.cap = cf.contacts_per_screen(1.0)
@@ -182,7 +178,15 @@ class CaseFindingFlow:
         ranks = sorted({(haz[i, k], k) for i in range(ng) for k in range(4)}, reverse=True)
         return [(haz == h) & (sev == k) for h, k in ranks]
 
+    def _quality(self, coverage: float, sensitivity: float, acceptance: float) -> None:
+        lo, hi = self.plan.target_levels
+        self.cov = coverage
+        # chance of being flagged by severity 0-3: false positives at 0, the band with the sensitivity
+        self.flag = np.array([1.0 - self.plan.specificity] + [sensitivity if lo <= k <= hi else 0.0 for k in (1, 2, 3)])
+        self.acc = acceptance
+
     def set_inputs(self, inputs: SegmentInputs) -> None:
+        self._quality(*self.plan.quality_on(inputs.day))
         self.act = float(inputs.active[self.s])
         share = self.team.staff_share
         self.cap = self.plan.contacts_per_screen(1.0 if share is None else share.at(inputs.day))
