@@ -122,6 +122,13 @@ def _per_replication(ds: xr.Dataset) -> pd.DataFrame:
     rows["mean time in the service network (days)"] = ratio(svc["system_days_sum"].values, svc["exits"].values)
     units.update({"assessments": "assessments", "turned away": "people", "hand-offs lost": "referrals",
                   "gave up waiting": "people", "mean time in the service network (days)": "days"})
+    teams = np.flatnonzero(ds["service_kind"].values == "int") if "place_days" in ds else np.zeros(0, int)
+    if teams.size:  # the INT's places: how many were in use while its teams were open
+        used = ds["busy_server_days"].isel(service=teams).sum(("time", "service")).values
+        open_ = ds["place_days"].isel(service=teams).sum(("time", "service")).values
+        rows["INT places in use (mean)"] = used / float(ds["bin_days"].sum())
+        rows["INT utilisation (places in use / places open)"] = ratio(used, open_)
+        units.update({"INT places in use (mean)": "places", "INT utilisation (places in use / places open)": "share"})
     org = ds["organisation_cost_gbp"].sum("time")
     for o in ds["organisation"].values:
         rows[f"cost: {o}"] = org.sel(organisation=o).values

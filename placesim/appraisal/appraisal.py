@@ -23,6 +23,9 @@ from .plots import plot_cumulative, plot_npv, plot_organisations
 
 METRICS: dict[str, tuple[str, str]] = {
     "int_cost_gbp": ("GBP", "INT cost over the period (incremental on the baseline's, with optimism bias)"),
+    "int_new_money_gbp": ("GBP", "The part of the INT cost that is new money (not staff seconded from services)"),
+    "int_seconded_gbp": ("GBP", "The part of the INT cost that is staff seconded from services: an opportunity "
+                                "cost to the seconding organisations, not new money"),
     "crisis_costs_avoided_gbp": ("GBP", "Costs avoided at crisis-response services"),
     "service_costs_avoided_gbp": ("GBP", "Costs avoided at other siloed services"),
     "costs_avoided_gbp": ("GBP", "All costs avoided (crisis and service)"),
@@ -96,6 +99,7 @@ class OptionFlows:
     """Paired differences (option against baseline) per replication and bin."""
 
     int_cost: np.ndarray
+    int_seconded: np.ndarray
     crisis_avoided: np.ndarray
     service_avoided: np.ndarray
     crises_averted: np.ndarray
@@ -107,6 +111,7 @@ class OptionFlows:
     def between(cls, base: Flows, option: Flows) -> OptionFlows:
         return cls(
             int_cost=option.int_cost - base.int_cost,
+            int_seconded=option.int_seconded - base.int_seconded,
             crisis_avoided=base.crisis_cost - option.crisis_cost,
             service_avoided=base.service_cost - option.service_cost,
             crises_averted=base.crises - option.crises,
@@ -152,6 +157,8 @@ class Appraisal:
         d = self.period.discount
         out = pd.DataFrame({
             "int_cost_gbp": f.int_cost.sum(axis=1),
+            "int_new_money_gbp": (f.int_cost - f.int_seconded).sum(axis=1),
+            "int_seconded_gbp": f.int_seconded.sum(axis=1),
             "crisis_costs_avoided_gbp": f.crisis_avoided.sum(axis=1),
             "service_costs_avoided_gbp": f.service_avoided.sum(axis=1),
             "costs_avoided_gbp": f.avoided.sum(axis=1),

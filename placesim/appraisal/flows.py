@@ -25,6 +25,8 @@ class Flows:
 
     int_cost: np.ndarray
     """INT costs (staff, premises, set-up, assessments, outreach) with optimism bias."""
+    int_seconded: np.ndarray
+    """The part of ``int_cost`` that is seconded staff (an opportunity cost, not new money)."""
     crisis_cost: np.ndarray
     """Costs at the domains' crisis-response services."""
     service_cost: np.ndarray
@@ -103,22 +105,31 @@ def scenario_flows(ds: xr.Dataset, label: str, model: ScenarioModel, economics: 
     cost = cost[:, period.bins, :] * service_uprating(model, services, economics)
     axes = compile_plan(model).axes
     shares = np.zeros((len(services), len(orgs)))
+    seconded_shares = np.zeros((len(services), len(orgs)))
     for i, s in enumerate(axes.services):
         for j, o in enumerate(axes.organisations):
             shares[services.index(s), orgs.index(o)] = axes.cost_shares[i, j]
+            seconded_shares[services.index(s), orgs.index(o)] = axes.seconded_shares[i, j]
+    seconded = np.zeros_like(cost)
+    if "seconded_cost_gbp" in ds:  # results from before secondments have none
+        seconded = ds["seconded_cost_gbp"].sel(scenario=label).transpose("replication", "time", "service").values
+        seconded = seconded[:, period.bins, :] * service_uprating(model, services, economics)
     is_int = np.array([s.startswith(INT_PREFIX) and s not in model.services for s in services])
     is_crisis = np.array([s in crisis for s in services]) & ~is_int
     uplift = 1.0 + economics.optimism_bias_percent / 100.0
     int_cost = cost[:, :, is_int] * uplift
+    int_seconded = seconded[:, :, is_int] * uplift
     other = cost[:, :, ~is_int]
     cashable = np.array([economics.cashable_share(s) for s in services])[~is_int]
     crises = ds["crises"].sel(scenario=label).sum(("neighbourhood", "cohort", "domain")).transpose(
         "replication", "time").values[:, period.bins]
     return Flows(
         int_cost=int_cost.sum(axis=2),
+        int_seconded=int_seconded.sum(axis=2),
         crisis_cost=cost[:, :, is_crisis].sum(axis=2),
         service_cost=cost[:, :, ~is_int & ~is_crisis].sum(axis=2),
-        int_by_org=np.einsum("rts,so->rto", int_cost, shares[is_int]),
+        int_by_org=(np.einsum("rts,so->rto", int_cost - int_seconded, shares[is_int])
+                    + np.einsum("rts,so->rto", int_seconded, seconded_shares[is_int])),
         other_by_org=np.einsum("rts,so->rto", other, shares[~is_int]),
         cashable_by_org=np.einsum("rts,so->rto", other * cashable, shares[~is_int]),
         crises=crises,

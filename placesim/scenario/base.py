@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+LEVELS = (0, 1, 2, 3)
+LEVEL_NAMES = ("stable", "emerging", "escalating", "crisis")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+MAX_CASES = 10_000_000
+"""Largest finite capacity a service may have (use 'unlimited' beyond)."""
+INT_TARGET = "int"
+"""Referral target meaning "the INT team of the resident's neighbourhood, if it has started"."""
 
 Probability = float
 """A chance, 0-1 (the fields' validators check the range)."""

@@ -80,7 +80,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
 
 INTRO = """# Scenario file reference
 
-Generated from the models in `placesim/scenario/model.py` and `economics.py` by
+Generated from the models in `placesim/scenario/` (`model.py`, `services.py`, `int_team.py`, `economics.py`) by
 `python -m placesim.scenario.reference > docs/scenario-reference.md` (a test checks it is up
 to date). Every field of a scenario file is listed here. Unknown keys are errors.
 
