@@ -8,6 +8,7 @@ Integrated Neighbourhood Team instead of being passed between siloed services.
 """
 
 from ._version import __version__
+from .adaptive import Decision, decide
 from .appraisal import Appraisal, appraise
 from .break_even import BreakEven, break_even
 from .calibration import Calibration, calibrate
@@ -21,7 +22,8 @@ from .scenario import Scenario, load_scenario
 from .scenario.assumptions import assumptions_table
 
 __all__ = [
-    "__version__", "Appraisal", "BreakEven", "Calibration", "Comparison", "PlacesimError", "Problem", "Results",
+    "__version__", "Appraisal", "BreakEven", "Calibration", "Comparison", "Decision", "PlacesimError", "Problem",
+    "Results",
     "ReviewPower", "Scenario", "ScenarioError", "appraise", "assumptions_table", "break_even", "calibrate",
-    "compare", "load_options", "load_scenario", "open_results", "review_power", "run_options", "simulate",
+    "compare", "decide", "load_options", "load_scenario", "open_results", "review_power", "run_options", "simulate",
 ]

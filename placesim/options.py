@@ -33,8 +33,9 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .adaptive import Decision, decide
 from .appraisal import Appraisal, appraise
 from .break_even import BreakEven, break_even
 from .compare import Comparison, compare
@@ -63,12 +64,28 @@ class BaseSpec(_Model):
     overrides: dict[str, Any] = Field(default_factory=dict, description="Scenario fields set for the baseline and every option (e.g. time).")
 
 
+class AdaptiveSpec(_Model):
+    """A pilot whose own review decides what comes next (see docs/budget-planners-guide.md)."""
+
+    if_fall: str = Field(description="The option taken where the pilot's review finds crises falling (e.g. the roll-out continuing from the pilot).")
+    if_not: str = Field(description="The option taken otherwise (e.g. the pilot stopping at its review). Until the review, both must be the same scenario.")
+    months: float = Field(6.0, gt=0, description="Months before and after the pilot's start that its review compares.")
+    alpha: float = Field(0.05, gt=0, lt=1, description="One-sided significance level of the review's test.")
+
+
 class OptionSpec(_Model):
     """One scale-up option."""
 
     description: str = Field("", description="What the option is, in a sentence.")
     scenario: str | None = Field(None, description="Scenario file the option starts from (default: the base's).")
     overrides: dict[str, Any] = Field(default_factory=dict, description="Scenario fields the option changes.")
+    adaptive: AdaptiveSpec | None = Field(None, description="Makes this a 'pilot, then decide' option built from two other options (then give no scenario or overrides): in each simulated world the pilot's review chooses which goes on. Needs the des engine.")
+
+    @model_validator(mode="after")
+    def _adaptive_alone(self) -> OptionSpec:
+        if self.adaptive is not None and (self.scenario is not None or self.overrides):
+            raise ValueError("an adaptive option is built from its two continuations: give no scenario or overrides")
+        return self
 
 
 class RunSettings(_Model):
@@ -161,13 +178,18 @@ def load_options(path: str | Path) -> OptionsFile:
         at = marks.get(("options", model.base.label))
         problems.append(Problem(f"option {model.base.label!r} has the baseline's label; rename it or set base.label",
                                 f"options.{model.base.label}", str(p), at[1] if at else None))
-    named: list[tuple[tuple[Any, ...], ReviewSettings | BreakEvenSpec]] = []
+    named: list[tuple[tuple[Any, ...], str]] = []
     if model.review is not None:
-        named.append((("review", "option"), model.review))
-    named += [(("break_even", i, "option"), b) for i, b in enumerate(model.break_even)]
-    for where, spec in named:
-        if spec.option not in model.options:
-            problems.append(Problem(f"unknown option {spec.option!r}; options: {', '.join(model.options)}",
+        named.append((("review", "option"), model.review.option))
+    named += [(("break_even", i, "option"), b.option) for i, b in enumerate(model.break_even)]
+    for label, spec in model.options.items():
+        if spec.adaptive is not None:
+            named += [(("options", label, "adaptive", k), getattr(spec.adaptive, k)) for k in ("if_fall", "if_not")]
+    simulated = [label for label, spec in model.options.items() if spec.adaptive is None]
+    for where, name in named:
+        allowed = simulated if "adaptive" in where or where[0] == "break_even" else list(model.options)
+        if name not in allowed:
+            problems.append(Problem(f"unknown option {name!r}; options: {', '.join(allowed)}",
                                     dotted(where), str(p), marks.get(where, (None, None))[1]))
     if problems:
         raise ScenarioError(problems)
@@ -175,6 +197,8 @@ def load_options(path: str | Path) -> OptionsFile:
     out.scenarios[model.base.label] = _build(p, marks, model.base.scenario, ("base", "scenario"),
                                              [(("base", "overrides"), model.base.overrides)], model)
     for label, option in model.options.items():
+        if option.adaptive is not None:
+            continue  # built from two other options' runs
         layers = [(("base", "overrides"), model.base.overrides), (("options", label, "overrides"), option.overrides)]
         file = option.scenario or model.base.scenario
         field_at = ("options", label, "scenario") if option.scenario else ("base", "scenario")
@@ -227,6 +251,7 @@ class OptionsRun:
     review: Any = None
     review_note: str = ""
     break_evens: list[BreakEven] = field(default_factory=list)
+    decisions: list[Decision] = field(default_factory=list)
 
     def table(self) -> pd.DataFrame:
         """The options table (``options.csv``): the appraisal's figures per option, then the
@@ -241,6 +266,11 @@ class OptionsRun:
             table[name] = table[f"{name}_lower"] = table[f"{name}_upper"] = np.nan
             table.loc[r.option, [name, f"{name}_lower", f"{name}_upper"]] = [value, lo, hi]
             units[name] = "share of replications"
+        if self.decisions:
+            table["p_scale"] = np.nan
+            units["p_scale"] = "share of replications"
+            for d in self.decisions:
+                table.loc[d.option, "p_scale"] = d.p_scale
         for b in self.break_evens:
             key = f"break_even: {b.parameter}"
             if key not in table:
@@ -267,7 +297,8 @@ class OptionsRun:
             ds.attrs["review"] = json.dumps(self.options.model.review.model_dump())
         self.comparison.to_netcdf(paths["results.nc"])
         write_report(paths["report.html"], self.comparison, self.appraisal, self.review,
-                     title=self.options.model.name, review_note=self.review_note, break_evens=self.break_evens)
+                     title=self.options.model.name, review_note=self.review_note, break_evens=self.break_evens,
+                     decisions=self.decisions)
         return paths
 
 
@@ -293,8 +324,18 @@ def run_options(options: OptionsFile | str | Path, *, replications: int | None =
     reps = replications if replications is not None else m.run.replications
     seed_ = seed if seed is not None else m.run.seed
     comparison = compare(of.scenarios, reps, seed_, executor=executor, workers=workers, progress=progress)
+    decisions = []
+    for label, option in m.options.items():
+        if option.adaptive is not None:
+            a = option.adaptive
+            results, decision = decide(comparison, label, a.if_fall, a.if_not, months=a.months, alpha=a.alpha,
+                                       baseline=of.baseline)
+            comparison.results[label] = results
+            decisions.append(decision)
+    if decisions:  # in the file's order of options
+        comparison = Comparison({k: comparison.results[k] for k in [of.baseline, *m.options]}, of.baseline)
     appraisal = appraise(comparison, baseline=of.baseline)
-    run = OptionsRun(of, comparison, appraisal)
+    run = OptionsRun(of, comparison, appraisal, decisions=decisions)
     if m.review is not None:
         try:
             run.review = review_power(comparison, m.review.option, baseline=of.baseline, months=m.review.months,

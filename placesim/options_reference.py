@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from .options import BaseSpec, BreakEvenSpec, OptionsModel, OptionSpec, RunSettings
+from .options import AdaptiveSpec, BaseSpec, BreakEvenSpec, OptionsModel, OptionSpec, RunSettings
 from .review import ReviewSettings
 from .scenario.reference import render_sections
 
@@ -16,6 +16,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("Options file (top level)", OptionsModel),
     ("base", BaseSpec),
     ("options.NAME", OptionSpec),
+    ("options.NAME.adaptive", AdaptiveSpec),
     ("run", RunSettings),
     ("review", ReviewSettings),
     ("break_even[]", BreakEvenSpec),

@@ -15,7 +15,7 @@ from .headline import headline_section
 from .money import organisations_section, payback_section
 from .outcomes import crises_section, journeys_section
 from .page import page, percent
-from .pilot import break_even_section, review_section
+from .pilot import break_even_section, decision_section, review_section
 from .provenance import assumptions_section, comparison_assumptions, method_section
 
 if TYPE_CHECKING:
@@ -54,7 +54,7 @@ def _subtitle(comparison: Comparison, appraisal: Appraisal, names: Mapping[str, 
 
 def build_report(comparison: Comparison, appraisal: Appraisal, review: ReviewPower | None = None, *,
                  assumptions: Mapping[str, pd.DataFrame] | pd.DataFrame | None = None, title: str | None = None,
-                 review_note: str = "", break_evens: Sequence[Any] = ()) -> str:
+                 review_note: str = "", break_evens: Sequence[Any] = (), decisions: Sequence[Any] = ()) -> str:
     """One self-contained HTML page for a budget planner.
 
     Parameters
@@ -74,6 +74,8 @@ def build_report(comparison: Comparison, appraisal: Appraisal, review: ReviewPow
         Why the review power is not available, shown when ``review`` is None.
     break_evens
         Break-even results to show (each shown as its text, and its ``plot()`` if it has one).
+    decisions
+        Adaptive options' decisions (:class:`placesim.adaptive.Decision`) to show.
 
     Returns
     -------
@@ -104,9 +106,12 @@ def build_report(comparison: Comparison, appraisal: Appraisal, review: ReviewPow
         review_section(review, review_note),
     ]
     contents = list(SECTIONS.items())
+    if decisions:
+        parts.append(decision_section(decisions))
+        contents.insert(list(SECTIONS).index("review") + 1, ("decision", "The six-month decision"))
     if break_evens:
         parts.append(break_even_section(break_evens))
-        contents.insert(list(SECTIONS).index("review") + 1, ("break-even", "Break-even values"))
+        contents.insert(list(SECTIONS).index("review") + 1 + bool(decisions), ("break-even", "Break-even values"))
     parts += [assumptions_section(tables, appraisal.baseline, note), method_section(comparison, appraisal)]
     title = title or (f"Integrated Neighbourhood Team options: {', '.join(appraisal.options)} "
                       f"against {appraisal.baseline}")

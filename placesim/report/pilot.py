@@ -54,6 +54,20 @@ def review_section(review: ReviewPower | None, note: str = "") -> str:
     return section("review", title, body)
 
 
+def decision_section(decisions: Sequence[Any]) -> str:
+    """Each adaptive option's decision at its pilot's review: how often it scaled up, and whether
+    the pilot it stopped (or scaled) really worked."""
+    body = paragraph(
+        "A decision would need to be made on continuing the scheme quickly: here the pilot's own review "
+        "decides, in each simulated world, whether the scheme goes on as planned or stops, and the option's "
+        "figures above are those of that rule, including the times the review gets it wrong.")
+    for i, d in enumerate(decisions):
+        body += f"<h3 id='decision-{slug(d.option)}'>{esc(d.option)}</h3>" + paragraph(d.reading())
+        body += table(["Decision", "Result"], [[f"<strong>{esc(k)}</strong>", esc(v)] for k, v in d.rows()],
+                      id=f"decision-table-{i}", caption=f"{d.option}: the decision at the review")
+    return section("decision", "The six-month decision", body)
+
+
 def break_even_section(break_evens: Sequence[Any]) -> str:
     """Each break-even value as its own plain-English text (and figure, if it draws one)."""
     body = paragraph("How far an assumption can move before an option stops paying for itself.")
