@@ -125,3 +125,23 @@ def test_case_finding_improves_on_its_schedule(engine):
 def test_a_case_finding_schedule_must_move_forward():
     with pytest.raises(ps.ScenarioError, match=r"int\.case_finding\.schedule.*increase"):
         _toy(case_finding={"schedule": [{"from_day": 90, "coverage": 0.5}, {"from_day": 30, "coverage": 0.9}]})
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_support_that_lasts_after_it_ends_averts_more_crises(engine):
+    """persistence_days: the INT's effect stays on for an exponential time after support (mean
+    180 days here), so the same team averts more crises than one whose effect stops dead.
+    Measured on the toy (8 DES replications): 94 averted without, 115 with (paired, CRN)."""
+    finding = {"contacts_per_fte_per_week": 3, "max_contacts_per_screen": None}
+    runs = {p: _toy(case_finding=finding, effect={"persistence_days": p}) for p in (0, 180)}
+    c = ps.compare({"stops": runs[0], "lasts": runs[180]}, replications=8 if engine == "des" else 1, seed=2,
+                   engine=engine)
+    d = c.differences().loc[("lasts", "crises")]
+    assert d["mean"] < 0
+    if engine == "des":
+        assert d["upper"] < 0
+
+
+def test_a_negative_persistence_is_refused():
+    with pytest.raises(ps.ScenarioError, match=r"int\.effect\.persistence_days.*at least 0"):
+        _toy(effect={"persistence_days": -5})

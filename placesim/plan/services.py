@@ -174,6 +174,8 @@ class ServicePlan:
         Distributions of the time before giving up waiting (None: for ever) and of support.
     escalation_multiplier, recovery_multiplier
         Effect on the supported domains' hazards while supported.
+    persistence
+        Mean days the effect lasts after support ends (exponential; 0: it stops then).
     resolve, step_down
         Chances a supported domain resolves or steps down at the end of support.
     case_cost, contact_cost
@@ -209,6 +211,7 @@ class ServicePlan:
     duration: Distribution
     escalation_multiplier: float
     recovery_multiplier: float
+    persistence: float = 0.0
     resolve: float
     step_down: float
     case_cost: float = 0.0
@@ -335,6 +338,7 @@ def compile_services(m: ScenarioModel) -> tuple[ServicePlan, ...]:
             min_level=svc.eligibility.min_level, severity_queue=svc.queue.discipline == "severity",
             patience=svc.queue.patience, duration=svc.duration,
             escalation_multiplier=svc.effect.escalation_multiplier, recovery_multiplier=svc.effect.recovery_multiplier,
+            persistence=svc.effect.persistence_days,
             resolve=svc.on_completion.resolve_probability, step_down=svc.on_completion.step_down_probability,
             case_cost=svc.costs.per_case_gbp, daily_cost=svc.costs.daily, background=_background(svc.arrivals),
             rules_done=tuple(_rule(r, service_index, domain_index) for r in svc.referrals if r.when == "completed"),

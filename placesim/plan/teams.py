@@ -95,6 +95,7 @@ def compile_teams(m: ScenarioModel, warmup: float) -> tuple[TeamPlan, ...]:
             min_level=it.eligibility.min_level, severity_queue=it.queue.discipline == "severity",
             patience=it.queue.patience, duration=it.duration,
             escalation_multiplier=it.effect.escalation_multiplier, recovery_multiplier=it.effect.recovery_multiplier,
+            persistence=it.effect.persistence_days,
             resolve=it.on_completion.resolve_probability, step_down=it.on_completion.step_down_probability,
             contact_cost=cf.contact_cost_gbp if cf is not None else 0.0,
             fixed_costs=_fixed_costs(it, dpw, new_share, m), setup_cost=it.costs.setup_gbp,

@@ -38,6 +38,7 @@ class Effect(_Model):
 
     escalation_multiplier: float = Field(1.0, ge=0, description="Multiplies escalation hazards (e.g. 0.5 halves them).")
     recovery_multiplier: float = Field(1.0, ge=0, description="Multiplies natural-recovery hazards.")
+    persistence_days: float = Field(0.0, ge=0, description="Mean days the effect lasts after support ends. Each resident's lasts an exponential time, so among residents supported together the share still protected falls at a constant rate (the drop-off, 1 / persistence_days a day). 0: it stops when support ends.")
 
 
 class Completion(_Model):

@@ -99,6 +99,7 @@ class ServiceNode(OverTime):
         self.min_level = plan.min_level
         self.effect = self.support_effect()
         self.resolve = plan.resolve
+        self.persistence = plan.persistence  # mean days support's effect lasts after it ends
         self.step_down = plan.step_down
         self.rules_done: list[Route] = []
         self.rules_away: list[Route] = []
@@ -407,7 +408,7 @@ class ServiceNode(OverTime):
 
     def _support_end(self, res: Resident, case: Case) -> None:
         if case.eff >= 0:
-            self.pop.support_end(res, case.eff, case.supm, self.resolve, self.step_down)
+            self.pop.support_end(res, case.eff, case.supm, self.resolve, self.step_down, self.persistence)
 
     def _after_completion(self, case: Case) -> None:
         self._route(case, self.rules_done)

@@ -73,7 +73,7 @@ class OverTime:
             elif state == IN_SERVICE:
                 self.busy -= 1
                 if case.res is not None and case.eff >= 0:  # support stops short: no completion effect
-                    self.pop.support_end(case.res, case.eff, case.supm, 0.0, 0.0)
+                    self.pop.support_end(case.res, case.eff, case.supm, 0.0, 0.0, self.plan.persistence)
             else:
                 continue
             case.state = DONE

@@ -144,6 +144,7 @@ class Population:
         self._shift = tables.shift
         self._schedule = scheduler(env)
         self._fire_callbacks = (self._fire,)
+        self._fade_callbacks = (self._fade,)
 
     # ------------------------------------------------------------------ draws and scheduling
     def _next_u(self, r: Resident) -> float:
@@ -366,9 +367,14 @@ class Population:
             rec.journey_days_sum[o] += self.env._now - r.need_t
             r.j_done = True
 
-    def support_end(self, r: Resident, effect: int, mask: int, resolve: float, step_down: float) -> None:
-        """End a support and apply its completion effect to the domains in ``mask``."""
-        r.sup.remove(effect)
+    def support_end(self, r: Resident, effect: int, mask: int, resolve: float, step_down: float,
+                    persistence: float = 0.0) -> None:
+        """End a support and apply its completion effect to the domains in ``mask``; its effect on
+        the hazards stops now, or after an exponential time of mean ``persistence`` days."""
+        if persistence > 0.0:  # the effect stays on, and fades later (a draw of the care stream)
+            self._schedule(Wake((r, effect), self._fade_callbacks), NORMAL, -persistence * _log(1.0 - self.care(r)))
+        else:
+            r.sup.remove(effect)
         r.dirty = r.stale = True
         if resolve > 0.0 or step_down > 0.0:
             for d in range(self.D):
@@ -381,6 +387,13 @@ class Population:
                             self._move(r, d, k, new)
                             if self.trace is not None:
                                 self.trace.append((self.env._now, "support_effect", -1, r.idx, d, new, -1))
+
+    def _fade(self, ev: Wake) -> None:
+        """A support's lasting effect on a resident ends."""
+        r, effect = ev._value
+        r.sup.remove(effect)
+        r.dirty = r.stale = True
+        self.refresh(r)
 
     def level_snapshot(self) -> list[int]:
         return list(self.level_counts)

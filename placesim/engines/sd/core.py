@@ -43,7 +43,7 @@ import numpy as np
 
 from ...plan import COUNTERS, Plan
 from .nodes import ServiceFlows
-from .rates import SUPPORTED, TAU_INIT, WAITING
+from .rates import PROTECTED, SUPPORTED, TAU_INIT, WAITING
 
 SERVICE_COUNTERS = tuple(c.name for c in COUNTERS.values()
                          if c.axis == "service" and c.how == "count" and "sd" in c.engines) + (
@@ -224,12 +224,15 @@ class BuilderCore:
         self.c.edges.append((src, dst, float(base), f1, f2, f3, sub, tuple(counters), channel))
 
     def statuses(self, g: int, d: int) -> list:
-        """Statuses a resident of group g can have in domain d: free, or a phase of a service."""
+        """Statuses a resident of group g can have in domain d: free, a phase of a service, or
+        free but still protected by a service's support (``(s, "P")``, where its effect persists)."""
         out: list = [None]
         group = self.groups[g]
         for n in self.nodes:
             if d in n.domains and n.serves(group):
                 out += [(n.index, ph) for ph in n.phases]
+                if n.persistence > 0:
+                    out.append((n.index, PROTECTED))
         return out
 
     def R(self, g, d, st, k) -> int:

@@ -45,6 +45,7 @@ class ServiceFlows:
         self.duration = max(plan.duration.mean, TAU_DECIDE)                       # mean days
         self.esc = plan.escalation_multiplier
         self.rec = plan.recovery_multiplier
+        self.persistence = plan.persistence          # mean days the effect lasts after support (0: none)
         self.resolve = plan.resolve
         self.step_down = plan.step_down
         self.rules_done = list(plan.rules_done)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ...plan import Rule
-from .rates import SUPPORTED, per_day
+from .rates import PROTECTED, SUPPORTED, per_day
 from .residents import ResidentFlows
 
 Counted = Callable[[str, float], list[tuple[int, float]]]
@@ -112,8 +112,9 @@ class PhaseFlows(ResidentFlows):
                         outs[k] = outs.get(k, 0.0) + 1.0 - n.resolve - n.step_down
                     for kk, q in outs.items():
                         if q > 0:
+                            back = self.R(g, e, (s, PROTECTED), kk) if effect and n.persistence > 0 else None
                             self.resident_route(g, s, e, src, rate * q, 0, "done", kk,
-                                                counted("completed", 1.0))
+                                                counted("completed", 1.0), free_cell=back)
 
     def pe(self, g: int, s: int, e: int, complement: bool) -> int:
         """Factor: chance another domain of a multi-domain service reaches its threshold."""
@@ -150,12 +151,14 @@ class PhaseFlows(ResidentFlows):
         return team, self.c.factor(("act", team))
 
     def resident_route(self, g: int, s: int, e: int, src: int, base: float, f: int, kind: str, k: int,
-                       counted_extra: list) -> None:
-        """Routing of residents of (g, s) leaving in domain e at level k (after any effect)."""
+                       counted_extra: list, free_cell: int | None = None) -> None:
+        """Routing of residents of (g, s) leaving in domain e at level k (after any effect);
+        those who go nowhere else go to ``free_cell`` (default the free stock; a protected one
+        where support's effect persists)."""
         n = self.nodes[s]
         w = self.weight(g)
         is_counted = e == n.domains[0]
-        free = self.R(g, e, None, k)
+        free = self.R(g, e, None, k) if free_cell is None else free_cell
         cnt = (lambda name, t=s, x=1.0: [(self.counter(name, t), w * x)]) if is_counted else (lambda *a, **kw: [])
         terms: list[tuple[float, int, int]] = []
         for r in self.nodes[s].rules(kind):

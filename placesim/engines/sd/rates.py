@@ -13,6 +13,8 @@ SUPPORTED = ("S", "Sx")
 """Phases in which people hold a place (the INT's ``Sx``: supported in a domain not in need)."""
 WAITING = ("A1", "Wc", "W")
 """Phases in which people wait."""
+PROTECTED = "P"
+"""Status of a resident back from a service's support whose effect still lasts (free otherwise)."""
 
 
 def per_day(days: float) -> float:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .core import BuilderCore
-from .rates import TAU_INIT
+from .rates import PROTECTED, TAU_INIT
 
 
 class ResidentFlows(BuilderCore):
@@ -19,7 +19,7 @@ class ResidentFlows(BuilderCore):
         w = 1.0  # group counters are per group (copied to each member); service counters carry the multiplicity
         for st in self.statuses(g, d):
             me, mr = 1.0, 1.0
-            if st is not None and st[1] == "S":
+            if st is not None and st[1] in ("S", PROTECTED):
                 n = self.nodes[st[0]]
                 me, mr = n.esc, n.rec
             R = lambda k, st=st: self.R(g, d, st, k)
@@ -30,9 +30,12 @@ class ResidentFlows(BuilderCore):
             self.crisis_edges(R(2), g, d, st, esc[1] * me, c.factor(("cf", g, d, 2)), [(sc, w)], init=False)
             if info.hold:
                 self.edge(R(3), R(2), 1.0 / info.t_hold)
-            if st is None:
+            if st is None or st[1] == PROTECTED:  # free to seek help (the protected too)
                 for k in (1, 2):
                     self.help_edges(R(k), g, d, k, hlp[k - 1], [(hc, w)])
+            if st is not None and st[1] == PROTECTED:  # the effect fades
+                for k in range(info.levels):
+                    self.edge(R(k), self.R(g, d, None, k), 1.0 / self.nodes[st[0]].persistence)
         # residents starting at level 3: their crisis in the first instant
         self.crisis_edges(c.index[("I", g, d)], g, d, None, 1.0 / TAU_INIT, 0, [(sc, w)], init=True)
 
