@@ -150,9 +150,12 @@ def test_brent_service_costs_cite_existing_figures(brent_siloed):
         assert ids and all(i in figures.index for i in ids), row.to_dict()
 
 
-def test_int_pilot_effect_is_an_assumption(brent_pilot):
+def test_int_pilot_effect_is_read_from_evaluations_or_an_assumption(brent_pilot):
     t = assumptions_table(brent_pilot).set_index("parameter")
-    for p in ("int.effect.escalation_multiplier", "int.effect.recovery_multiplier", "int.duration"):
+    # the escalation effect is read (with an assumption) from evaluations with a comparison group
+    assert t.loc["int.effect.escalation_multiplier", "status"] == "derived"
+    assert "EV01" in t.loc["int.effect.escalation_multiplier", "references"]
+    for p in ("int.effect.recovery_multiplier", "int.duration"):
         assert t.loc[p, "status"] == "assumption", p
     assert t.loc["int.workers.debt_adviser.cost_per_fte_gbp_per_year", "status"] == "derived"
     assert t.loc["neighbourhoods.Harlesden.population", "status"] == "reference"  # from siloed.yaml

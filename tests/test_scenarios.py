@@ -17,9 +17,9 @@ SCENARIOS = sorted(p for p in (ROOT / "scenarios").rglob("*.yaml") if p not in O
 BRENT = sorted((ROOT / "scenarios/brent").glob("*.yaml"))
 FIGURES = {row["id"]: row for row in csv.DictReader((ROOT / "scenarios/reference/figures.csv").open(encoding="utf-8"))}
 DEFLATOR = {row["year"]: row for row in csv.DictReader((ROOT / "scenarios/reference/gdp_deflator.csv").open(encoding="utf-8"))}
-ID = re.compile(r"\b(?:UC|BR|HO|EN|GB|PA|WG|LM)\d{2}\b")
+ID = re.compile(r"\b(?:UC|BR|HO|EN|GB|PA|WG|LM|KW|ST|EV|NH|TA|PL|CS|BX)\d{2}\b")
 # Settings of the run or of policy rather than parameters taken from evidence.
-STRUCTURAL = {"placesim", "horizon_days", "warmup_days", "report_every_days", "start_day", "days_per_week",
+STRUCTURAL = {"placesim", "horizon_days", "warmup_days", "report_every_days", "start_day", "end_day", "days_per_week",
               "min_level", "servers", "days", "probability", "level", "placesim_options", "replications", "seed",
               "months"}
 
@@ -93,7 +93,12 @@ def test_every_figure_cites_a_source_or_is_marked_assumption(path):
 def test_brent_options_file_loads_and_every_option_has_the_economics():
     assert [p.name for p in OPTIONS] == ["options.yaml"]
     of = ps.load_options(OPTIONS[0])
-    assert list(of.scenarios) == ["siloed", "harlesden_1day", "harlesden_5day", "borough_phased"]
+    assert list(of.scenarios) == ["siloed", "harlesden_1day", "harlesden_5day", "borough_phased",
+                                  "harlesden_1day_seconded", "pilot_stops_at_review", "borough_after_review"]
+    assert of.model.options["pilot_then_decide"].adaptive.if_fall == "borough_after_review"
+    seconded = of.scenarios["harlesden_1day_seconded"].int_team.workers
+    assert {w.seconded_from for w in seconded.values()} == {"debt_advice", "housing_options", "early_help",
+                                                            "mental_health", None}
     econ = [s.model.economics for s in of.scenarios.values()]
     assert all(e == econ[0] for e in econ) and econ[0].price_year == "2023/24"
     phased = of.scenarios["borough_phased"].int_team
