@@ -54,8 +54,11 @@ def _reading(option: str, row: pd.Series, months: float, level: float) -> str:
     """One plain-English sentence group about one option."""
     net = row["net_cost_gbp"]
     net_text = f"a net cost of {fmt(net, 'GBP')}" if net > 0 else f"a net saving of {fmt(-net, 'GBP')}"
-    text = (f"{option}: over the {months:.0f}-month appraisal period the INT costs {fmt(row['int_cost_gbp'], 'GBP')} "
-            f"and avoids {fmt(row['costs_avoided_gbp'], 'GBP')} of partners' costs, {net_text}. ")
+    seconded = row.get("int_seconded_gbp", 0.0)
+    of_which = (f" (of which {fmt(seconded, 'GBP')} is staff seconded from partners' services: an opportunity "
+                f"cost to them, not new money)" if seconded > 0 else "")
+    text = (f"{option}: over the {months:.0f}-month appraisal period the INT costs {fmt(row['int_cost_gbp'], 'GBP')}"
+            f"{of_which} and avoids {fmt(row['costs_avoided_gbp'], 'GBP')} of partners' costs, {net_text}. ")
     lo, hi = row["npv_gbp_lower"], row["npv_gbp_upper"]
     text += f"Discounted, its net present value is {fmt(row['npv_gbp'], 'GBP')}"
     if not math.isnan(lo):
