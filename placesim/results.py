@@ -256,11 +256,15 @@ class Results(ResultsPlots):
                   "arrivals", "turned_away", "abandoned"]].sum("time")
         horizon = float(ds["bin_days"].sum())
         cap = ds["service_capacity"].values
+        # places open (as a team opens, fills its posts or closes; staff seconded away); before
+        # place_days was kept: capacity x the horizon
+        places = (ds["place_days"].sum("time").values if "place_days" in ds
+                  else horizon * np.where(np.isfinite(cap), cap, 1.0))
+        places = np.where(np.isfinite(places) & (places > 0), places, np.nan)
         measures = {
             ("mean wait (days)"): ratio(tot["wait_days_sum"].values, tot["started"].values),
             ("mean time at service (days)"): ratio(tot["sojourn_days_sum"].values, tot["completed"].values),
-            ("utilisation"): np.where(np.isfinite(cap), tot["busy_server_days"].values
-                                      / (horizon * np.where(np.isfinite(cap), cap, 1.0)), np.nan),
+            ("utilisation"): np.where(np.isfinite(cap), tot["busy_server_days"].values / places, np.nan),
             ("mean occupancy"): tot["busy_server_days"].values / horizon,
             ("throughput (per day)"): tot["completed"].values / horizon,
             ("arrivals (per day)"): tot["arrivals"].values / horizon,
