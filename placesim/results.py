@@ -11,8 +11,10 @@ import pandas as pd
 import xarray as xr
 
 from ._version import __version__
+from .errors import PlacesimError
 from .io import write_netcdf
 from .plan import COUNTERS, Plan
+from .plan.clock import DAYS_PER_YEAR
 from .plots import ResultsPlots
 from .scenario.assumptions import DATASET_KEY, assumptions_table, assumptions_to_json
 from .scenario.model import LEVEL_NAMES
@@ -146,6 +148,18 @@ def _per_replication(ds: xr.Dataset) -> pd.DataFrame:
         units.update({"need episodes reaching support": "episodes",
                       "assessments per episode, up to support": "assessments",
                       "hand-offs per episode, before support": "referrals", "days from first need to support": "days"})
+        if "need_days" in ds:  # over the whole run, every assessment and hand-off (results before it have none)
+            r = ds[["resident_assessments", "resident_handoffs", "need_days"]].sum(
+                ("time", "neighbourhood", "cohort"))
+            years = r["need_days"].values / DAYS_PER_YEAR
+            rows["resident-years in need"] = years
+            rows["assessments per resident-year in need"] = ratio(r["resident_assessments"].values, years)
+            rows["hand-offs per resident-year in need"] = ratio(r["resident_handoffs"].values, years)
+            units.update({"resident-years in need": "years", "assessments per resident-year in need": "assessments",
+                          "hand-offs per resident-year in need": "referrals"})
+    if teams.size and "assessments_spared" in ds:
+        rows["assessments spared by the INT's shared record"] = ds["assessments_spared"].sum(("time", "service")).values
+        units["assessments spared by the INT's shared record"] = "assessments"
     frame = pd.DataFrame(rows, index=pd.Index(ds["replication"].values, name="replication"))
     frame.attrs["units"] = units
     return frame
@@ -238,6 +252,41 @@ class Results(ResultsPlots):
         DataFrame indexed by measure with columns ``unit``, ``mean``, ``lower``, ``upper``.
         """
         return _summarise(self.per_replication(), level, interval)
+
+    def story_summary(self, level: float = 0.9, interval: Interval = "confidence") -> pd.DataFrame:
+        """'Telling my story' over the whole run, per neighbourhood and cohort: assessments and
+        hand-offs per resident-year in need (every one, not only those up to first support).
+
+        Each is a ratio per replication over the reported horizon (a resident is in need at
+        level 1 or above in at least one domain), summarised across replications.
+
+        Returns
+        -------
+        DataFrame indexed by (neighbourhood, cohort), with columns ``(measure, stat)`` where
+        stat is ``mean``, ``lower`` or ``upper``; measures ``resident-years in need``,
+        ``assessments per resident-year in need`` and ``hand-offs per resident-year in need``.
+        """
+        ds = self.ds
+        if "need_days" not in ds:
+            raise PlacesimError("these results were written before placesim counted residents' assessments "
+                                "over the whole run; run the scenario again")
+        tot = ds[["resident_assessments", "resident_handoffs", "need_days"]].sum("time")
+        years = tot["need_days"].values / DAYS_PER_YEAR
+        measures = {"resident-years in need": years,
+                    "assessments per resident-year in need": ratio(tot["resident_assessments"].values, years),
+                    "hand-offs per resident-year in need": ratio(tot["resident_handoffs"].values, years)}
+        rows = []
+        for i, nb in enumerate(ds["neighbourhood"].values):
+            for j, co in enumerate(ds["cohort"].values):
+                row: dict[tuple[str, str], Any] = {}
+                for name, arr in measures.items():
+                    row[(name, "mean")], row[(name, "lower")], row[(name, "upper")] = mean_interval(
+                        arr[:, i, j], level, interval)
+                rows.append(pd.Series(row, name=(str(nb), str(co))))
+        frame = pd.DataFrame(rows)
+        frame.columns = pd.MultiIndex.from_tuples(frame.columns)
+        frame.index = pd.MultiIndex.from_tuples(frame.index, names=["neighbourhood", "cohort"])
+        return frame
 
     def service_summary(self, level: float = 0.9, interval: Interval = "confidence") -> pd.DataFrame:
         """Per service: mean wait, mean time at the service, utilisation and throughput.

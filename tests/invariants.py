@@ -42,9 +42,16 @@ def assert_invariants(results: ps.Results, scenario: ps.Scenario, zero_delays: b
     previous = np.concatenate([start, level[:, :-1, :]], axis=1)
     assert np.array_equal(previous + inflow - outflow, level), "people at a service are not conserved"
 
-    # Started cases were assessed cases that were not turned away (or are still waiting / assessing).
-    assert np.all(ds["started"].sum("time") <= ds["assessments"].sum("time") + ds["in_system_start"]), \
+    # Started cases were assessed cases (or ones whose assessment the INT's shared record spared)
+    # that were not turned away (or are still waiting / assessing).
+    decided = ds["assessments"] + ds["assessments_spared"]
+    assert np.all(ds["started"].sum("time") <= decided.sum("time") + ds["in_system_start"]), \
         "more cases started than were assessed"
+    # Residents' own assessments are some of the assessments (the rest are background arrivals').
+    if ds.sizes.get("cohort", 0):
+        own = ds["resident_assessments"].sum(("neighbourhood", "cohort")).values
+        assert np.all(own <= ds["assessments"].sum("service").values + 1e-6 * np.abs(own)), \
+            "more residents' assessments than assessments"
 
     # Referrals: every referral made is either lost or received, in the same instant when there
     # are no delays. (With delays, referrals cross bin edges and the warm-up: no law per bin.)

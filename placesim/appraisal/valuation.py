@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import PlacesimError
+from ..plan.clock import DAYS_PER_YEAR
 from ..scenario.model import Economics, ScenarioModel
 from ..scenario.network import INT_PREFIX
 
-DAYS_PER_YEAR = 365.25
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 
 

@@ -16,6 +16,7 @@ from typing import Literal
 SERVICE = ("replication", "time", "service")
 GROUP = ("replication", "time", "neighbourhood", "cohort", "domain")
 NEIGHBOURHOOD = ("replication", "time", "neighbourhood")
+RESIDENT = ("replication", "time", "neighbourhood", "cohort")
 BOTH = ("des", "sd")
 DES_ONLY = ("des",)
 
@@ -53,13 +54,16 @@ class Counter:
 
     @property
     def axis(self) -> str:
-        """The axis it is kept along: 'service', 'group', 'neighbourhood' or another."""
+        """The axis it is kept along: 'service', 'group' (neighbourhood x cohort x domain),
+        'neighbourhood', 'resident' (neighbourhood x cohort) or another."""
         if self.dims == SERVICE:
             return "service"
         if self.dims == GROUP:
             return "group"
         if self.dims == NEIGHBOURHOOD:
             return "neighbourhood"
+        if self.dims == RESIDENT:
+            return "resident"
         return "other"
 
     @property
@@ -76,6 +80,7 @@ _TABLE = (
     Counter("completed", SERVICE, "people", "People who completed support."),
     Counter("abandoned", SERVICE, "people", "People who gave up waiting (patience ran out)."),
     Counter("repeat_assessments", SERVICE, "assessments", "Assessments of residents already assessed earlier in the same need episode (telling their story again).", engines=DES_ONLY),
+    Counter("assessments_spared", SERVICE, "assessments", "Assessments spared by the INT's shared record: residents the INT referred or handed over here whose story the service read instead of asking again (int.shared_record). Not in assessments, and not costed."),
     Counter("referrals", SERVICE, "referrals", "Onward referrals and hand-overs made from the service (including lost ones)."),
     Counter("referrals_received", SERVICE, "referrals", "Referrals and hand-overs that arrived at the service."),
     Counter("handoffs_lost", SERVICE, "referrals", "Referrals from the service that were lost (the person dropped out)."),
@@ -97,6 +102,9 @@ _TABLE = (
     Counter("crises", GROUP, "crises", "Crisis events (a domain reaching level 3)."),
     Counter("help_seeking", GROUP, "presentations", "Times residents sought help at a front door."),
     Counter("residents", ("replication", "time", "neighbourhood", "cohort", "domain", "level"), "residents", "Residents at each level at the end of the bin.", "stock"),
+    Counter("resident_assessments", RESIDENT, "assessments", "Assessments of the cohort's residents at any service, every one over the whole run (not only up to first support)."),
+    Counter("resident_handoffs", RESIDENT, "referrals", "Referrals and hand-overs of the cohort's residents from any service (including lost ones), over the whole run."),
+    Counter("need_days", RESIDENT, "resident days", "Resident-days in need: days the cohort's residents spent at level 1 or above in at least one domain (the sd engine assumes the domains independent).", "sum"),
     Counter("journeys", NEIGHBOURHOOD, "episodes", "Need episodes reaching their first support in the bin (episodes that began during the run).", engines=DES_ONLY),
     Counter("journey_assessments", NEIGHBOURHOOD, "assessments", "Assessments in those episodes up to and including first support ('times told my story').", engines=DES_ONLY),
     Counter("journey_handoffs", NEIGHBOURHOOD, "referrals", "Referrals and hand-overs in those episodes before first support.", engines=DES_ONLY),

@@ -268,6 +268,9 @@ class TeamPlan(ServicePlan):
         ``'close'``.
     handback_loss
         Chance a handed-back case is lost.
+    shared_spare
+        Per service index: the chance its assessment of a resident the team sends it is spared
+        by the team's shared record (empty: none).
     """
 
     home: int
@@ -278,6 +281,11 @@ class TeamPlan(ServicePlan):
     staff_share: Schedule | None = None
     on_end: str = "hand_back"
     handback_loss: float = 0.0
+    shared_spare: tuple[float, ...] = ()
+
+    def spare_at(self, s: int) -> float:
+        """Chance service ``s`` spares the assessment of a resident this team sends it."""
+        return self.shared_spare[s] if self.shared_spare else 0.0
 
     @property
     def neighbourhood(self) -> int:

@@ -67,6 +67,10 @@ def compile_teams(m: ScenarioModel, warmup: float) -> tuple[TeamPlan, ...]:
                                   cf.acceptance, cf.max_contacts_per_screen,
                                   tuple(sorted(cohort_index[c] for c in set(screened))), cf.target_levels,
                                   cf.rank_by, None, tuple(steps))
+    sr = it.shared_record
+    partners = set(m.services if sr.services is None else sr.services)
+    shared_spare = tuple(sr.spare_probability if s in partners else 0.0 for s in service_names(m)) \
+        if sr.spare_probability > 0 else ()
     out = []
     first = len(m.services)
     for j, (nb, team) in enumerate(it.neighbourhoods.items()):
@@ -103,7 +107,7 @@ def compile_teams(m: ScenarioModel, warmup: float) -> tuple[TeamPlan, ...]:
             home=list(m.neighbourhoods).index(nb), huddle=it.huddle,
             help_share=1.0 if it.front_door else it.self_referral,
             handovers=handovers, case_finding=team_finding, staff_share=staff_share, on_end=it.on_end,
-            handback_loss=wh.loss,
+            handback_loss=wh.loss, shared_spare=shared_spare,
         ))
     return tuple(out)
 

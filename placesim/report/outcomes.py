@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..formatting import estimate_text
+from ..plan.clock import DAYS_PER_YEAR
 from ..plots import JOURNEY_MEASURES, band, crises_figure, differences_figure, journey_ratios, journeys_figure
 from .page import esc, figure, interval_cell, paragraph, percent, section, table
 
@@ -57,6 +58,29 @@ def journey_table(comparison: Comparison, level: float) -> list[list[str]]:
     return rows
 
 
+def whole_run_table(comparison: Comparison, level: float) -> list[list[str]] | None:
+    """Rows (scenario, assessments and hand-offs per resident-year in need, assessments in all,
+    assessments fewer than the baseline, assessments spared by the INT's shared record) over the
+    whole reported period; None for results without these counters (written before them)."""
+    ds = comparison.ds.sel(scenario=comparison.labels)
+    if "need_days" not in ds or not ds.sizes.get("neighbourhood", 0):
+        return None
+    years = ds["need_days"].sum(("time", "neighbourhood", "cohort")) / DAYS_PER_YEAR
+    per_year = {name: ds[name].sum(("time", "neighbourhood", "cohort")) / years.where(years > 0)
+                for name in ("resident_assessments", "resident_handoffs")}
+    total = ds["assessments"].sum(("time", "service"))
+    fewer = total.sel(scenario=comparison.baseline) - total      # paired: common random numbers
+    spared = ds["assessments_spared"].sum(("time", "service"))
+    rows = []
+    for label in comparison.labels:
+        row = [f"<strong>{esc(label)}</strong>"]
+        for da in (per_year["resident_assessments"], per_year["resident_handoffs"], total, fewer, spared):
+            b = band(da.sel(scenario=label), level=level)
+            row.append(interval_cell(estimate_text(float(b["mean"]), float(b["lower"]), float(b["upper"]), "")))
+        rows.append(row)
+    return rows
+
+
 def journeys_section(comparison: Comparison, level: float) -> str:
     """'How many times did I tell my story?': journey measures per option, table and figure."""
     header = ["Scenario"] + [title for _, title, _ in JOURNEY_MEASURES.values()] + ["Episodes reaching support"]
@@ -75,4 +99,19 @@ def journeys_section(comparison: Comparison, level: float) -> str:
     body += paragraph(
         "An episode counts only if it began during the run, so long journeys are under-represented; compare "
         "the options with each other, not with figures measured elsewhere.", "note")
+    rows = whole_run_table(comparison, level)
+    if rows is not None:
+        body += paragraph(
+            "Over the whole reported period, every assessment and hand-off counts, not only those up to first "
+            "support: per resident-year in need (a resident at level 1 or above in at least one domain), all "
+            f"assessments at every service, and how many fewer there are than in {esc(comparison.baseline)} "
+            "(negative: more; the INT's own assessments count). A resident the INT knows (one it supports, "
+            "or hands on) whose story a partner service reads from the INT's shared record instead of asking "
+            "again is an assessment spared (int.shared_record).")
+        header = ["Scenario", "Assessments per resident-year in need", "Hand-offs per resident-year in need",
+                  "Assessments", f"Fewer assessments than {comparison.baseline}",
+                  "Assessments spared by the shared record"]
+        body += table(header, rows, id="whole-run-table",
+                      caption=f"Assessments and hand-offs over the whole run, all neighbourhoods (mean and "
+                              f"{percent(level)} interval over replications)", numeric=[False] + [True] * 5)
     return section("journeys", "Residents' journeys: times told my story", body)

@@ -147,6 +147,9 @@ def semantic_issues(m: ScenarioModel) -> list[Issue]:
                                f"domain {d!r} is covered by the INT, so it is never handed over"))
             if target not in m.services:
                 issues.append((("int", "warm_handover", "to", d), _unknown("service", target, services)))
+        for i, s in enumerate(it.shared_record.services or []):
+            if s not in m.services:
+                issues.append((("int", "shared_record", "services", i), _unknown("service", s, services)))
         if it.case_finding is not None and it.case_finding.cohorts is not None:
             for i, c in enumerate(it.case_finding.cohorts):
                 if c not in m.cohorts:

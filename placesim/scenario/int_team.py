@@ -49,6 +49,13 @@ class WarmHandover(_Model):
     to: dict[str, str] = Field(default_factory=dict, description="Service per uncovered domain; default the domain's front door.")
 
 
+class SharedRecord(_Model):
+    """The INT's shared record (``int.shared_record``): partner services read the resident's story."""
+
+    spare_probability: Probability = _prob("Chance a partner service spares the assessment of a resident the INT referred, handed over or handed back to it: it reads the INT's record instead of asking their story again (the eligibility decision is still made, in the assessment's time). 0: every partner assesses afresh.", 0.0)
+    services: list[str] | None = Field(None, description="Partner services that read the record (default: every service the INT sends residents to).")
+
+
 class CaseFindingStep(_Model):
     """Case-finding's quality from a given day on (e.g. data sharing improving)."""
 
@@ -122,6 +129,7 @@ class Int(_Model):
     costs: IntCosts = Field(default_factory=IntCosts, description="Premises and set-up costs per team.")
     ramp: Ramp = Field(default_factory=Ramp, description="Build-up after each team's start day (default: opens on it, fully staffed).")
     on_end: Literal["hand_back", "close"] = Field("hand_back", description="When a team ends: its open cases are handed back to the front door of each covered domain in need (with the warm hand-over's loss), or closed.")
+    shared_record: SharedRecord = Field(default_factory=SharedRecord, description="Whether partner services read the INT's record of a resident it sends them, sparing a repeat assessment (default: they do not).")
     funding_shares: dict[str, Probability] | None = Field(None, description="Share of INT costs paid by each organisation (sum 1).")
 
     @model_validator(mode="after")

@@ -36,7 +36,7 @@ class Case:
     """One person's visit to one service (a resident, or a background arrival if ``res`` is None)."""
 
     __slots__ = ("res", "level", "t_arr", "t_sys", "state", "hold", "emask", "supm", "eff", "waiting_timer", "done",
-                 "seq_no")
+                 "seq_no", "shared")
 
     def __init__(self, res: Resident | None, level: int, t_sys: float, hold: int = -1, emask: int = 0):
         self.res = res
@@ -51,6 +51,7 @@ class Case:
         self.waiting_timer = NO_TIMER
         self.done = 0           # domains an INT already supported in this chain of episodes (no huddle)
         self.seq_no = 0         # arrival number at a service that closes for good (to end cases in order)
+        self.shared = False     # sent on by an INT team: its shared record comes with them
 
 
 class Route:

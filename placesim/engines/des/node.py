@@ -107,6 +107,9 @@ class ServiceNode(OverTime):
         self.waiting = 0    # pending an open day or queued
         self.queued = 0     # live entries in the queue
         self.assessing = 0
+        # chance the INT's shared record spares the assessment of a resident known to a team
+        # (sent on by it, or supported by it now); set by the teams when they connect
+        self.spare = 0.0
         # a heap of (-level, arrival number, case) for a severity queue, else a deque of cases
         self.queue: Any = [] if self.severity else deque()
         self.pending: list[Case] = []
@@ -238,14 +241,21 @@ class ServiceNode(OverTime):
     def _assess(self, case: Case) -> None:
         rec = self.rec
         o = rec.off + self.index
-        rec.assessments[o] += 1
         res = case.res
-        if res is not None:
+        spared = False
+        if res is None:
+            rec.assessments[o] += 1
+        elif self.spare > 0.0 and (case.shared or self.pop.team_engaged[res.idx]) and self.pop.care(res) < self.spare:
+            rec.assessments_spared[o] += 1  # the INT's record is read: their story is not asked again
+            spared = True
+        else:
+            rec.assessments[o] += 1
+            rec.resident_assessments[rec.roff + res.rg] += 1
             if res.j_assess:  # assessed before in this need episode: telling their story again
                 rec.repeat_assessments[o] += 1
             res.j_assess += 1
         if self.trace is not None:
-            self._log("assess", case)
+            self._log("assess_spared" if spared else "assess", case)
         if self.assess_days > 0.0:
             case.state = ASSESSING
             self.assessing += 1
@@ -441,6 +451,7 @@ class ServiceNode(OverTime):
         res = case.res
         if res is not None:
             res.j_hand += 1
+            rec.resident_handoffs[rec.roff + res.rg] += 1
         if loss > 0.0 and (next(self.u) if res is None else self.pop.care(res)) < loss:
             rec.handoffs_lost[o] += 1
             if self.trace is not None:

@@ -42,16 +42,18 @@ _log = math.log
 class Resident:
     """One resident (or household) of a cohort in a neighbourhood."""
 
-    __slots__ = ("idx", "nb", "co", "grp", "code", "mod", "ev", "u", "k", "blk", "c", "ck", "cblk",
+    __slots__ = ("idx", "nb", "co", "grp", "rg", "code", "mod", "ev", "u", "k", "blk", "c", "ck", "cblk",
                  "mass", "rate", "t0", "eng", "held", "sup", "dirty", "stale", "need_t", "j_assess", "j_hand",
                  "j_done")
 
-    def __init__(self, idx: int, nb: int, co: int, grp: int, code: int, draws: list[float], n_domains: int):
+    def __init__(self, idx: int, nb: int, co: int, grp: int, code: int, draws: list[float], n_domains: int,
+                 n_cohorts: int):
         # Short names are kept for speed in the per-event path; each says what it is here.
         self.idx = idx          # index of the resident (its own random streams are keyed by it)
         self.nb = nb            # neighbourhood index
         self.co = co            # cohort index
         self.grp = grp          # offset of its group in group counters: (nb * n_cohorts + co) * n_domains
+        self.rg = nb * n_cohorts + co  # its offset in resident counters
         self.code = code        # levels of every domain, two bits each (domain d: (code >> 2d) & 3)
         self.mod = 0            # modifier id (HazardTables.mod_id): engaged, held and supported domains
         self.ev: Wake | None = None  # the pending wake-up of its transition clock (None: stopped)
@@ -111,6 +113,10 @@ class Population:
         # the neighbourhood team (e.g. an INT team) serving each neighbourhood, if any
         self.teams: list[ServiceNode | None] = [None] * n_neighbourhoods
         self.level_counts = [0] * (n_neighbourhoods * n_cohorts * n_domains * 4)
+        # residents in need (any domain above 0) per neighbourhood x cohort, and the clock time
+        # their need-days were last added up to (integrated lazily, and at every bin edge)
+        self.need_n = [0] * (n_neighbourhoods * n_cohorts)
+        self.need_t0 = [0.0] * (n_neighbourhoods * n_cohorts)
         self.residents: list[Resident] = []
         self.members: list[list[int]] = [[] for _ in range(n_neighbourhoods)]
         total = plan.n_residents
@@ -130,8 +136,10 @@ class Population:
             codes[idx: idx + size] = group_codes
             grp = (nb * n_cohorts + co) * n_domains
             for i in range(size):
-                r = Resident(idx + i, nb, co, grp, int(group_codes[i]), first[idx + i], n_domains)
+                r = Resident(idx + i, nb, co, grp, int(group_codes[i]), first[idx + i], n_domains, n_cohorts)
                 self.residents.append(r)
+                if r.code:
+                    self.need_n[r.rg] += 1
                 for d in range(n_domains):
                     self.level_counts[(grp + d) * 4 + int(levels[i, d])] += 1
             self.members[nb].extend(range(idx, idx + size))
@@ -315,8 +323,25 @@ class Population:
             r.j_assess = 0
             r.j_hand = 0
             r.j_done = False
+            self._need_change(r.rg, 1)
         elif r.code == 0:
             r.need_t = -1.0
+            self._need_change(r.rg, -1)
+
+    def _need_change(self, g: int, delta: int) -> None:
+        """A resident of neighbourhood x cohort ``g`` comes into need (+1) or out of it (-1)."""
+        now = self.env._now
+        self.rec.need_days[self.rec.roff + g] += self.need_n[g] * (now - self.need_t0[g])
+        self.need_t0[g] = now
+        self.need_n[g] += delta
+
+    def integrate_need(self, now: float) -> None:
+        """Add up need-days to ``now`` (at a bin edge, before the recorder moves on)."""
+        rec = self.rec
+        days, n, t0 = rec.need_days, self.need_n, self.need_t0
+        for g in range(len(n)):
+            days[rec.roff + g] += n[g] * (now - t0[g])
+            t0[g] = now
 
     def release_hold(self, r: Resident, d: int) -> None:
         """A crisis service has finished with the resident; the last one returns them to level 2."""

@@ -8,7 +8,8 @@ A bin-edge event (scheduled ahead of everything else at the same instant) flushe
 integrals, takes end-of-bin snapshots and moves the offsets on.
 
 A node increments ``rec.<counter>[rec.off + service index]``; the population
-``rec.<counter>[rec.goff + group offset + domain]`` and ``rec.<counter>[rec.noff + neighbourhood]``.
+``rec.<counter>[rec.goff + group offset + domain]``, ``rec.<counter>[rec.noff + neighbourhood]``
+and ``rec.<counter>[rec.roff + neighbourhood x n_cohorts + cohort]``.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
 SERVICE_COUNTERS = accumulated("service", "des")
 GROUP_COUNTERS = accumulated("group", "des")
 NEIGHBOURHOOD_COUNTERS = accumulated("neighbourhood", "des")
+RESIDENT_COUNTERS = accumulated("resident", "des")
 
 
 class Recorder:
@@ -40,31 +42,35 @@ class Recorder:
         The SimPy environment.
     clock
         Warm-up, horizon and bins.
-    n_services, n_groups, n_neighbourhoods
-        Sizes of the service, neighbourhood x cohort x domain, and neighbourhood axes.
+    n_services, n_groups, n_neighbourhoods, n_cohorts
+        Sizes of the service, neighbourhood x cohort x domain, neighbourhood and cohort axes.
     """
 
     if TYPE_CHECKING:  # the counters are set by name in __init__ (a real __getattr__ would slow every access)
         def __getattr__(self, name: str) -> Any: ...
 
-    def __init__(self, env: simpy.Environment, clock: Clock, n_services: int, n_groups: int, n_neighbourhoods: int):
+    def __init__(self, env: simpy.Environment, clock: Clock, n_services: int, n_groups: int, n_neighbourhoods: int,
+                 n_cohorts: int):
         self.env = env
         self.clock = clock
         self.warmup = clock.warmup
         self.every = clock.every
         self.n_bins = clock.n_bins
         self.S, self.G, self.N = n_services, n_groups, n_neighbourhoods
+        self.R = n_neighbourhoods * n_cohorts
         nb = self.n_bins + 1
         for counters, width in ((SERVICE_COUNTERS, self.S), (GROUP_COUNTERS, self.G),
-                                (NEIGHBOURHOOD_COUNTERS, self.N)):
+                                (NEIGHBOURHOOD_COUNTERS, self.N), (RESIDENT_COUNTERS, self.R)):
             for c in counters:
                 setattr(self, c.name, [0 if c.how == "count" else 0.0] * (nb * width))
         self.bin = self.n_bins  # scratch bin during warm-up
         self.off = self.n_bins * self.S   # offset of the current bin in service counters
         self.goff = self.n_bins * self.G  # ... in group counters
         self.noff = self.n_bins * self.N  # ... in neighbourhood counters
+        self.roff = self.n_bins * self.R  # ... in resident (neighbourhood x cohort) counters
         self.nodes: list[ServiceNode] = []
         self.level_snapshot: Callable[[], list[int]] | None = None
+        self.integrate_residents: Callable[[float], None] | None = None
         self.in_system = np.zeros((self.n_bins, self.S), dtype=np.int64)
         self.in_system_start = np.zeros(self.S, dtype=np.int64)
         self.residents: np.ndarray | None = None
@@ -82,6 +88,8 @@ class Recorder:
         now = self.env.now
         for node in self.nodes:
             node.integrate(now)
+        if self.integrate_residents is not None:
+            self.integrate_residents(now)
 
     def _snapshot(self, b: int) -> None:
         for node in self.nodes:
@@ -104,6 +112,7 @@ class Recorder:
         self.off = b * self.S
         self.goff = b * self.G
         self.noff = b * self.N
+        self.roff = b * self.R
 
     def finish(self) -> None:
         """Flush the last bin at the end of the run and take its snapshot."""
@@ -126,6 +135,8 @@ class Recorder:
             out[c.name] = self.array(c.name, (N, C, D))
         for c in NEIGHBOURHOOD_COUNTERS:
             out[c.name] = self.array(c.name, (N,))
+        for c in RESIDENT_COUNTERS:
+            out[c.name] = self.array(c.name, (N, C))
         out["in_system"] = self.in_system.astype(float)
         out["in_system_start"] = self.in_system_start.astype(float)
         if self.residents is not None:

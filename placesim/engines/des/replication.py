@@ -50,13 +50,14 @@ class DesReplication:
         self.streams = streams = Streams(seed, replication)
         self.trace: list | None = [] if trace else None
         N, C, D = plan.n_neighbourhoods, plan.n_cohorts, plan.n_domains
-        self.rec = rec = Recorder(env, clock, len(plan.services), N * C * D, N)
+        self.rec = rec = Recorder(env, clock, len(plan.services), N * C * D, N, C)
         self.tables = tables = HazardTables([c.hazards for c in plan.cohorts], plan.coupling, D)
         self.pop = pop = Population(env, rec, streams, tables, plan, self.trace)
         pop.end = clock.end
         if D:
             rec.residents = np.zeros((rec.n_bins, N * C * D * 4), dtype=np.int64)
             rec.level_snapshot = pop.level_snapshot
+            rec.integrate_residents = pop.integrate_need
 
         ctx = NodeContext(env, rec, pop, streams, clock, self.trace)
         missing = [k for k in plan.kinds() if k not in node_classes]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .core import SERVICE_COUNTERS
+from .core import RESIDENT_COUNTERS, SERVICE_COUNTERS
 from .phases import PhaseFlows
 
 
@@ -17,6 +17,9 @@ class Builder(PhaseFlows):
         for n in self.nodes:
             for name in SERVICE_COUNTERS:
                 self.counter(name, n.index)
+        for g in range(self.G):
+            for name in RESIDENT_COUNTERS:
+                self.counter(name, g)
         for g in range(self.G):
             for d in range(self.D):
                 for st in self.statuses(g, d):
@@ -48,4 +51,5 @@ class Builder(PhaseFlows):
                 self.count_only_edges(*key[1:])
             else:
                 self.background_edges(*key[1:])
+        self.add_resident_counters()
         return self

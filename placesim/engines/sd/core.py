@@ -36,7 +36,7 @@ them all.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -50,6 +50,9 @@ SERVICE_COUNTERS = tuple(c.name for c in COUNTERS.values()
     "busy_server_days", "queue_days", "in_system_days")
 """Counters the SD keeps per service: the counts it fills (from the counters table), then the
 time integrals (``in_system_days`` feeds the derived times in the system)."""
+
+RESIDENT_COUNTERS = ("resident_assessments", "resident_handoffs")
+"""Counters the SD keeps per group (per member): its residents' assessments and referrals."""
 
 
 @dataclass
@@ -217,6 +220,60 @@ class BuilderCore:
             i = self.counter_index[key] = len(self.counter_keys)
             self.counter_keys.append(key)
         return i
+
+    # ------------------------------------------------------------------ residents' own counters
+    def sent_by(self, cell: int) -> tuple[int, int]:
+        """(group, service) of the residents in a cell: the service is the one they are at (-1
+        when free, protected or not a resident's cell; the group -1 for background cases)."""
+        key = self.c.keys[cell]
+        if key[0] == "R":
+            st = key[3]
+            return key[1], (st[0] if st is not None and st[1] != PROTECTED else -1)
+        if key[0] == "C":
+            return key[1], key[2]
+        if key[0] == "I":
+            return key[1], -1
+        return -1, -1
+
+    def resident_counters(self, g: int, s: int, counters: Sequence[tuple[int, float]]) -> list[tuple[int, float]]:
+        """A flow's counters with what residents of group g leaving service s add to them.
+
+        Their assessments and referrals also count in the group's ``resident_assessments`` and
+        ``resident_handoffs`` (per member). Residents arriving at a partner service from an INT
+        team (handed over, handed back, or in crisis while the team supports them) are known to
+        the team: the partner reads its shared record instead of assessing them afresh with
+        chance p, which moves p of those arrivals' assessments to ``assessments_spared`` (counted
+        at arrival, for those assessed at once and after a wait for an open day alike).
+        """
+        if g < 0:
+            return list(counters)
+        per = 1.0 / self.groups[g].mult
+        node = self.nodes[s] if s >= 0 else None
+        keys = self.counter_keys
+        out: list[tuple[int, float]] = []
+        for j, x in counters:
+            out.append((j, x))
+            name = self.counter_keys[j][0]
+            if name == "assessments":
+                out.append((self.counter("resident_assessments", g), x * per))
+            elif name == "referrals":
+                out.append((self.counter("resident_handoffs", g), x * per))
+            elif name == "arrivals" and node is not None:
+                t = keys[j][1]
+                p = node.spare_at(t) if t != s else 0.0
+                if p > 0.0:
+                    out += [(self.counter("assessments_spared", t), x * p), (self.counter("assessments", t), -x * p),
+                            (self.counter("resident_assessments", g), -x * p * per)]
+        return out
+
+    def add_resident_counters(self) -> None:
+        """Give every flow of residents its residents' counters (see :meth:`resident_counters`)."""
+        edges = self.c.edges
+        for i, (src, dst, base, f1, f2, f3, sub, counters, ch) in enumerate(edges):
+            if counters:
+                g, s = self.sent_by(src)
+                if g >= 0:
+                    edges[i] = (src, dst, base, f1, f2, f3, sub, tuple(self.resident_counters(g, s, counters)), ch)
 
     def edge(self, src, dst, base, f1=0, f2=0, f3=0, sub=1, counters=(), channel=-1):
         if base <= 0.0:

@@ -71,6 +71,11 @@ class ServiceFlows:
             return math.inf
         return capacity * self.duration / (self.duration + self.waits.gap)
 
+    def spare_at(self, t: int) -> float:
+        """Chance service ``t`` spares the assessment of a resident this service sends it (an INT
+        team's shared record; 0 for a siloed service)."""
+        return 0.0
+
     def is_active(self, t: float) -> bool:
         """Whether it is open for business at clock time ``t`` (between opening and closing)."""
         return self.start - 1e-9 <= t < self.until - 1e-9

@@ -10,6 +10,7 @@ from scipy.integrate import solve_ivp
 
 from ...plan import COUNTERS, Plan, derived_outputs
 from .builder import Builder
+from .core import RESIDENT_COUNTERS
 from .nodes import ServiceFlows
 from .rhs import SegmentInputs, System
 from .solver import NonNegativeBDF
@@ -207,6 +208,15 @@ class SdRun:
                 for ni, co in b.groups[g].members:
                     res[:, ni, co, d, 3] += states[1:, i]
         out["residents"] = res
+        for name in RESIDENT_COUNTERS:
+            a = np.zeros((n_bins, N, C))
+            for ni in range(N):
+                for co in range(C):
+                    g = b.group_of[ni, co]
+                    if g >= 0:
+                        a[:, ni, co] = per_bin[:, ci[(name, g)]]
+            out[name] = np.maximum(a, 0.0)
+        out["need_days"] = self.need_days(states)
         insys = np.zeros((n_bins + 1, S))
         for s in range(S):
             sel = sys.in_s == s
@@ -216,6 +226,39 @@ class SdRun:
         filled = {c.name for c in COUNTERS.values() if "sd" in c.engines and c.name != "organisation_cost_gbp"}
         missing = filled - set(out)
         assert not missing, missing
+        return out
+
+
+    def need_days(self, states: np.ndarray) -> np.ndarray:
+        """Resident-days in need per bin, neighbourhood and cohort: the share of a group in need
+        (level 1 or above in at least one domain) taken as 1 - the product over domains of the
+        share at level 0 (domains independent), integrated by the trapezium rule between the
+        bin edges."""
+        plan, b = self.plan, self.b
+        N, C, D = plan.n_neighbourhoods, plan.n_cohorts, plan.n_domains
+        out = np.zeros((plan.clock.n_bins, N, C))
+        if not D:
+            return out
+        at0 = np.zeros((len(states), b.G, D))
+        tot = np.zeros((len(states), b.G, D))
+        for key, i in b.c.index.items():
+            if key[0] == "R":
+                _, g, d, _, k = key
+                tot[:, g, d] += states[:, i]
+                if k == 0:
+                    at0[:, g, d] += states[:, i]
+            elif key[0] == "I":
+                tot[:, key[1], key[2]] += states[:, i]
+        share0 = np.where(tot > 0, at0 / np.maximum(tot, 1e-300), 1.0).prod(axis=2)
+        in_need = tot[:, :, 0] * (1.0 - share0)                       # (edges, G) per member
+        clock = plan.clock
+        edges = np.array([min(clock.warmup + k * clock.every, clock.end) for k in range(clock.n_bins + 1)])
+        days = 0.5 * (in_need[1:] + in_need[:-1]) * np.diff(edges)[:, None]
+        for ni in range(N):
+            for co in range(C):
+                g = b.group_of[ni, co]
+                if g >= 0:
+                    out[:, ni, co] = days[:, g]
         return out
 
 

@@ -86,6 +86,9 @@ class IntTeamNode(ServiceNode):
         self.handovers = [Handover(h.domain, nodes[h.target], h.loss, h.min_level, h.delay)
                           for h in self.plan.handovers]
         self.pop.teams[self.neighbourhood] = self
+        for node in nodes:
+            if node is not self:
+                node.spare = max(node.spare, self.plan.spare_at(node.index))
 
     def help_share(self, d: int) -> float:
         """Share of its residents seeking help in domain ``d`` who come here (1: their front door)."""
@@ -179,6 +182,7 @@ class IntTeamNode(ServiceNode):
         for target, d, delay, loss in onward:
             rec.referrals[o] += 1
             res.j_hand += 1
+            rec.resident_handoffs[rec.roff + res.rg] += 1
             if loss > 0.0 and self.pop.care(res) < loss:
                 rec.handoffs_lost[o] += 1
                 if self.trace is not None:
@@ -195,6 +199,8 @@ class IntTeamNode(ServiceNode):
             new = Case(res, 0, case.t_sys, hold=hold, emask=1 << d)
             if target is self:
                 new.done = done
+            else:
+                new.shared = True  # they carry the team's record (int.shared_record)
             hold = -1
             if self.trace is not None:
                 self._log("refer", case, domain=d, target=target.index)

@@ -51,6 +51,9 @@ class IntTeamFlows(ServiceFlows):
     def help_share(self, d: int) -> float:
         return self.plan.help_share if d in self.domains else 0.0
 
+    def spare_at(self, t: int) -> float:
+        return self.plan.spare_at(t)
+
     def extra_flows(self, b: Builder, n_stocks: int) -> list[Any]:
         cf = self.plan.case_finding
         return [] if cf is None else [CaseFindingFlow(b, self.index, cf, n_stocks)]
@@ -81,14 +84,16 @@ class IntTeamFlows(ServiceFlows):
             if hand_back and k >= 1 and door >= 0 and d in b.nodes[door].domains and b.nodes[door].serves(b.groups[g]):
                 kept = amount * (1.0 - plan.handback_loss)
                 y[b.R(g, d, None, k)] += amount - kept
-                y[ns + b.counter("referrals", s)] += amount * w
-                y[ns + b.counter("handoffs_lost", s)] += (amount - kept) * w
+                counted = [(b.counter("referrals", s), amount * w),
+                           (b.counter("handoffs_lost", s), (amount - kept) * w)]
                 for ph, q in b.entry_split(door):
                     y[b.R(g, d, (door, ph), k)] += kept * q
-                    y[ns + b.counter("arrivals", door)] += kept * q * w
-                    y[ns + b.counter("referrals_received", door)] += kept * q * w
+                    counted += [(b.counter("arrivals", door), kept * q * w),
+                                (b.counter("referrals_received", door), kept * q * w)]
                     if ph == "A2":
-                        y[ns + b.counter("assessments", door)] += kept * q * w
+                        counted.append((b.counter("assessments", door), kept * q * w))
+                for j, x in b.resident_counters(g, s, counted):
+                    y[ns + j] += x
             else:
                 y[b.R(g, d, None, k)] += amount
                 if d == self.domains[0]:  # each resident once, in the domain its visits are counted in
@@ -156,6 +161,7 @@ class CaseFindingFlow:
         self.c_out = ns + ci[("outreach_contacts", s)]
         self.c_fp = ns + ci[("false_positive_contacts", s)]
         self.c_found = [ns + ci[("case_found", s)], ns + ci[("arrivals", s)], ns + ci[("assessments", s)]]
+        self.c_resident = [ns + ci[("resident_assessments", g)] for g in self.groups]
         self.act = 0.0
 
     def _priority(self, b: Builder, cf: CaseFindingPlan) -> list[np.ndarray]:
@@ -240,6 +246,8 @@ class CaseFindingFlow:
         found_rate = float((fg * self.mult).sum()) * scale
         if not (found_rate > 0 or contacts_rate > 0):
             return None
-        return (per.reshape(-1)[self.free_i] * self.act,
-                [(self.c_out, contacts_rate), (self.c_fp, float((contacts[:, 0] * self.mult).sum()) * scale),
-                 (self.c_found, found_rate)])
+        counted: list[tuple[int | list[int], float]] = [
+            (self.c_out, contacts_rate), (self.c_fp, float((contacts[:, 0] * self.mult).sum()) * scale),
+            (self.c_found, found_rate)]
+        counted += [(c, float(fg[ig]) * scale) for ig, c in enumerate(self.c_resident)]
+        return per.reshape(-1)[self.free_i] * self.act, counted
