@@ -11,8 +11,9 @@ import placesim as ps
 
 from .cases import CASES, PINS, SEED, Case
 
-IGNORED_ATTRS = ("placesim_version",)
-"""Dataset attributes that may change without the results changing."""
+IGNORED_ATTRS = ("placesim_version", "scenario_source")
+"""Dataset attributes that may change without the results changing (the version; the
+scenario file's path, which depends on where the project is checked out)."""
 SCENARIO_ATTRS = ("scenario_hash", "scenario_yaml")
 """Provenance of the scenario: compared as the scenario it describes (see :func:`differences`)."""
 
