@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass
 
 from ..scenario.distributions import Distribution
-from ..scenario.model import INT_TARGET, Arrivals, Referral, ScenarioModel
+from ..scenario.model import INT_TARGET, Arrivals, Pressure, Referral, ScenarioModel
 from ..scenario.network import team_name
 from .clock import Schedule, weekday_mask
 
@@ -168,6 +168,9 @@ class ServicePlan:
         Days and cost of the assessment on every entry.
     min_level
         Eligibility threshold (highest level across the case's domains).
+    pressure
+        The threshold raised under pressure: (raised threshold, people queued at which it
+        rises, people queued at which it falls back), or None.
     severity_queue
         Queue by severity (highest level first) rather than first come, first served.
     patience, duration
@@ -206,6 +209,7 @@ class ServicePlan:
     assess_days: float
     assess_cost: float
     min_level: int
+    pressure: tuple[int, int, int] | None = None
     severity_queue: bool
     patience: Distribution | None
     duration: Distribution
@@ -311,6 +315,10 @@ def _background(arrivals: Arrivals | None) -> Background | None:
     return Background(rate, arrivals.level)
 
 
+def _pressure(p: Pressure | None) -> tuple[int, int, int] | None:
+    return None if p is None else (p.min_level, p.raise_at, p.lower_at)
+
+
 def _rule(r: Referral, service_index: dict[str, int], domain_index: dict[str, int]) -> Rule:
     return Rule(NEIGHBOURHOOD_TEAM if r.to == INT_TARGET else service_index[r.to], r.probability,
                 domain_index[r.domain] if r.domain else -1, r.threshold, r.handoff_loss, r.delay_days)
@@ -343,7 +351,8 @@ def compile_services(m: ScenarioModel) -> tuple[ServicePlan, ...]:
             name=name, index=i, kind="service", organisation=svc.organisation, domains=domains,
             domain_mask=domain_mask(domains), capacity=svc.capacity, open_days=weekday_mask(svc.open_days),
             assess_days=svc.assessment.days, assess_cost=svc.assessment.cost_gbp,
-            min_level=svc.eligibility.min_level, severity_queue=svc.queue.discipline == "severity",
+            min_level=svc.eligibility.min_level, pressure=_pressure(svc.eligibility.pressure),
+            severity_queue=svc.queue.discipline == "severity",
             patience=svc.queue.patience, duration=svc.duration,
             escalation_multiplier=svc.effect.escalation_multiplier, recovery_multiplier=svc.effect.recovery_multiplier,
             persistence=svc.effect.persistence_days,

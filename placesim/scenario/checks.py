@@ -73,6 +73,9 @@ def semantic_issues(m: ScenarioModel) -> list[Issue]:
         for i, d in enumerate(svc.domains):
             if d not in m.domains:
                 issues.append((("services", s, "domains", i), _unknown("domain", d, domains)))
+        if svc.eligibility.pressure is not None and svc.servers == "unlimited":
+            issues.append((("services", s, "eligibility", "pressure"),
+                           "a service with unlimited places has no queue to raise its threshold"))
         totals: dict[str, float] = defaultdict(float)
         for i, rule in enumerate(svc.referrals):
             totals[rule.when] += rule.probability
@@ -189,7 +192,7 @@ def signposting_loops(m: ScenarioModel) -> list[str]:
 
     certain: dict[str, list[str]] = {}
     for name, svc in m.services.items():
-        if svc.eligibility.min_level == 0:
+        if svc.eligibility.min_level == 0 and svc.eligibility.pressure is None:
             continue  # turns nobody away
         rules = [r for r in svc.referrals if r.when == "turned_away"]
         sure = [r for r in rules if r.domain is None and r.to != INT_TARGET and r.handoff_loss == 0]
@@ -227,7 +230,8 @@ def trapped_services(m: ScenarioModel) -> list[str]:
                 if rule.probability > 0:
                     g.add_edge(name, rule.to)
         lossy = any(r.handoff_loss > 0 for r in svc.referrals)
-        if total < 1.0 - 1e-12 or lossy or svc.eligibility.min_level > 0 or svc.queue.patience is not None:
+        turns_away = svc.eligibility.min_level > 0 or svc.eligibility.pressure is not None
+        if total < 1.0 - 1e-12 or lossy or turns_away or svc.queue.patience is not None:
             leaves.add(name)
     free: set[str] = set(leaves)
     for node in leaves:

@@ -27,6 +27,7 @@ from .services import (
     Costs,
     Effect,
     Eligibility,
+    Pressure,
     Queue,
     Referral,
     ScheduleStep,
@@ -36,7 +37,7 @@ from .services import (
 __all__ = [
     "INT_TARGET", "LEVELS", "LEVEL_NAMES", "MAX_CASES", "WEEKDAYS", "Arrivals", "Assessment", "CaseFinding",
     "CaseFindingStep", "Cohort", "Completion", "Costs", "Crisis", "CrisisResponse", "Deflator", "DiscountStep", "Domain",
-    "Economics", "Effect", "Eligibility", "Hazards", "Int", "IntCosts", "IntNeighbourhood", "Neighbourhood", "Queue",
+    "Economics", "Effect", "Eligibility", "Hazards", "Int", "IntCosts", "IntNeighbourhood", "Neighbourhood", "Pressure", "Queue",
     "Ramp", "Referral", "ScenarioModel", "ScheduleStep", "Service", "Time", "WarmHandover", "Weekday", "Worker",
 ]
 

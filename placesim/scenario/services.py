@@ -20,10 +20,33 @@ class Assessment(_Model):
     days: float = Field(0.0, ge=0, description="Days the assessment takes before the eligibility decision.")
 
 
+class Pressure(_Model):
+    """A threshold raised under pressure (``eligibility.pressure``): "raise thresholds and send
+    people away until their situation deteriorates"."""
+
+    min_level: int = Field(ge=1, le=3, description="Threshold while under pressure (above eligibility.min_level).")
+    raise_at: int = Field(ge=1, description="People queued for a place at or above which the threshold rises.")
+    lower_at: int = Field(ge=0, description="People queued at or below which it falls back (below raise_at: the gap keeps it from flickering).")
+
+    @model_validator(mode="after")
+    def _gap(self) -> Pressure:
+        if self.lower_at >= self.raise_at:
+            raise ValueError(f"lower_at ({self.lower_at}) must be below raise_at ({self.raise_at})")
+        return self
+
+
 class Eligibility(_Model):
     """Who a service accepts."""
 
     min_level: int = Field(0, ge=0, le=3, description="Lowest level accepted (highest level across the service's domains); below it the resident is turned away.")
+    pressure: Pressure | None = Field(None, description="A higher threshold while the queue is long (none: the threshold never moves).")
+
+    @model_validator(mode="after")
+    def _raised(self) -> Eligibility:
+        if self.pressure is not None and self.pressure.min_level <= self.min_level:
+            raise ValueError(f"pressure.min_level ({self.pressure.min_level}) must be above min_level "
+                             f"({self.min_level})")
+        return self
 
 
 class Queue(_Model):

@@ -37,6 +37,7 @@ from .case import (
 )
 from .events import Wake, scheduler
 from .over_time import OverTime
+from .routing import Routing
 
 if TYPE_CHECKING:  # pragma: no cover
     from .population import Resident
@@ -47,7 +48,7 @@ def _waits_for_ever(u: float) -> float:
 
 
 
-class ServiceNode(OverTime):
+class ServiceNode(Routing, OverTime):
     """A siloed service (the base of every kind of service node).
 
     Parameters
@@ -96,7 +97,11 @@ class ServiceNode(OverTime):
         self.dmask = plan.domain_mask               # domains addressed (bit mask)
         self.severity = plan.severity_queue
         self.assess_days = plan.assess_days
-        self.min_level = plan.min_level
+        self.min_level = plan.min_level  # the threshold now (raised under pressure)
+        self.base_level = plan.min_level
+        # a threshold raised under pressure: (raised level, queued to raise, queued to lower)
+        self.pressure = plan.pressure
+        self.raised = False
         self.effect = self.support_effect()
         self.resolve = plan.resolve
         self.persistence = plan.persistence  # mean days support's effect lasts after it ends
@@ -161,7 +166,19 @@ class ServiceNode(OverTime):
                 self.rec.busy_server_days[o] += self.busy * dt
             if self.waiting:
                 self.rec.queue_days[o] += self.waiting * dt
+            if self.raised:
+                self.rec.pressure_days[o] += dt
         self.last_t = now
+
+    def _press(self, raised: bool) -> None:
+        """Raise the threshold (the queue has reached ``raise_at``) or lower it (down to ``lower_at``)."""
+        assert self.pressure is not None
+        self.integrate(self.env._now)
+        self.raised = raised
+        self.min_level = self.pressure[0] if raised else self.base_level
+        if self.trace is not None:
+            self.trace.append((self.env._now, "pressure_on" if raised else "pressure_off", self.index, -1, -1,
+                               self.min_level, -1))
 
     def start_processes(self) -> None:
         """Start the opening-day process if the node is not always open, the process that changes
@@ -291,9 +308,18 @@ class ServiceNode(OverTime):
 
     def _decide(self, case: Case) -> None:
         level = self.level_of(case)
+        res = case.res
+        if self.pressure is not None and res is not None and res.pressed == self.index + 1:
+            rec = self.rec
+            rec.pressure_returns[rec.off + self.index] += 1  # back after a turn-away under pressure
+            res.pressed = 0
         if level < self.min_level:
             rec = self.rec
             rec.turned_away[rec.off + self.index] += 1
+            if self.raised and level >= self.base_level:  # sent away only because of the pressure
+                rec.turned_away_pressure[rec.off + self.index] += 1
+                if res is not None:
+                    res.pressed = self.index + 1
             if self.trace is not None:
                 self._log("turned_away", case, level)
             case.state = DONE
@@ -309,6 +335,8 @@ class ServiceNode(OverTime):
             self.integrate(self.env._now)
             self.waiting += 1
             self.queued += 1
+            if self.pressure is not None and not self.raised and self.queued >= self.pressure[1]:
+                self._press(True)
             case.state = QUEUED
             if self.severity:
                 self.seq += 1
@@ -337,6 +365,8 @@ class ServiceNode(OverTime):
         self.waiting -= 1
         if case.state == QUEUED:
             self.queued -= 1
+            if self.raised and self.queued <= self.pressure[2]:  # type: ignore[index]
+                self._press(False)
         self._abandon(case)
         if case.res is not None:
             self.pop.refresh(case.res)
@@ -365,6 +395,8 @@ class ServiceNode(OverTime):
             self.integrate(self.env._now)
             self.waiting -= 1
             self.queued -= 1
+            if self.raised and self.queued <= self.pressure[2]:  # type: ignore[index]
+                self._press(False)
             self._start(case)
             if case.res is not None:
                 refresh(case.res)
@@ -422,51 +454,6 @@ class ServiceNode(OverTime):
 
     def _after_completion(self, case: Case) -> None:
         self._route(case, self.rules_done)
-
-    # ------------------------------------------------------------------ routing
-    def _route(self, case: Case, rules: list[Route]) -> None:
-        """One draw over the referral rules that apply to this person; else they leave."""
-        if rules:
-            res = case.res
-            u = next(self.u) if res is None else self.pop.care(res)
-            acc = 0.0
-            for rule in rules:
-                if rule.domain >= 0 and (res is None or (res.code >> (2 * rule.domain)) & 3 < rule.min_level):
-                    continue
-                target = rule.target
-                if target is None:  # to the resident's neighbourhood team, once it has opened
-                    target = self.pop.active_team(res) if res is not None else None
-                    if target is None:
-                        continue
-                acc += rule.probability
-                if u < acc:
-                    self._refer(case, target, rule.loss, rule.delay, rule.domain)
-                    return
-        self._leave(case, True)
-
-    def _refer(self, case: Case, target: ServiceNode, loss: float, delay: float, dom: int = -1) -> None:
-        rec = self.rec
-        o = rec.off + self.index
-        rec.referrals[o] += 1
-        res = case.res
-        if res is not None:
-            res.j_hand += 1
-            rec.resident_handoffs[rec.roff + res.rg] += 1
-        if loss > 0.0 and (next(self.u) if res is None else self.pop.care(res)) < loss:
-            rec.handoffs_lost[o] += 1
-            if self.trace is not None:
-                self._log("lost", case, domain=dom, target=target.index)
-            self._leave(case, True)
-            return
-        if self.trace is not None:
-            self._log("refer", case, domain=dom, target=target.index)
-        onward = Case(res, case.level if res is None else 0, case.t_sys, hold=case.hold,
-                      emask=(1 << dom) if dom >= 0 else 0)
-        case.hold = -1
-        self._leave(case, False)
-        # Arrival is its own event, even without a delay, so that a chain of instant
-        # referrals (signposting from door to door) does not recurse.
-        self.schedule(Wake(onward, target._on_receive), NORMAL, delay)
 
     def _engage(self, res: Resident, case: Case, delta: int) -> None:
         self.pop.engage(res, case.emask, delta)

@@ -29,8 +29,11 @@ class OverTime:
         queued: int
         assessing: int
         busy: int
+        raised: bool
 
         def integrate(self, now: float) -> None: ...
+
+        def _press(self, raised: bool) -> None: ...
 
         def _next(self) -> None: ...
 
@@ -80,6 +83,8 @@ class OverTime:
             self._end_case(case)
             if case.res is not None:
                 self.pop.refresh(case.res)
+        if self.raised:
+            self._press(False)
         self.capacity = 0.0
 
     def _end_case(self, case: Case) -> None:

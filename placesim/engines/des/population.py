@@ -44,7 +44,7 @@ class Resident:
 
     __slots__ = ("idx", "nb", "co", "grp", "rg", "code", "mod", "ev", "u", "k", "blk", "c", "ck", "cblk",
                  "mass", "rate", "t0", "eng", "held", "sup", "dirty", "stale", "need_t", "j_assess", "j_hand",
-                 "j_done")
+                 "j_done", "pressed")
 
     def __init__(self, idx: int, nb: int, co: int, grp: int, code: int, draws: list[float], n_domains: int,
                  n_cohorts: int):
@@ -77,6 +77,7 @@ class Resident:
         self.j_assess = 0       # journey: assessments in this episode so far
         self.j_hand = 0         # journey: referrals and hand-overs in this episode so far
         self.j_done = False     # journey: this episode has reached its first support
+        self.pressed = 0        # 1 + the service that last turned it away under pressure in this episode (0: none)
 
     def level(self, d: int) -> int:
         return (self.code >> (2 * d)) & 3
@@ -292,6 +293,9 @@ class Population:
             self.trace.append((now, "transition", -1, r.idx, d, new, -1))
         if new == 3:
             self.rec.crises[self.rec.goff + r.grp + d] += 1
+            if r.pressed:  # a crisis after being turned away under pressure
+                self.rec.pressure_crises[self.rec.off + r.pressed - 1] += 1
+                r.pressed = 0
             if self.trace is not None:
                 self.trace.append((now, "crisis", -1, r.idx, d, 3, -1))
             hold = self.stay_in_crisis[d]
@@ -326,6 +330,7 @@ class Population:
             self._need_change(r.rg, 1)
         elif r.code == 0:
             r.need_t = -1.0
+            r.pressed = 0
             self._need_change(r.rg, -1)
 
     def _need_change(self, g: int, delta: int) -> None:

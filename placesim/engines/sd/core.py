@@ -47,7 +47,7 @@ from .rates import PROTECTED, SUPPORTED, TAU_INIT, WAITING
 
 SERVICE_COUNTERS = tuple(c.name for c in COUNTERS.values()
                          if c.axis == "service" and c.how == "count" and "sd" in c.engines) + (
-    "busy_server_days", "queue_days", "in_system_days")
+    "busy_server_days", "queue_days", "pressure_days", "in_system_days")
 """Counters the SD keeps per service: the counts it fills (from the counters table), then the
 time integrals (``in_system_days`` feeds the derived times in the system)."""
 

@@ -41,6 +41,7 @@ class ServiceFlows:
         self.waits = week_waits(plan.open_days, plan.assess_days)
         self.assess_days = plan.assess_days
         self.min_level = plan.min_level
+        self.pressure = plan.pressure                 # (raised threshold, raise at, lower at) or None
         self.patience = plan.patience.mean if plan.patience is not None else None  # mean days; None: for ever
         self.duration = max(plan.duration.mean, TAU_DECIDE)                       # mean days
         self.esc = plan.escalation_multiplier
@@ -54,6 +55,15 @@ class ServiceFlows:
         self.until = plan.active_until                # clock time it closes for good (inf: never)
         self.arrivals_level = plan.background.level if plan.background is not None else -1
         self.phases = self.make_phases()
+
+    def eligible_class(self, level: int) -> int:
+        """0: turned away at ``level``; 1: eligible; 2: eligible unless the threshold is raised
+        under pressure."""
+        if level < self.min_level:
+            return 0
+        if self.pressure is not None and level < self.pressure[0]:
+            return 2
+        return 1
 
     # ------------------------------------------------------------------ capacity
     @property

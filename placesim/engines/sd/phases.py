@@ -18,15 +18,16 @@ class PhaseFlows(ResidentFlows):
     """Edges of residents, count-only and background cases through each service's phases."""
 
     def _phase_edges(self, s: int, cell: Callable[[str], int], k: int, free: int, counted: Counted,
-                     elig: tuple[int | None, int | None], start_cell: Callable[[int], int], route: Callable[..., None]
-                     ) -> None:
+                     elig: tuple[int | None, int | None], start_cell: Callable[[int], int], route: Callable[..., None],
+                     pressed: bool = False) -> None:
         """Edges of one (class, domain or level) line of a service's phases.
 
         ``cell(ph)`` gives the line's cell in a phase; ``free`` where leavers go;
         ``counted(name, weight)`` the service counters (empty where the line is not the
         counted one); ``elig`` the factors of being eligible and not (0 for "certainly",
         None for "never"); ``start_cell(k)`` the supported cell a start goes to;
-        ``route(src, base, f, kind, k)`` adds the routing of leavers (kind 'away'/'done').
+        ``route(src, base, f, kind, k)`` adds the routing of leavers (kind 'away'/'done');
+        ``pressed`` if those turned away are turned away only by a threshold raised under pressure.
         """
         n = self.nodes[s]
         c = self.c
@@ -49,7 +50,8 @@ class PhaseFlows(ResidentFlows):
             else:
                 self.edge(lv("A2"), start_cell(k), rest, f_el, counters=counted("started", 1.0))
         if f_inel is not None:
-            route(lv("A2"), rate, f_inel, "away", k, counted("turned_away", 1.0))
+            away = counted("turned_away", 1.0) + (counted("turned_away_pressure", 1.0) if pressed else [])
+            route(lv("A2"), rate, f_inel, "away", k, away)
         if "Wc" in n.phases:
             r = per_day(ws.wait_decided_closed)
             if nxt:
@@ -86,8 +88,9 @@ class PhaseFlows(ResidentFlows):
                     return self.R(g, _e, (s, n.start_phase(kk)), kk)
 
                 elig: tuple[int | None, int | None]
-                if k >= n.min_level:
-                    elig = (0, None)
+                el = n.eligible_class(k)
+                if el:
+                    elig = self.elig_factors(s, el)
                 elif multi:
                     elig = (self.pe(g, s, e, False), self.pe(g, s, e, True))
                 else:
@@ -96,7 +99,7 @@ class PhaseFlows(ResidentFlows):
                 def route(src, base, f, kind, kk, cnt, _e=e):
                     self.resident_route(g, s, _e, src, base, f, kind, kk, cnt)
 
-                self._phase_edges(s, cell, k, free, counted, elig, start_cell, route)
+                self._phase_edges(s, cell, k, free, counted, elig, start_cell, route, el == 2)
             # completions, with the completion effect on levels 1-2 of supported domains
             rate = 1.0 / n.duration
             for ph in [p for p in n.phases if p in SUPPORTED]:
@@ -115,6 +118,16 @@ class PhaseFlows(ResidentFlows):
                             back = self.R(g, e, (s, PROTECTED), kk) if effect and n.persistence > 0 else None
                             self.resident_route(g, s, e, src, rate * q, 0, "done", kk,
                                                 counted("completed", 1.0), free_cell=back)
+
+    def elig_factors(self, s: int, el: int) -> tuple[int | None, int | None]:
+        """Factors of being eligible and not for an eligibility class (see
+        :meth:`~placesim.engines.sd.nodes.ServiceFlows.eligible_class`): under pressure, the share
+        of the time the threshold is raised turns them away."""
+        if el == 1:
+            return (0, None)
+        if el == 0:
+            return (None, 0)
+        return (self.c.factor(("presskeep", s)), self.c.factor(("pressaway", s)))
 
     def pe(self, g: int, s: int, e: int, complement: bool) -> int:
         """Factor: chance another domain of a multi-domain service reaches its threshold."""
@@ -203,7 +216,7 @@ class PhaseFlows(ResidentFlows):
                 if is_counted:
                     lvl = k if r.domain == e else (r.min_level if r.domain >= 0 else 0)
                     for ph, q in self.entry_split(t):
-                        self.edge(src, self.co_cell(g, t, ph, int(lvl >= tn.min_level)), base * ok * q, f, fc, fa,
+                        self.edge(src, self.co_cell(g, t, ph, tn.eligible_class(lvl)), base * ok * q, f, fc, fa,
                                   sub=0, counters=cnt("arrivals", t) + (cnt("assessments", t) if ph == "A2" else []))
         fe = self.exit_factor((g, s, kind, e, k), terms)
         self.edge(src, free, base, f, fe, counters=counted_extra + cnt("exits"))
@@ -221,7 +234,7 @@ class PhaseFlows(ResidentFlows):
             self.count_only_route(g, s, src, base, f, kind, cnt)
 
         self._phase_edges(s, lambda ph: self.co_cell(g, s, ph, el), 0, self.sink, counted,
-                          (0, None) if el else (None, 0), lambda _k: self.co_cell(g, s, "S", el), route)
+                          self.elig_factors(s, el), lambda _k: self.co_cell(g, s, "S", el), route, el == 2)
         for ph in [p for p in n.phases if p in SUPPORTED]:
             if ("C", g, s, ph, el) in self.c.index:
                 self.count_only_route(g, s, self.co_cell(g, s, ph, el), 1.0 / n.duration, 0, "done",
@@ -254,7 +267,7 @@ class PhaseFlows(ResidentFlows):
             else:
                 lvl = r.min_level if r.domain >= 0 else 0
                 for ph, q in self.entry_split(t):
-                    self.edge(src, self.co_cell(g, t, ph, int(lvl >= tn.min_level)), base * ok * q, f, fc, fa,
+                    self.edge(src, self.co_cell(g, t, ph, tn.eligible_class(lvl)), base * ok * q, f, fc, fa,
                               counters=cx + cnt("arrivals", t) + (cnt("assessments", t) if ph == "A2" else []))
         fe = self.exit_factor(("C", g, s, kind), terms)
         self.edge(src, self.sink, base, f, fe, counters=counted_extra + cnt("exits"))
@@ -269,9 +282,9 @@ class PhaseFlows(ResidentFlows):
         def route(src, base, f, kind, _k, cnt):
             self.background_route(s, level, src, base, f, kind, cnt)
 
-        el = level >= n.min_level
+        el = n.eligible_class(level)
         self._phase_edges(s, lambda ph: self.bg_cell(s, ph, level), 0, self.sink, counted,
-                          (0, None) if el else (None, 0), lambda _k: self.bg_cell(s, "S", level), route)
+                          self.elig_factors(s, el), lambda _k: self.bg_cell(s, "S", level), route, el == 2)
         if el:
             self.background_route(s, level, self.bg_cell(s, "S", level), 1.0 / n.duration, 0, "done",
                                   counted("completed", 1.0))

@@ -87,7 +87,7 @@ class ResidentFlows(BuilderCore):
                     self.edge(src, self.R(g, d, (s, ph), k), base * q, f, counters=cnt,
                               channel=self.take_channel(g, s, (d,), -1, 0))
                 else:  # a front door that engages no domain: a count-only visit
-                    self.edge(src, self.co_cell(g, s, ph, int(k >= n.min_level)), base * q, f, sub=0, counters=cnt)
+                    self.edge(src, self.co_cell(g, s, ph, n.eligible_class(k)), base * q, f, sub=0, counters=cnt)
         if not targets:
             self.edge(src, self.sink, base, sub=0, counters=counters)
 

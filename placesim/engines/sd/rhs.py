@@ -138,7 +138,8 @@ class System:
         self.F = np.ones(self.nf)
         G, D = b.G, b.D
         # factors recomputed from the state or the inputs, by kind: their indices and what they act on
-        by_kind: dict[str, list[list[int]]] = {k: [[], [], []] for k in ("cf", "st", "act", "inact", "sched")}
+        by_kind: dict[str, list[list[int]]] = {k: [[], [], []] for k in ("cf", "st", "act", "inact", "sched",
+                                                                        "presskeep", "pressaway")}
         help_f: list[int] = []     # a share of help-seekers to a team once it has started, and the rest
         help_t: list[int] = []
         help_p: list[float] = []
@@ -166,6 +167,18 @@ class System:
         self.inact_f, self.inact_t = (_arr(v, int) for v in by_kind["inact"][:2])
         self.sched_f, self.sched_s = (_arr(v, int) for v in by_kind["sched"][:2])
         self.help_f, self.help_t = _arr(help_f, int), _arr(help_t, int)
+        # thresholds raised under pressure: the share of the time raised is the chance a queue of
+        # mean W, taken as geometric, is at or above the middle of the trigger band (the DES's
+        # queue crosses the trigger by chance long before its mean reaches it)
+        pressure = {n.index: n.pressure for n in b.nodes if n.pressure is not None}
+        pressed = list(pressure)
+        self.pr_s = _arr(pressed, int)
+        self.pr_lo = _arr([pressure[s][2] for s in pressed])       # lower_at
+        self.pr_hi = _arr([pressure[s][1] for s in pressed])       # raise_at
+        self.pr_keep = _arr([c.factor_index.get(("presskeep", s), -1) for s in pressed], int)
+        self.pr_away = _arr([c.factor_index.get(("pressaway", s), -1) for s in pressed], int)
+        self.pr_days = _arr([b.counter_index[("pressure_days", s)] for s in pressed], int)
+        self.pr_share = np.zeros(len(pressed))
         self.help_p, self.help_rest = _arr(help_p), _arr(help_rest, bool)
         # coupling: share of each group at level >= 2 in each domain
         hi_cell, hi_gd = [], []
@@ -313,6 +326,13 @@ class System:
             st = np.where(W > _TINY, m_ / np.maximum(W, _TINY), 1.0 / TAU_START)
             F[self.st_f] = st[self.st_s]
             self._cap = (W, m_, 0.5 * (1 - (a_ - b_) / r_), 0.5 * (1 + (a_ - b_) / r_), m_ > 0)
+            if len(self.pr_s):
+                w = np.maximum(W[self.pr_s], 0.0)
+                p = (w / (1.0 + w)) ** (0.5 * (self.pr_lo + self.pr_hi))
+                p *= self.cap[self.pr_s] > 0  # a closed service has no threshold to raise
+                self.pr_share = p
+                F[self.pr_keep[self.pr_keep >= 0]] = 1.0 - p[self.pr_keep >= 0]
+                F[self.pr_away[self.pr_away >= 0]] = p[self.pr_away >= 0]
         if len(self.r_f):
             nr = len(self.r_f)
             # shares of stocks that are at least 0 (the solver leaves them within its tolerance
@@ -362,6 +382,8 @@ class System:
         dx *= self.keep
         dc = np.bincount(self.ce_cnt, flow[self.ce_edge] * self.ce_w, self.nc)
         dc += np.bincount(self.si_cnt, x[self.si_cell] * self.si_w, self.nc)
+        if len(self.pr_s):
+            dc[self.pr_days] += self.pr_share
         dy = np.concatenate([dx, dc])
         for xf in self.extras:
             out = xf.rates(x)

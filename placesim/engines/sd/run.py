@@ -168,7 +168,7 @@ class SdRun:
         for c in COUNTERS.values():
             if c.axis == "service" and c.how == "count" and "sd" in c.engines:
                 out[c.name] = svc(c.name)
-        for name in ("busy_server_days", "queue_days", "in_system_days"):
+        for name in ("busy_server_days", "queue_days", "pressure_days", "in_system_days"):
             out[name] = svc(name)
         started, abandoned = out["started"], out["abandoned"]
         out["wait_days_sum"] = np.where(started + abandoned > 0,
