@@ -6,8 +6,10 @@ The estimate is a lower bound, made from what the discrete-event engine is known
 
 * every resident of a replication being run is a Python object with its own lists and the
   first blocks of its random streams: about :data:`RESIDENT_BYTES` plus
-  :data:`RESIDENT_BYTES_PER_DOMAIN` per domain (measured at the start of a run of 200,000
-  residents; a resident drawing more random numbers later holds more);
+  :data:`RESIDENT_BYTES_PER_DOMAIN` per domain (below the peak Python allocations traced in
+  runs of 40,000 residents with 2 and 6 domains, about 1,290 and 1,385 bytes a resident,
+  and the growth of the process, about 1,500; a resident drawing more random numbers
+  later holds more);
 * the recorder's counters (one list slot of 8 bytes per bin, counter and service, group or
   neighbourhood) and its snapshot of residents' levels;
 * the output arrays of every replication (8 bytes per value), held twice by the process
@@ -31,9 +33,9 @@ from ..errors import PlacesimError
 from ..plan.counters import COUNTERS, GROUP, NEIGHBOURHOOD, SERVICE
 from ..scenario.scenario import Scenario
 
-RESIDENT_BYTES = 1_400
+RESIDENT_BYTES = 1_200
 """Bytes a resident of the DES holds at the start of a run, besides its domains."""
-RESIDENT_BYTES_PER_DOMAIN = 50
+RESIDENT_BYTES_PER_DOMAIN = 20
 """Bytes a resident holds for each domain."""
 SLOT_BYTES = 8
 """Bytes of one counter slot of the recorder (a list item) and of one output value (float64)."""
