@@ -686,3 +686,13 @@ def test_cli_max_file_mb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     result = run_cli("--max-file-mb", "0.001", "validate", str(f))
     assert result.exit_code == 2 and "the limit is 0.001 MB" in result.stderr
     assert run_cli("--max-file-mb", "1", "validate", str(f)).exit_code == 0
+
+
+@pytest.mark.parametrize("content", [b"", b"placesim: 1\n", b"\x89HDF\r\n\x1a\n broken"], ids=["empty", "yaml", "broken-hdf"])
+def test_report_of_a_file_that_is_not_results(tmp_path: Path, content: bytes) -> None:
+    nc = tmp_path / "r.nc"
+    nc.write_bytes(content)
+    result = run_cli("report", str(nc), "--output", str(tmp_path / "r.html"))
+    assert result.exit_code == 2
+    assert f"{nc} is not a results file written by placesim" in result.stderr.replace("\n", "")
+    assert not (tmp_path / "r.html").exists()
