@@ -3,6 +3,7 @@ appraise scale-up options and write their report."""
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -14,9 +15,11 @@ from ._version import __version__
 from .calibration import calibrate as run_calibration
 from .compare import compare as compare_scenarios
 from .errors import PlacesimError
+from .io import check_writable, os_reason
 from .options import run_options
 from .report import report_from_netcdf
 from .run import simulate
+from .scenario.limits import MAX_FILE_MB_VARIABLE, MAX_REPLICATIONS
 from .scenario.scenario import Scenario, load_scenario
 from .tables import appraisal_table, calibration_table, comparison_table, service_table, summary_table
 
@@ -28,18 +31,22 @@ EXIT_BAD_INPUT = 2
 
 
 def _fail(exc: Exception) -> None:
+    if isinstance(exc, OSError):  # an error of the operating system (reading, writing): in words, no traceback
+        where = f"{exc.filename}: " if exc.filename else ""
+        exc = PlacesimError(f"{where}{os_reason(exc)}")
     err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
     sys.exit(EXIT_BAD_INPUT)
 
 
 def _writable(path: Path | None) -> None:
-    if path is not None and not path.parent.exists():
-        raise PlacesimError(f"cannot write {path}: folder {path.parent} does not exist")
+    """Check that the output file can be written before any work is done."""
+    if path is not None:
+        check_writable(path)
 
 
 _common = [
-    click.option("--replications", "-r", type=click.IntRange(min=1), default=10, show_default=True,
-                 help="Independent replications."),
+    click.option("--replications", "-r", type=click.IntRange(min=1, max=MAX_REPLICATIONS), default=10,
+                 show_default=True, help="Independent replications."),
     click.option("--seed", "-s", type=click.IntRange(min=0, max=2**63 - 1), default=None,
                  help="Seed (default: a random one, printed and stored in the results)."),
     click.option("--executor", type=click.Choice(["processes", "serial"]), default="processes", show_default=True,
@@ -62,8 +69,12 @@ def common(f):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="placesim")
-def main() -> None:
+@click.option("--max-file-mb", type=click.FloatRange(min=0, min_open=True, max=1e6), default=None,
+              help=f"Largest input file read, in MB (default 5, or the {MAX_FILE_MB_VARIABLE} environment variable).")
+def main(max_file_mb: float | None) -> None:
     """Simulate siloed services and Integrated Neighbourhood Teams from scenario files."""
+    if max_file_mb is not None:
+        os.environ[MAX_FILE_MB_VARIABLE] = f"{max_file_mb:g}"  # read by every file read, workers included
 
 
 @main.command()
@@ -74,7 +85,7 @@ def validate(files: tuple[Path, ...]) -> None:
     for f in files:
         try:
             s = load_scenario(f)
-        except PlacesimError as exc:
+        except (PlacesimError, OSError) as exc:
             err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
             bad += 1
             continue
@@ -98,7 +109,7 @@ def run(file: Path, replications: int, seed: int | None, executor: str, workers:
                            engine=engine)
         if out is not None:
             results.to_netcdf(out)
-    except PlacesimError as exc:
+    except (PlacesimError, OSError) as exc:
         _fail(exc)
         return
     console.print(summary_table(results.summary(), f"{scenario.name}: {_runs(results.replications, engine)}"
@@ -123,7 +134,7 @@ def compare(files: tuple[Path, ...], labels: str | None, replications: int, seed
                                        workers=workers, progress=progress, engine=engine)
         if out is not None:
             comparison.to_netcdf(out)
-    except PlacesimError as exc:
+    except (PlacesimError, OSError) as exc:
         _fail(exc)
         return
     r = next(iter(comparison.results.values()))
@@ -150,10 +161,11 @@ def calibrate(setup: Path, out: Path, executor: str, workers: int | None, progre
             raise PlacesimError(f"--out {out} is a file; expected a folder")
         if not out.parent.exists():
             raise PlacesimError(f"cannot write to {out}: folder {out.parent} does not exist")
+        check_writable(out, folder=True)
         cal = run_calibration(setup, executor=executor, workers=workers,
                               progress=(lambda line: err.print(escape(line), highlight=False)) if progress else None)
         paths = cal.write(out)
-    except PlacesimError as exc:
+    except (PlacesimError, OSError) as exc:
         _fail(exc)
         return
     console.print(calibration_table(cal))
@@ -182,10 +194,11 @@ def options(file: Path, out: Path, replications: int | None, seed: int | None, e
             raise PlacesimError(f"--out {out} is a file; expected a folder")
         if not out.parent.exists():
             raise PlacesimError(f"cannot write to {out}: folder {out.parent} does not exist")
+        check_writable(out, folder=True)
         run = run_options(file, replications=replications, seed=seed, executor=executor, workers=workers,
                           progress=progress, break_evens=break_even)
         paths = run.write(out)
-    except PlacesimError as exc:
+    except (PlacesimError, OSError) as exc:
         _fail(exc)
         return
     a = run.appraisal
@@ -213,7 +226,7 @@ def report(results: Path, output: Path) -> None:
         if not results.exists():
             raise PlacesimError(f"{results}: file not found")
         report_from_netcdf(results, output)
-    except PlacesimError as exc:
+    except (PlacesimError, OSError) as exc:
         _fail(exc)
         return
     console.print(f"report written to {output}")

@@ -39,14 +39,25 @@ class Problem:
 
 
 class ScenarioError(PlacesimError, ValueError):
-    """A scenario (file, dict or override) is not valid; lists every problem found."""
+    """An input (a scenario file, dict or override, or an options file, a calibration set-up
+    or its observed data) is not valid; lists every problem found.
 
-    def __init__(self, problems: list[Problem]):
+    Parameters
+    ----------
+    problems
+        What is wrong, each with its file, field path and line.
+    subject
+        What the problems are in, for the heading of several: ``"the scenario"``,
+        ``"the observed data"`` ...
+    """
+
+    def __init__(self, problems: list[Problem], subject: str = "the scenario"):
         self.problems = list(problems)
+        self.subject = subject
         super().__init__(self._text())
 
     def _text(self) -> str:
         if len(self.problems) == 1:
             return str(self.problems[0])
-        head = f"{len(self.problems)} problems in the scenario:"
+        head = f"{len(self.problems)} problems in {self.subject}:"
         return "\n".join([head] + [f"  {p}" for p in self.problems])

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import xarray as xr
 
+from .errors import PlacesimError
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | Path) -> Iterator[str]:
@@ -32,6 +34,53 @@ def atomic_path(path: str | Path) -> Iterator[str]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def check_writable(path: str | Path, *, folder: bool = False) -> None:
+    """Check, before any work, that ``path`` can be written: create a temporary file where
+    :func:`atomic_path` would (and remove it at once).
+
+    Parameters
+    ----------
+    path
+        The file to be written, or with ``folder=True`` a folder to be written into (it
+        may not exist yet: then its parent must, and must be writable).
+
+    Raises
+    ------
+    PlacesimError
+        Saying why it cannot be written (the folder does not exist, is not a folder, is
+        read-only, or any other error of the operating system).
+    """
+    target = Path(path)
+    if folder:
+        if target.exists() and not target.is_dir():
+            raise PlacesimError(f"cannot write to {target}: it is a file, not a folder")
+        where = target if target.is_dir() else target.parent
+        if not str(where):
+            where = Path(".")
+    else:
+        if target.is_dir():
+            raise PlacesimError(f"cannot write {target}: it is a folder")
+        where = target.parent if str(target.parent) else Path(".")
+    if not where.exists():
+        raise PlacesimError(f"cannot write {target}: folder {where} does not exist")
+    if not where.is_dir():
+        raise PlacesimError(f"cannot write {target}: {where} is not a folder")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name or 'placesim'}.", suffix=".part", dir=where)
+    except OSError as exc:
+        raise PlacesimError(f"cannot write {target}: {os_reason(exc)} (could not create a file in {where})") from None
+    os.close(fd)
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)
+
+
+def os_reason(exc: OSError) -> str:
+    """An operating-system error in words, without the file name it repeats:
+    ``'permission denied'``, ``'read-only file system'``, ``'no space left on device'``."""
+    text = exc.strerror or str(exc) or type(exc).__name__
+    return text[:1].lower() + text[1:]
 
 
 def _umask() -> int:

@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .adaptive import Decision, decide
 from .appraisal import Appraisal, appraise
@@ -43,6 +43,8 @@ from .errors import PlacesimError, Problem, ScenarioError
 from .io import atomic_path
 from .report import write_report
 from .review import ReviewSettings, review_power
+from .scenario.base import FileModel, Months, Name, Replications, Seed
+from .scenario.files import read_text, refer
 from .scenario.loader import deep_merge, merge_marks, read_scenario_data
 from .scenario.messages import problems_from_validation
 from .scenario.scenario import Scenario
@@ -50,17 +52,19 @@ from .scenario.sources import leaf_paths, merged_sources, text_comments
 from .scenario.yamlio import Marks, dotted, read_yaml_file
 
 BASELINE = "baseline"
+SUBJECT = "the options file"
+"""What the problems of an options file are in (the heading of a list of them)."""
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+class _Model(FileModel):
+    """The options file's models: :class:`FileModel` (hardened numbers)."""
 
 
 class BaseSpec(_Model):
     """The baseline every option is compared with."""
 
-    scenario: str = Field(description="Scenario file of the baseline (relative to the options file).")
-    label: str = Field(BASELINE, min_length=1, description="Its label in tables and results.")
+    scenario: Name = Field(description="Scenario file of the baseline (relative to the options file).")
+    label: Name = Field(BASELINE, min_length=1, description="Its label in tables and results.")
     overrides: dict[str, Any] = Field(default_factory=dict, description="Scenario fields set for the baseline and every option (e.g. time).")
 
 
@@ -69,7 +73,7 @@ class AdaptiveSpec(_Model):
 
     if_fall: str = Field(description="The option taken where the pilot's review finds crises falling (e.g. the roll-out continuing from the pilot).")
     if_not: str = Field(description="The option taken otherwise (e.g. the pilot stopping at its review). Until the review, both must be the same scenario.")
-    months: float = Field(6.0, gt=0, description="Months before and after the pilot's start that its review compares.")
+    months: Months = Field(6.0, gt=0, description="Months before and after the pilot's start that its review compares.")
     alpha: float = Field(0.05, gt=0, lt=1, description="One-sided significance level of the review's test.")
 
 
@@ -77,7 +81,7 @@ class OptionSpec(_Model):
     """One scale-up option."""
 
     description: str = Field("", description="What the option is, in a sentence.")
-    scenario: str | None = Field(None, description="Scenario file the option starts from (default: the base's).")
+    scenario: Name | None = Field(None, description="Scenario file the option starts from (default: the base's).")
     overrides: dict[str, Any] = Field(default_factory=dict, description="Scenario fields the option changes.")
     adaptive: AdaptiveSpec | None = Field(None, description="Makes this a 'pilot, then decide' option built from two other options (then give no scenario or overrides): in each simulated world the pilot's review chooses which goes on. Needs the des engine.")
 
@@ -91,8 +95,8 @@ class OptionSpec(_Model):
 class RunSettings(_Model):
     """How many worlds to simulate."""
 
-    replications: int = Field(10, ge=2, description="Replications of every scenario (common random numbers).")
-    seed: int = Field(1, ge=0, description="Seed of the run.")
+    replications: Replications = Field(10, ge=2, description="Replications of every scenario (common random numbers).")
+    seed: Seed = Field(1, description="Seed of the run.")
 
 
 class BreakEvenSpec(_Model):
@@ -101,7 +105,7 @@ class BreakEvenSpec(_Model):
     option: str = Field(description="The option to vary.")
     parameter: str = Field(description="Dotted field path in the option's scenario, e.g. int.effect.escalation_multiplier.")
     bounds: tuple[float, float] = Field(description="Range searched [lower, upper]; NPV must change sign across it.")
-    replications: int | None = Field(None, ge=2, description="Replications per evaluation (default: run.replications).")
+    replications: Replications | None = Field(None, ge=2, description="Replications per evaluation (default: run.replications).")
     engine: Literal["des", "sd"] = Field("des", description="des: simulation with common random numbers; sd: the deterministic twin (fast).")
 
     @field_validator("bounds")
@@ -166,13 +170,16 @@ def load_options(path: str | Path) -> OptionsFile:
         the scenario files it names.
     """
     p = Path(path)
-    data, marks, text = read_yaml_file(p)
+    try:
+        data, marks, text = read_yaml_file(p)
+    except ScenarioError as exc:
+        raise ScenarioError(exc.problems, SUBJECT) from None
     if not isinstance(data, dict):
         raise ScenarioError([Problem("expected a mapping of fields (placesim_options: 1, name: ...)", "", str(p), 1)])
     try:
         model = OptionsModel.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(problems_from_validation(exc, OptionsModel, marks, str(p))) from None
+        raise ScenarioError(problems_from_validation(exc, OptionsModel, marks, str(p)), SUBJECT) from None
     problems = []
     if model.base.label in model.options:
         at = marks.get(("options", model.base.label))
@@ -192,7 +199,7 @@ def load_options(path: str | Path) -> OptionsFile:
             problems.append(Problem(f"unknown option {name!r}; options: {', '.join(allowed)}",
                                     dotted(where), str(p), marks.get(where, (None, None))[1]))
     if problems:
-        raise ScenarioError(problems)
+        raise ScenarioError(problems, SUBJECT)
     out = OptionsFile(model, p, text=text)
     out.scenarios[model.base.label] = _build(p, marks, model.base.scenario, ("base", "scenario"),
                                              [(("base", "overrides"), model.base.overrides)], model)
@@ -212,7 +219,11 @@ def _build(path: Path, marks: Marks, file: str, where: tuple[Any, ...], layers: 
     if not target.exists():
         raise ScenarioError([Problem(f"scenario file {file!r} not found (looked for {target})",
                                      ".".join(map(str, where)), str(path), marks.get(where, (None, None))[1])])
-    data, smarks = read_scenario_data(target)
+    try:
+        data, smarks = read_scenario_data(target)
+    except ScenarioError as exc:
+        at = Problem("", dotted(where), str(path), marks.get(where, (None, None))[1])
+        raise refer(exc, str(target), f"scenario file {file!r}", at) from None
     for prefix, overrides in layers + [(("economics",), {"economics": model.economics})]:
         if not overrides:
             continue
@@ -234,7 +245,7 @@ def _sources(data: dict[str, Any], marks: Marks, path: Path, layers: list[tuple[
     """Source comments of an option's scenario: from the scenario files for what they
     wrote, from the options file for what its overrides and economics wrote."""
     out = merged_sources(data, marks)
-    comments = text_comments(path.read_text(encoding="utf-8"))
+    comments = text_comments(read_text(path))
     for prefix, overrides in layers:
         for leaf in leaf_paths(overrides):
             out[dotted(leaf)] = comments.get(prefix + leaf, "")

@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 import xarray as xr
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from scipy import stats
 
 from .errors import PlacesimError
 from .results import ComparedResults
+from .scenario.base import FileModel, Months
 from .scenario.scenario import Scenario
 from .stats import mean_interval
 
@@ -31,13 +32,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
 
-class ReviewSettings(BaseModel):
+class ReviewSettings(FileModel):
     """The pilot evaluation whose power is reported."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
     option: str = Field(description="The option whose pilot is reviewed.")
-    months: float = Field(6.0, gt=0, description="Months before and after the team starts that the review compares.")
+    months: Months = Field(6.0, gt=0, description="Months before and after the team starts that the review compares.")
     alpha: float = Field(0.05, gt=0, lt=1, description="One-sided significance level of the review's test.")
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 
 from ..errors import ScenarioError
 from ..run import simulate
+from ..scenario.files import refer
 from ..scenario.loader import deep_merge
 from ..scenario.scenario import Scenario, load_scenario
 from .fit import Clock, Model, Objective, covariance, hessian, mean_interval, search, wald_interval, z_start
@@ -109,6 +110,13 @@ def split_periods(setup: Setup, obs: Observed, scenario: Scenario) -> tuple[np.n
         return float((v - start).days)
 
     per = setup.model.periods
+    if per.fit is not None and per.holdout is not None:
+        fit_days = (day_of(per.fit.from_), day_of(per.fit.to))
+        hold_days = (day_of(per.holdout.from_), day_of(per.holdout.to))
+        if max(fit_days[0], hold_days[0]) <= min(fit_days[1], hold_days[1]):
+            raise setup.error(f"the holdout periods ({per.holdout.from_} to {per.holdout.to}) overlap the fitting "
+                              f"periods ({per.fit.from_} to {per.fit.to}); a period held out to test the fit "
+                              f"must not be fitted", ("periods", "holdout"))
     fit = _rows_in(obs, per.fit, day_of) if per.fit is not None else np.ones(len(obs), bool)
     hold = _rows_in(obs, per.holdout, day_of) & ~fit if per.holdout is not None else ~fit
     if not fit.any():
@@ -122,13 +130,17 @@ def prepare(setup: Setup) -> tuple[Scenario, Scenario, Observed, list[Parameter]
     path = setup.folder / m.scenario
     if not path.exists():
         raise setup.error(f"scenario file {path} does not exist", ("scenario",))
-    scenario = load_scenario(path)
+    try:
+        scenario = load_scenario(path)
+    except ScenarioError as exc:
+        raise refer(exc, str(path), f"scenario file {m.scenario!r}", setup.problem("", ("scenario",))) from None
     if m.overrides:
         try:
             scenario = scenario.with_overrides(m.overrides)
         except ScenarioError as exc:  # point at the set-up's own lines
             raise ScenarioError([setup.problem(p.message, ("overrides",) + tuple(parse_path(p.path)) if p.path
-                                               else ("overrides",)) for p in exc.problems]) from None
+                                               else ("overrides",)) for p in exc.problems],
+                                "the calibration set-up") from None
     period = m.period_days or scenario.time.report_every_days
     fit_scenario = scenario if period == scenario.time.report_every_days else \
         scenario.with_overrides({"time": {"report_every_days": period}})

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import Problem, ScenarioError
+from ..scenario.files import read_text
 from ..scenario.messages import suggest
 from ..scenario.model import ScenarioModel
 
@@ -46,6 +47,8 @@ STOCKS = frozenset({"in_system"})
 """Measures that are a level at the period's end rather than a count over the period."""
 
 COLUMNS = ("period_start", "measure", "neighbourhood", "value")
+SUBJECT = "the observed data"
+"""What the problems of an observed-data file are in (the heading of a list of them)."""
 
 
 @dataclass
@@ -103,11 +106,11 @@ def read_observed(path: str | Path, model: ScenarioModel, period_days: float) ->
     """
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([_problem(p, None, "observed data file not found")]) from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError([_problem(p, None, f"not UTF-8 text ({exc.reason})")]) from None
+        text = read_text(p, "CSV file")
+    except ScenarioError as exc:
+        if [q.message for q in exc.problems] == ["file not found"]:
+            raise ScenarioError([_problem(p, None, "observed data file not found")]) from None
+        raise ScenarioError(exc.problems, SUBJECT) from None
     rows = [(i + 1, line) for i, line in enumerate(text.splitlines())
             if line.strip() and not line.lstrip().startswith("#")]
     if not rows:
@@ -123,7 +126,8 @@ def read_observed(path: str | Path, model: ScenarioModel, period_days: float) ->
             what.append(f"missing column(s) {', '.join(missing)}")
         if unknown:
             what.append("unknown column(s) " + ", ".join(f"{c!r}{suggest(c, COLUMNS)}" for c in unknown))
-        raise ScenarioError([_problem(p, lines[0], "; ".join(what) + f"; expected the columns {', '.join(COLUMNS)}")])
+        raise ScenarioError([_problem(p, lines[0], "; ".join(what) + f"; expected the columns {', '.join(COLUMNS)}")],
+                            SUBJECT)
     col = {c: header.index(c) for c in header}
 
     t = model.time
@@ -216,7 +220,7 @@ def read_observed(path: str | Path, model: ScenarioModel, period_days: float) ->
         out_line.append(n)
         out_dates.append(raw)
     if problems:
-        raise ScenarioError(problems)
+        raise ScenarioError(problems, SUBJECT)
     if not out_value:
         raise ScenarioError([_problem(p, None, "no data rows")])
     return Observed(p, np.array(out_start), np.array(out_period, dtype=int), out_measure, out_hood,

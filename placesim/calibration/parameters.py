@@ -127,7 +127,7 @@ def resolve_parameters(setup: Setup, scenario: Scenario) -> list[Parameter]:
         if len(paths) == len(spec.paths):
             out.append(Parameter(name, spec, tuple(paths), tuple(bases)))
     if problems:
-        raise ScenarioError(problems)
+        raise ScenarioError(problems, "the calibration set-up")
     return out
 
 

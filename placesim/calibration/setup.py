@@ -25,15 +25,19 @@ import math
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from ..errors import Problem, ScenarioError
+from ..scenario.base import Days, FileModel, Name, Replications, Seed
 from ..scenario.messages import problems_from_validation
 from ..scenario.yamlio import dotted, locate, read_yaml_file
 
+SUBJECT = "the calibration set-up"
+"""What the problems of a set-up file are in (the heading of a list of them)."""
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+class _Model(FileModel):
+    """The set-up's models: :class:`FileModel` (hardened numbers)."""
 
 
 class Prior(_Model):
@@ -95,6 +99,12 @@ class Window(_Model):
     from_: dt.date | int = Field(alias="from", description="First period start included.")
     to: dt.date | int = Field(description="Last period start included.")
 
+    @model_validator(mode="after")
+    def _ordered(self) -> Window:
+        if type(self.from_) is type(self.to) and self.from_ > self.to:  # type: ignore[operator]
+            raise ValueError(f"from ({self.from_}) is after to ({self.to}); give the earlier period first")
+        return self
+
 
 class Periods(_Model):
     """Which observed periods are fitted and which are held out."""
@@ -122,8 +132,8 @@ class Likelihood(_Model):
 class DesCheck(_Model):
     """The check and refinement of the SD fit against the discrete-event engine."""
 
-    replications: int = Field(10, ge=0, description="DES replications per check (0: skip the DES stage).")
-    seed: int = Field(2026, ge=0, description="Seed of the DES check (the same one at every round: common random numbers).")
+    replications: Replications = Field(10, ge=0, description="DES replications per check (0: skip the DES stage).")
+    seed: Seed = Field(2026, description="Seed of the DES check (the same one at every round: common random numbers).")
     rounds: int = Field(2, ge=0, le=10, description=(
         "Refinement rounds: each runs the DES at the current estimate, corrects the SD's expected "
         "values by the DES/SD ratio of each observation and refits."))
@@ -133,13 +143,13 @@ class CalibrationSetup(_Model):
     """A calibration set-up file."""
 
     placesim_calibration: Literal[1] = Field(description="Set-up format version (1).")
-    name: str = Field(description="Name of the calibration.")
+    name: Name = Field(description="Name of the calibration.")
     description: str | None = Field(None, description="What is fitted, to what, and why.")
-    scenario: str = Field(description="Scenario file, relative to the set-up file.")
+    scenario: Name = Field(description="Scenario file, relative to the set-up file.")
     overrides: dict[str, Any] = Field(default_factory=dict, description=(
         "Changes to the scenario before fitting (kept in calibrated.yaml)."))
-    observed: str = Field(description="Observed data CSV (period_start, measure, neighbourhood, value), relative to the set-up file.")
-    period_days: float | None = Field(None, gt=0, description=(
+    observed: Name = Field(description="Observed data CSV (period_start, measure, neighbourhood, value), relative to the set-up file.")
+    period_days: Days | None = Field(None, gt=0, description=(
         "Length of each observed period in days (default: the scenario's report_every_days); "
         "the fit reports the model in periods of this length."))
     parameters: dict[str, ParameterSpec] = Field(min_length=1, description="The parameters to fit, by name.")
@@ -147,7 +157,7 @@ class CalibrationSetup(_Model):
     likelihood: Likelihood = Field(default_factory=Likelihood, description="Likelihood of the observed counts.")
     interval: float = Field(0.9, gt=0, lt=1, description="Level of the intervals on parameters and fitted values.")
     des: DesCheck = Field(default_factory=DesCheck, description="Check and refinement against the DES.")
-    max_evaluations: int = Field(400, ge=10, description="Most SD runs the search may make per fit.")
+    max_evaluations: Replications = Field(400, ge=10, description="Most SD runs the search may make per fit.")
 
 
 class Setup:
@@ -168,7 +178,7 @@ class Setup:
         return Problem(message, dotted(field_path), f or str(self.path), line)
 
     def error(self, message: str, field_path: tuple[Any, ...]) -> ScenarioError:
-        return ScenarioError([self.problem(message, field_path)])
+        return ScenarioError([self.problem(message, field_path)], SUBJECT)
 
 
 def load_setup(path: str | Path) -> Setup:
@@ -180,12 +190,15 @@ def load_setup(path: str | Path) -> Setup:
         With the file, field path and line of every problem.
     """
     p = Path(path)
-    data, marks, _ = read_yaml_file(p)
+    try:
+        data, marks, _ = read_yaml_file(p)
+    except ScenarioError as exc:
+        raise ScenarioError(exc.problems, SUBJECT) from None
     if not isinstance(data, dict):
         raise ScenarioError([Problem("expected a mapping of fields (placesim_calibration: 1, name: ...)",
                                      "", str(p), 1)])
     try:
         model = CalibrationSetup.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(problems_from_validation(exc, CalibrationSetup, marks, str(p))) from None
+        raise ScenarioError(problems_from_validation(exc, CalibrationSetup, marks, str(p)), SUBJECT) from None
     return Setup(model, p, marks)

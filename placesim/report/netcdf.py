@@ -12,6 +12,7 @@ import xarray as xr
 from ..appraisal import appraise
 from ..compare import Comparison
 from ..errors import PlacesimError
+from ..io import os_reason
 from ..review import ReviewSettings, review_power
 from .build import write_report
 
@@ -79,9 +80,13 @@ def report_from_netcdf(results_path: str | Path, out_path: str | Path, *, level:
     path = Path(results_path)
     if not path.is_file():
         raise PlacesimError(f"no results file at {path}")
-    with xr.open_dataset(path) as ds:
-        is_comparison = "scenario" in ds.dims
-        attrs = dict(ds.attrs)
+    try:
+        with xr.open_dataset(path) as ds:
+            is_comparison = "scenario" in ds.dims
+            attrs = dict(ds.attrs)
+    except (ValueError, OSError) as exc:  # not NetCDF, or unreadable: a message, not a traceback
+        why = os_reason(exc) if isinstance(exc, OSError) else "not NetCDF"
+        raise PlacesimError(f"{path} is not a results file written by placesim ({why})") from None
     if not is_comparison:
         raise PlacesimError(f"{path} holds a single run, not a comparison: a report appraises options against a "
                             "baseline. Run `placesim compare BASELINE OPTION ... --out FILE.nc` (or "

@@ -6,6 +6,7 @@ calibration's DES check all call :func:`run_scenarios`.
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,9 +17,11 @@ from ..errors import PlacesimError, Problem, ScenarioError
 from ..plan import compile_plan
 from ..results import Results, assemble, trace_frame
 from ..scenario.checks import semantic_issues
+from ..scenario.limits import MAX_REPLICATIONS
 from ..scenario.scenario import Scenario, load_scenario
 from ..scenario.yamlio import dotted
-from .executors import Executor, make_executor
+from .executors import Executor, ProcessExecutor, make_executor
+from .memory import check_memory
 from .progress import progress_bar
 from .tasks import ENGINES, run_task, tasks_for
 
@@ -37,6 +40,13 @@ def as_scenario(scenario: Scenario | str | Path) -> Scenario:
     return scenario
 
 
+def concurrency(runner: Executor, workers: int | None) -> int:
+    """Replications an executor runs at once (one per worker process)."""
+    if isinstance(runner, ProcessExecutor):
+        return runner.workers or workers or os.cpu_count() or 1
+    return 1
+
+
 def resolve_seed(seed: int | None) -> int:
     """The seed to use: the one given, or a fresh random one (recorded in the results)."""
     if seed is None:
@@ -48,8 +58,9 @@ def resolve_seed(seed: int | None) -> int:
 
 def check_run(replications: int, engine: str, trace: bool) -> None:
     """Refuse run settings that cannot work, with a message saying what is expected."""
-    if isinstance(replications, bool) or not isinstance(replications, (int, np.integer)) or replications < 1:
-        raise PlacesimError(f"replications must be a whole number >= 1, got {replications!r}")
+    if (isinstance(replications, bool) or not isinstance(replications, (int, np.integer))
+            or not 1 <= replications <= MAX_REPLICATIONS):
+        raise PlacesimError(f"replications must be a whole number from 1 to {MAX_REPLICATIONS:,}, got {replications!r}")
     if engine not in ENGINES:
         raise PlacesimError(f"engine must be one of {', '.join(ENGINES)}, got {engine!r}")
     if engine == "sd" and trace:
@@ -70,6 +81,7 @@ def run_scenarios(scenarios: Mapping[str, Scenario | str | Path], replications: 
     loaded = {str(k): as_scenario(v) for k, v in scenarios.items()}
     check_run(replications, engine, trace)
     runner = make_executor(executor, workers)
+    check_memory(loaded, replications, engine, concurrency(runner, workers))
     seed = resolve_seed(seed)
     plans = {k: compile_plan(sc) for k, sc in loaded.items()}
     per_scenario = [tasks_for(plan, seed, replications, engine, trace) for plan in plans.values()]

@@ -11,7 +11,7 @@ import networkx as nx
 from pydantic import BaseModel
 
 from .messages import suggest
-from .model import INT_TARGET, ScenarioModel
+from .model import INT_TARGET, MAX_CASES, ScenarioModel
 from .network import INT_PREFIX, build_service_graph, unreachable_services
 
 Issue = tuple[tuple[Any, ...], str]
@@ -26,8 +26,8 @@ def _unknown(kind: str, name: str, known: list[str]) -> str:
 
 
 def _non_finite(value: Any, path: tuple[Any, ...]) -> list[Issue]:
-    """Infinite or not-a-number values anywhere in the model (a YAML file cannot hold
-    them, but a dict or an override can)."""
+    """Infinite or not-a-number values, and empty names (keys), anywhere in the model (a
+    YAML file cannot hold them, but a dict or an override can)."""
     if isinstance(value, float):
         return [] if math.isfinite(value) else [(path, f"must be a finite number, got {value}")]
     if isinstance(value, BaseModel):
@@ -36,7 +36,9 @@ def _non_finite(value: Any, path: tuple[Any, ...]) -> list[Issue]:
             out += _non_finite(getattr(value, name), path + (field.alias or name,))
         return out
     if isinstance(value, dict):
-        return [i for k, v in value.items() for i in _non_finite(v, path + (k,))]
+        blank: list[Issue] = [(path, "keys must be names, got an empty name") for k in value
+                              if isinstance(k, str) and not k.strip()]
+        return blank + [i for k, v in value.items() for i in _non_finite(v, path + (k,))]
     if isinstance(value, (list, tuple)):
         return [i for k, v in enumerate(value) for i in _non_finite(v, path + (k,))]
     return []
@@ -112,9 +114,10 @@ def semantic_issues(m: ScenarioModel) -> list[Issue]:
     it = m.int_team
     if it is not None:
         places = sum(w.fte * w.caseload for w in it.workers.values())
-        if not math.isfinite(places):
+        if not math.isfinite(places) or places > MAX_CASES:
             issues.append((("int", "workers"),
-                           f"fte x caseload summed over the workers is {places}, too large to be a number of cases"))
+                           f"fte x caseload summed over the workers is {places:g}, more than {MAX_CASES:,} cases; "
+                           f"a team cannot hold that many"))
         for nb, team in it.neighbourhoods.items():
             if nb not in m.neighbourhoods:
                 issues.append((("int", "neighbourhoods", nb), _unknown("neighbourhood", nb, nbhds)))
@@ -126,7 +129,7 @@ def semantic_issues(m: ScenarioModel) -> list[Issue]:
                 issues.append((("int", "neighbourhoods", nb, "end_day"),
                                f"the {nb} team ends on day {team.end_day:g}, before it opens (start_day "
                                f"{team.start_day:g} + ramp.delay_days {it.ramp.delay_days:g})"))
-            if math.isfinite(places) and it.team_capacity(nb) < 1:
+            if math.isfinite(places) and places <= MAX_CASES and it.team_capacity(nb) < 1:
                 issues.append((("int", "workers"),
                                f"the {nb} team holds fewer than one case (sum of fte x caseload x "
                                f"days_per_week / 5 < 1)"))

@@ -19,8 +19,10 @@ from statistics import NormalDist
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 from scipy.special import gammaincinv
+
+from .base import Days, FileModel
 
 _NORMAL = NormalDist()
 _U_MIN = 1e-12
@@ -28,8 +30,7 @@ _U_MIN = 1e-12
 BlockSampler = Callable[[int], np.ndarray]
 
 
-class _Distribution(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class _Distribution(FileModel):
 
     @property
     def mean(self) -> float:  # pragma: no cover - overridden
@@ -47,7 +48,7 @@ class Exponential(_Distribution):
     """Exponential durations with the given mean (the memoryless case of queueing theory)."""
 
     distribution: Literal["exponential"] = Field(description="The kind: exponential.")
-    mean_days: float = Field(gt=0, description="Mean in days.")
+    mean_days: Days = Field(gt=0, description="Mean in days.")
 
     @property
     def mean(self) -> float:
@@ -66,8 +67,8 @@ class Lognormal(_Distribution):
     """Lognormal durations given by their mean and standard deviation in days."""
 
     distribution: Literal["lognormal"] = Field(description="The kind: lognormal.")
-    mean_days: float = Field(gt=0, description="Mean in days.")
-    sd_days: float = Field(gt=0, description="Standard deviation in days.")
+    mean_days: Days = Field(gt=0, description="Mean in days.")
+    sd_days: Days = Field(gt=0, description="Standard deviation in days.")
 
     @property
     def mean(self) -> float:
@@ -92,8 +93,8 @@ class Gamma(_Distribution):
     """Gamma durations given by their mean and standard deviation in days."""
 
     distribution: Literal["gamma"] = Field(description="The kind: gamma.")
-    mean_days: float = Field(gt=0, description="Mean in days.")
-    sd_days: float = Field(gt=0, description="Standard deviation in days.")
+    mean_days: Days = Field(gt=0, description="Mean in days.")
+    sd_days: Days = Field(gt=0, description="Standard deviation in days.")
 
     @property
     def mean(self) -> float:
@@ -115,7 +116,7 @@ class Fixed(_Distribution):
     """Every duration is exactly ``days``."""
 
     distribution: Literal["fixed"] = Field(description="The kind: fixed.")
-    days: float = Field(ge=0, description="The duration in days.")
+    days: Days = Field(ge=0, description="The duration in days.")
 
     @property
     def mean(self) -> float:
@@ -134,7 +135,7 @@ class Empirical(_Distribution):
     """Durations resampled from observed values (optionally weighted)."""
 
     distribution: Literal["empirical"] = Field(description="The kind: empirical.")
-    values_days: list[Annotated[float, Field(ge=0)]] = Field(min_length=1, description="Observed durations in days, resampled.")
+    values_days: list[Annotated[Days, Field(ge=0)]] = Field(min_length=1, description="Observed durations in days, resampled.")
     weights: list[Annotated[float, Field(ge=0)]] | None = Field(None, description="Relative weight of each value (default equal).")
 
     @model_validator(mode="after")

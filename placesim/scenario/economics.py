@@ -7,7 +7,7 @@ import re
 
 from pydantic import Field, field_validator
 
-from .base import Probability, _Model
+from .base import Money, Percent, Probability, YearNumber, Years, _Model
 
 GREEN_BOOK_DISCOUNT = ((0, 3.5), (31, 3.0), (76, 2.5), (126, 2.0), (201, 1.5), (301, 1.0))
 """HM Treasury Green Book declining long-term discount schedule: (first year, % a year).
@@ -32,7 +32,7 @@ def _check_year_label(label: str) -> str:
 class DiscountStep(_Model):
     """One step of a discount schedule: the rate from a given year of the appraisal on."""
 
-    from_year: int = Field(ge=0, description="First appraisal year of this rate (year 0 is the first year, undiscounted).")
+    from_year: YearNumber = Field(ge=0, description="First appraisal year of this rate (year 0 is the first year, undiscounted).")
     percent: float = Field(ge=0, lt=100, description="Discount rate, % a year (real).")
 
 
@@ -41,7 +41,7 @@ class Deflator(_Model):
 
     series: str = Field(min_length=1, description="Name of the index series (e.g. 'UK GDP deflator at market prices').")
     source: str = Field(min_length=1, description="Where the figures come from (title and address).")
-    index: dict[str, float] = Field(min_length=1, description="Index value by year: calendar years ('2023') or financial years ('2023/24'). A financial year missing from the table is 0.75 x its first calendar year + 0.25 x its second.")
+    index: dict[str, Money] = Field(min_length=1, description="Index value by year: calendar years ('2023') or financial years ('2023/24'). A financial year missing from the table is 0.75 x its first calendar year + 0.25 x its second.")
 
     @field_validator("index", mode="before")
     @classmethod
@@ -79,8 +79,8 @@ class Economics(_Model):
     discount: list[DiscountStep] = Field(
         default_factory=lambda: [DiscountStep(from_year=y, percent=p) for y, p in GREEN_BOOK_DISCOUNT],
         description="Discount schedule (default: the Green Book's, 3.5 % for years 0-30 declining to 1 % from year 301; GB01, GB02).")
-    optimism_bias_percent: float = Field(0.0, ge=0, description="Uplift on INT costs for optimism bias, %. The Green Book gives no generic value for service costs (GB03): state it as an assumption with a range.")
-    horizon_years: float | None = Field(None, gt=0, description="Appraisal period in years from the first reported day (default: the whole reported horizon); must not exceed it.")
+    optimism_bias_percent: Percent = Field(0.0, ge=0, description="Uplift on INT costs for optimism bias, %. The Green Book gives no generic value for service costs (GB03): state it as an assumption with a range.")
+    horizon_years: Years | None = Field(None, gt=0, description="Appraisal period in years from the first reported day (default: the whole reported horizon); must not exceed it.")
     cashable: dict[str, Probability] = Field(default_factory=dict, description="Share of the costs avoided at each service that is cashable (money the organisation can actually release); key 'default' for services not named. Unnamed services are non-cashable (0) unless 'default' says otherwise.")
 
     @field_validator("price_year")

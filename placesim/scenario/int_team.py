@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import WEEKDAYS, Probability, Weekday, _Model, _prob
+from .base import WEEKDAYS, Cases, Days, Money, Months, Name, Probability, RatePerDay, Staff, Weekday, _Model, _prob
 from .distributions import Distribution
 from .services import Assessment, Completion, Effect, Eligibility, Queue
 
@@ -15,27 +15,27 @@ from .services import Assessment, Completion, Effect, Eligibility, Queue
 class Worker(_Model):
     """One discipline of the INT."""
 
-    fte: float = Field(gt=0, description="Full-time equivalents in each neighbourhood team.")
-    domains: list[str] = Field(min_length=1, description="Domains this discipline covers.")
-    caseload: int = Field(ge=1, description="Concurrent cases per FTE when the team works five days a week.")
-    cost_per_fte_gbp_per_year: float = Field(0.0, ge=0, description="Employment cost per FTE per year (pro rata by days per week).")
-    organisation: str | None = Field(None, description="Employing organisation (for the record; costs follow funding_shares, or the seconding service's organisation).")
-    seconded_from: str | None = Field(None, description="Service these staff are seconded from: it loses their places while the team runs (FTE x days per week / 5 of its staff: that many x its caseload per member of staff, or that many servers), their posts need no recruiting (filled when the team opens), and their cost is the seconding organisation's (an opportunity cost, not new money). Without it the posts are new money.")
+    fte: Staff = Field(gt=0, description="Full-time equivalents in each neighbourhood team.")
+    domains: list[Name] = Field(min_length=1, description="Domains this discipline covers.")
+    caseload: Cases = Field(ge=1, description="Concurrent cases per FTE when the team works five days a week.")
+    cost_per_fte_gbp_per_year: Money = Field(0.0, ge=0, description="Employment cost per FTE per year (pro rata by days per week).")
+    organisation: Name | None = Field(None, description="Employing organisation (for the record; costs follow funding_shares, or the seconding service's organisation).")
+    seconded_from: Name | None = Field(None, description="Service these staff are seconded from: it loses their places while the team runs (FTE x days per week / 5 of its staff: that many x its caseload per member of staff, or that many servers), their posts need no recruiting (filled when the team opens), and their cost is the seconding organisation's (an opportunity cost, not new money). Without it the posts are new money.")
 
 
 class Ramp(_Model):
     """How a team builds up after its start day."""
 
-    delay_days: float = Field(0.0, ge=0, description="Days from a team's start_day until it opens (recruitment and information governance).")
-    months_to_full: float = Field(0.0, ge=0, description="Months from opening until every new-money post is filled; posts fill in equal monthly steps. Seconded posts are filled on opening.")
+    delay_days: Days = Field(0.0, ge=0, description="Days from a team's start_day until it opens (recruitment and information governance).")
+    months_to_full: Months = Field(0.0, ge=0, description="Months from opening until every new-money post is filled; posts fill in equal monthly steps. Seconded posts are filled on opening.")
     initial_share: Probability = _prob("Share of new-money posts filled on opening (with months_to_full > 0).", 0.25)
 
 
 class IntNeighbourhood(_Model):
     """One neighbourhood team of the INT."""
 
-    start_day: float = Field(0.0, ge=0, description="Day the team starts (from the end of the warm-up): phased roll-out. It opens after ramp.delay_days.")
-    end_day: float | None = Field(None, gt=0, description="Day the team ends (funding ends), from the end of the warm-up; its open cases are handed back or closed (int.on_end). None: it runs to the end.")
+    start_day: Days = Field(0.0, ge=0, description="Day the team starts (from the end of the warm-up): phased roll-out. It opens after ramp.delay_days.")
+    end_day: Days | None = Field(None, gt=0, description="Day the team ends (funding ends), from the end of the warm-up; its open cases are handed back or closed (int.on_end). None: it runs to the end.")
     days_per_week: int | None = Field(None, ge=1, le=7, description="Overrides the INT's days_per_week for this team.")
     open_days: list[Weekday] | None = Field(None, description="Overrides the INT's open_days for this team.")
 
@@ -45,8 +45,8 @@ class WarmHandover(_Model):
 
     loss: Probability = _prob("Chance a warm hand-over is lost (lower than siloed hand-off loss).", 0.0)
     min_level: int = Field(2, ge=1, le=3, description="Uncovered domains at or above this level are handed over at the end of support.")
-    delay_days: float = Field(0.0, ge=0, description="Days before arrival at the specialist service.")
-    to: dict[str, str] = Field(default_factory=dict, description="Service per uncovered domain; default the domain's front door.")
+    delay_days: Days = Field(0.0, ge=0, description="Days before arrival at the specialist service.")
+    to: dict[str, Name] = Field(default_factory=dict, description="Service per uncovered domain; default the domain's front door.")
 
 
 class SharedRecord(_Model):
@@ -59,7 +59,7 @@ class SharedRecord(_Model):
 class CaseFindingStep(_Model):
     """Case-finding's quality from a given day on (e.g. data sharing improving)."""
 
-    from_day: float = Field(gt=0, description="Day (from the end of the warm-up) from which these values hold.")
+    from_day: Days = Field(gt=0, description="Day (from the end of the warm-up) from which these values hold.")
     coverage: Probability | None = Field(None, ge=0.0, le=1.0, description="Coverage from this day (unchanged if not given).")
     sensitivity: Probability | None = Field(None, ge=0.0, le=1.0, description="Sensitivity from this day (unchanged if not given).")
     acceptance: Probability | None = Field(None, ge=0.0, le=1.0, description="Acceptance from this day (unchanged if not given).")
@@ -68,16 +68,16 @@ class CaseFindingStep(_Model):
 class CaseFinding(_Model):
     """Proactive case-finding from shared data."""
 
-    screen_every_days: float = Field(gt=0, description="Days between screens of the shared data (screening rate).")
+    screen_every_days: Days = Field(gt=0, description="Days between screens of the shared data (screening rate).")
     coverage: Probability = _prob("Share of residents whose records are in the shared data at each screen.", 1.0)
     sensitivity: Probability = _prob("Chance a resident at level >= 1 in a covered domain is flagged.")
     specificity: Probability = _prob("Chance a resident at level 0 in every covered domain is not flagged.")
     acceptance: Probability = _prob("Chance a flagged resident in need accepts the offer of support.")
-    contact_cost_gbp: float = Field(0.0, ge=0, description="Cost of one outreach contact (true or false positive).")
-    max_contacts_per_screen: int | None = Field(None, ge=1, description="Outreach contacts a team can make per screen, whatever its staff; flags beyond it are contacted in the order of rank_by. Overrides contacts_per_fte_per_week.")
-    contacts_per_fte_per_week: float | None = Field(None, ge=0, description="Outreach contacts one full-time worker makes per week, so that a team's contacts per screen scale with its staff, days per week and ramp-up (FTE x days per week / 5 x staff in post x screen_every_days / 7, rounded down). Neither this nor max_contacts_per_screen: no limit.")
+    contact_cost_gbp: Money = Field(0.0, ge=0, description="Cost of one outreach contact (true or false positive).")
+    max_contacts_per_screen: Cases | None = Field(None, ge=1, description="Outreach contacts a team can make per screen, whatever its staff; flags beyond it are contacted in the order of rank_by. Overrides contacts_per_fte_per_week.")
+    contacts_per_fte_per_week: RatePerDay | None = Field(None, ge=0, description="Outreach contacts one full-time worker makes per week, so that a team's contacts per screen scale with its staff, days per week and ramp-up (FTE x days per week / 5 x staff in post x screen_every_days / 7, rounded down). Neither this nor max_contacts_per_screen: no limit.")
     rank_by: Literal["escalation", "severity"] = Field("escalation", description="Order in which flags are contacted when there are more than the team can contact: 'escalation' (highest escalation hazard first: the resident's hazards of moving up a level in the covered domains, with coupling, at their current levels) or 'severity' (highest level first). Ties in household order.")
-    cohorts: list[str] | None = Field(None, description="Cohorts screened (default all).")
+    cohorts: list[Name] | None = Field(None, description="Cohorts screened (default all).")
     schedule: list[CaseFindingStep] = Field(default_factory=list, description="Changes of coverage, sensitivity and acceptance over time, each from its from_day (e.g. records added to the shared data as information-governance agreements are signed); the values above hold until the first.")
     target_levels: tuple[int, int] = Field((1, 2), description="Lowest and highest level of need (the highest across covered domains) a screen looks for. Residents in the band are flagged with the sensitivity; those at level 0 with 1 - specificity (false positives); those above the band are never flagged. The default [1, 2] looks for the 'wobbling' and leaves those already in crisis (e.g. held in temporary accommodation) to the crisis services; [1, 3] also flags them.")
 
@@ -101,16 +101,16 @@ class CaseFinding(_Model):
 class IntCosts(_Model):
     """Fixed costs of each neighbourhood team."""
 
-    premises_gbp_per_year: float = Field(0.0, ge=0, description="Premises cost per team per year.")
-    setup_gbp: float = Field(0.0, ge=0, description="One-off set-up cost per team, on its start day.")
+    premises_gbp_per_year: Money = Field(0.0, ge=0, description="Premises cost per team per year.")
+    setup_gbp: Money = Field(0.0, ge=0, description="One-off set-up cost per team, on its start day.")
     price_year: str | None = Field(None, description="Price year of these figures.")
 
 
 class Int(_Model):
     """The Integrated Neighbourhood Team: one team per covered neighbourhood."""
 
-    name: str = Field("INT", description="Display name.")
-    organisation: str = Field("council", description="Host organisation; pays everything unless funding_shares say otherwise.")
+    name: Name = Field("INT", description="Display name.")
+    organisation: Name = Field("council", description="Host organisation; pays everything unless funding_shares say otherwise.")
     neighbourhoods: dict[str, IntNeighbourhood] = Field(min_length=1, description="Covered neighbourhoods and their teams' start days.")
     days_per_week: int = Field(5, ge=1, le=7, description="Days a week the teams operate (capacity and staff cost pro rata).")
     open_days: list[Weekday] | None = Field(None, description="Which days they operate (default the first days_per_week weekdays from Monday).")

@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, ScenarioError
+from .files import refer
+from .limits import MAX_EXTENDS
 from .yamlio import Marks, Path_, read_yaml_file
 
 
@@ -60,7 +62,11 @@ def read_scenario_data(path: str | Path) -> tuple[dict[str, Any], Marks]:
     ------
     ScenarioError
         Missing file, YAML error, a root that is not a mapping, a bad or circular
-        ``extends`` (reported in the file and on the line of the ``extends`` at fault).
+        ``extends`` (reported in the file and on the line of the ``extends`` at fault). An
+        ``extends`` naming something that is not a scenario file (a folder, a device, a
+        file too large, unreadable or not text, or one whose top is not a mapping) is
+        reported on the ``extends`` line of the file that names it, without quoting the
+        target's content.
     """
     return _read_chain(Path(path), [], [])
 
@@ -77,15 +83,12 @@ def _read_chain(path: Path, seen: list[Path], names: list[tuple[str, int | None]
         else:
             what = f"circular extends: {loop}; an extends chain must end in a file without extends"
         raise ScenarioError([Problem(what, "extends", file, line)])
-    data, marks, _ = read_yaml_file(path)
+    if len(seen) >= MAX_EXTENDS:
+        file, line = names[-1]
+        raise ScenarioError([Problem(f"more than {MAX_EXTENDS} files extend one another in a chain; shorten the "
+                                     f"chain", "extends", file, line)])
+    data, marks = _read_one(path, names[-1] if names else None)
     name = str(path)
-    if data is None:
-        raise ScenarioError([Problem("the file is empty; expected a scenario mapping (placesim: 1, name: ...)",
-                                     "", name, 1)])
-    if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else f"a single value ({data!r})"
-        raise ScenarioError([Problem(f"expected a mapping of fields (placesim: 1, name: ...) at the top of "
-                                     f"the file, got {kind}", "", name, marks.get((), (name, 1))[1])])
     if "extends" not in data:
         return data, marks
     parent = data.pop("extends")
@@ -99,3 +102,34 @@ def _read_chain(path: Path, seen: list[Path], names: list[tuple[str, int | None]
     base, base_marks = _read_chain(base_path, seen + [resolved], names + [(name, line)])
     marks = {p: m for p, m in marks.items() if p[:1] != ("extends",)}
     return deep_merge(base, data), merge_marks(base_marks, data, marks)
+
+
+def _read_one(path: Path, referrer: tuple[str, int | None] | None) -> tuple[dict[str, Any], Marks]:
+    """One file of a chain as a mapping. A file-level problem of a file named by
+    ``extends`` is reported at the ``referrer`` (file, line of its extends)."""
+    name = str(path)
+    try:
+        data, marks, _ = read_yaml_file(path)
+    except ScenarioError as exc:
+        if referrer is None:
+            raise
+        raise refer(exc, name, f"extends {name!r}", Problem("", "extends", *referrer)) from None
+    if isinstance(data, dict):
+        return data, marks
+    kind = ("empty" if data is None else "a list" if isinstance(data, list)
+            else "a single value, not a mapping of fields")
+    if referrer is not None:
+        raise ScenarioError([Problem(f"extends {name!r}, which is not a scenario file: its top is {kind} "
+                                     f"(expected a mapping of fields: placesim: 1, name: ...)",
+                                     "extends", referrer[0], referrer[1])])
+    if data is None:
+        raise ScenarioError([Problem("the file is empty; expected a scenario mapping (placesim: 1, name: ...)",
+                                     "", name, 1)])
+    kind = "a list" if isinstance(data, list) else f"a single value ({_short(data)})"
+    raise ScenarioError([Problem(f"expected a mapping of fields (placesim: 1, name: ...) at the top of "
+                                 f"the file, got {kind}", "", name, marks.get((), (name, 1))[1])])
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

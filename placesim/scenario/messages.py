@@ -179,7 +179,7 @@ def _message(err: dict[str, Any], root: type[BaseModel]) -> str:
     if kind in ("float_type", "float_parsing"):
         return f"expected a number, got {_show(got)}"
     if kind == "finite_number":
-        return f"expected a finite number, got {_show(got)}"
+        return f"must be a finite number, got {_show(got)}"
     if kind in ("bool_type", "bool_parsing"):
         return f"expected true or false, got {_show(got)}"
     if kind == "string_type":

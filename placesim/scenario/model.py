@@ -17,7 +17,22 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import INT_TARGET, LEVEL_NAMES, LEVELS, MAX_CASES, WEEKDAYS, Probability, Weekday, _Model, _prob
+from .base import (
+    INT_TARGET,
+    LEVEL_NAMES,
+    LEVELS,
+    MAX_CASES,
+    WEEKDAYS,
+    Days,
+    Multiplier,
+    Name,
+    PerYear,
+    Probability,
+    Residents,
+    Weekday,
+    _Model,
+    _prob,
+)
 from .economics import Deflator, DiscountStep, Economics
 from .int_team import CaseFinding, CaseFindingStep, Int, IntCosts, IntNeighbourhood, Ramp, WarmHandover, Worker
 from .services import (
@@ -47,9 +62,9 @@ __all__ = [
 class Time(_Model):
     """The run's length, warm-up and reporting bins."""
 
-    horizon_days: float = Field(gt=0, description="Length of the reported period in days (after the warm-up).")
-    warmup_days: float = Field(0.0, ge=0, description="Days simulated before reporting starts; nothing in them is counted.")
-    report_every_days: float = Field(gt=0, description="Width of the reporting bins in days (e.g. 7 or 30); the last bin may be shorter.")
+    horizon_days: Days = Field(gt=0, description="Length of the reported period in days (after the warm-up).")
+    warmup_days: Days = Field(0.0, ge=0, description="Days simulated before reporting starts; nothing in them is counted.")
+    report_every_days: Days = Field(gt=0, description="Width of the reporting bins in days (e.g. 7 or 30); the last bin may be shorter.")
     start_date: dt.date | None = Field(None, description="Calendar date of the first reported day; bins then carry dates and opening days follow the calendar. Without it day 0 is a Monday.")
 
     @model_validator(mode="after")
@@ -74,13 +89,13 @@ class Time(_Model):
 class Neighbourhood(_Model):
     """A neighbourhood area of the place."""
 
-    population: int | None = Field(None, ge=0, description="Resident population, for rates per 1,000 (optional).")
+    population: Residents | None = Field(None, ge=0, description="Resident population, for rates per 1,000 (optional).")
 
 
 class CrisisResponse(_Model):
     """One crisis service a crisis in a domain may draw on."""
 
-    service: str = Field(description="Service the resident enters in crisis (e.g. A&E, temporary accommodation); its duration and unit costs apply.")
+    service: Name = Field(description="Service the resident enters in crisis (e.g. A&E, temporary accommodation); its duration and unit costs apply.")
     probability: Probability = _prob("Chance that a crisis draws on this service; responses are drawn independently.", 1.0)
 
 
@@ -94,7 +109,7 @@ class Crisis(_Model):
 class Domain(_Model):
     """A need domain (money, housing, health, family ...) on the severity ladder 0-3."""
 
-    front_door: str | None = Field(None, description="Service a resident approaches when they seek help in this domain (required if any cohort seeks help in it).")
+    front_door: Name | None = Field(None, description="Service a resident approaches when they seek help in this domain (required if any cohort seeks help in it).")
     crisis: Crisis = Field(default_factory=Crisis, description="Crisis response of the domain.")
 
 
@@ -104,10 +119,10 @@ class Hazards(_Model):
     Pairs are ``[from level 1, from level 2]``.
     """
 
-    onset_per_year: float = Field(0.0, ge=0, description="Hazard of 0 -> 1 (need emerging).")
-    escalation_per_year: tuple[float, float] = Field((0.0, 0.0), description="Hazards of 1 -> 2 and 2 -> 3 (crisis).")
-    recovery_per_year: tuple[float, float] = Field((0.0, 0.0), description="Hazards of natural recovery 1 -> 0 and 2 -> 1.")
-    help_seeking_per_year: tuple[float, float] = Field((0.0, 0.0), description="Hazards of seeking help at the domain's front door while at level 1 and level 2.")
+    onset_per_year: PerYear = Field(0.0, ge=0, description="Hazard of 0 -> 1 (need emerging).")
+    escalation_per_year: tuple[PerYear, PerYear] = Field((0.0, 0.0), description="Hazards of 1 -> 2 and 2 -> 3 (crisis).")
+    recovery_per_year: tuple[PerYear, PerYear] = Field((0.0, 0.0), description="Hazards of natural recovery 1 -> 0 and 2 -> 1.")
+    help_seeking_per_year: tuple[PerYear, PerYear] = Field((0.0, 0.0), description="Hazards of seeking help at the domain's front door while at level 1 and level 2.")
 
     @field_validator("escalation_per_year", "recovery_per_year", "help_seeking_per_year")
     @classmethod
@@ -120,7 +135,7 @@ class Hazards(_Model):
 class Cohort(_Model):
     """A segment of residents (or households) with its own size, starting mix and hazards."""
 
-    size: dict[str, int] = Field(description="Number of residents per neighbourhood.")
+    size: dict[str, Residents] = Field(description="Number of residents per neighbourhood.")
     initial: dict[str, list[float]] = Field(default_factory=dict, description="Per domain, the shares starting at levels 0, 1, 2, 3 (four numbers summing to 1). Domains not listed start at 0.")
     hazards: dict[str, Hazards] = Field(default_factory=dict, description="Per domain, the transition hazards. Domains not listed do not change.")
 
@@ -157,7 +172,7 @@ class ScenarioModel(_Model):
     time: Time = Field(description="Horizon, warm-up, reporting interval, start date.")
     neighbourhoods: dict[str, Neighbourhood] = Field(default_factory=dict, description="Neighbourhood areas.")
     domains: dict[str, Domain] = Field(default_factory=dict, description="Need domains.")
-    coupling: dict[str, dict[str, float]] = Field(default_factory=dict, description="coupling[a][b] multiplies domain b's escalation hazards while domain a is at level 2 or above.")
+    coupling: dict[str, dict[str, Multiplier]] = Field(default_factory=dict, description="coupling[a][b] multiplies domain b's escalation hazards while domain a is at level 2 or above.")
     cohorts: dict[str, Cohort] = Field(default_factory=dict, description="Resident segments.")
     services: dict[str, Service] = Field(min_length=1, description="Siloed services (the service network).")
     int_team: Int | None = Field(None, alias="int", description="The Integrated Neighbourhood Team, if any.")

@@ -92,6 +92,14 @@ differs: mappings (services, neighbourhoods, cohorts ... by name) merge key by k
 are replaced whole, and a duration whose `distribution` kind changes is replaced whole.
 A distribution is written as a mapping with a `distribution` key, e.g.
 `{distribution: lognormal, mean_days: 60, sd_days: 30}`.
+
+Every number must be finite and, where its row gives no tighter bound, at most 10^15 in
+size; `true` and `false` are never read as numbers, and a true/false field takes only
+`true` or `false`. Names (the keys of services, domains, cohorts ..., and the fields that
+name a service, a domain or an organisation) must not be empty. A file may be at most
+5 MB (`PLACESIM_MAX_FILE_MB`), nest at most 50 levels and hold at most 100,000 values
+(counting what aliases repeat); YAML tags (`!!str`, `!foo`) are refused. See
+docs/decisions.md, "Hostile input (issue 11)".
 """
 
 
@@ -124,25 +132,40 @@ def _type_name(t: Any) -> str:
 
 
 def _bounds(field: Any) -> str:
-    """Bounds from the field's constraints, e.g. ' (>= 0)' or ' (0 to 1)'."""
+    """Bounds from the field's constraints (and those of its Annotated type, e.g. ``Days``,
+    also when the field may be null), e.g. ', >= 0', ', 0 to 1' or ', > 0 and <= 36525'."""
     lo = hi = None
     lo_op = hi_op = ""
-    for m in field.metadata:
+    for m in _annotated_metadata(field.annotation) + list(field.metadata):
         if getattr(m, "ge", None) is not None:
             lo, lo_op = m.ge, ">="
         if getattr(m, "gt", None) is not None:
             lo, lo_op = m.gt, ">"
         if getattr(m, "le", None) is not None:
             hi, hi_op = m.le, "<="
+        if getattr(m, "lt", None) is not None:
+            hi, hi_op = m.lt, "<"
         if getattr(m, "min_length", None) is not None:
             return f", at least {m.min_length}"
     if lo is not None and hi is not None and lo_op == ">=" and hi_op == "<=":
         return f", {lo:g} to {hi:g}"
+    if lo is not None and hi is not None:
+        return f", {lo_op} {lo:g} and {hi_op} {hi:g}"
     if lo is not None:
         return f", {lo_op} {lo:g}"
     if hi is not None:
         return f", {hi_op} {hi:g}"
     return ""
+
+
+def _annotated_metadata(t: Any) -> list[Any]:
+    """Constraints of an Annotated type inside ``X | None`` (pydantic keeps them on the type)."""
+    origin = typing.get_origin(t)
+    if origin is Union or origin is types.UnionType:
+        members = [a for a in typing.get_args(t) if a is not type(None)]
+        if len(members) == 1 and typing.get_origin(members[0]) is typing.Annotated:
+            return [m for a in typing.get_args(members[0])[1:] for m in getattr(a, "metadata", [a])]
+    return []
 
 
 def _default(field: Any) -> str:

@@ -9,15 +9,28 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from .base import MAX_CASES, Probability, Weekday, _Model, _prob
+from .base import (
+    MAX_CASES,
+    Cases,
+    Days,
+    Money,
+    Multiplier,
+    Name,
+    Probability,
+    RatePerDay,
+    Staff,
+    Weekday,
+    _Model,
+    _prob,
+)
 from .distributions import Distribution
 
 
 class Assessment(_Model):
     """The assessment done on every entry to a service."""
 
-    cost_gbp: float = Field(0.0, ge=0, description="Cost of one assessment.")
-    days: float = Field(0.0, ge=0, description="Days the assessment takes before the eligibility decision.")
+    cost_gbp: Money = Field(0.0, ge=0, description="Cost of one assessment.")
+    days: Days = Field(0.0, ge=0, description="Days the assessment takes before the eligibility decision.")
 
 
 class Pressure(_Model):
@@ -59,9 +72,9 @@ class Queue(_Model):
 class Effect(_Model):
     """Effect of support on the supported domains while it lasts."""
 
-    escalation_multiplier: float = Field(1.0, ge=0, description="Multiplies escalation hazards (e.g. 0.5 halves them).")
-    recovery_multiplier: float = Field(1.0, ge=0, description="Multiplies natural-recovery hazards.")
-    persistence_days: float = Field(0.0, ge=0, description="Mean days the effect lasts after support ends. Each resident's lasts an exponential time, so among residents supported together the share still protected falls at a constant rate (the drop-off, 1 / persistence_days a day). 0: it stops when support ends.")
+    escalation_multiplier: Multiplier = Field(1.0, ge=0, description="Multiplies escalation hazards (e.g. 0.5 halves them).")
+    recovery_multiplier: Multiplier = Field(1.0, ge=0, description="Multiplies natural-recovery hazards.")
+    persistence_days: Days = Field(0.0, ge=0, description="Mean days the effect lasts after support ends. Each resident's lasts an exponential time, so among residents supported together the share still protected falls at a constant rate (the drop-off, 1 / persistence_days a day). 0: it stops when support ends.")
 
 
 class Completion(_Model):
@@ -83,9 +96,9 @@ class Completion(_Model):
 class Costs(_Model):
     """Unit costs of a service, attributed to its organisation."""
 
-    per_case_gbp: float = Field(0.0, ge=0, description="Cost per case that starts support.")
-    per_day_gbp: float = Field(0.0, ge=0, description="Cost per day of support (per occupied place).")
-    per_week_gbp: float = Field(0.0, ge=0, description="Cost per week of support; added to per_day_gbp as per_week_gbp / 7.")
+    per_case_gbp: Money = Field(0.0, ge=0, description="Cost per case that starts support.")
+    per_day_gbp: Money = Field(0.0, ge=0, description="Cost per day of support (per occupied place).")
+    per_week_gbp: Money = Field(0.0, ge=0, description="Cost per week of support; added to per_day_gbp as per_week_gbp / 7.")
     price_year: str | None = Field(None, description="Price year of these figures (e.g. '2010/11'); recorded for uprating.")
 
     @property
@@ -96,16 +109,16 @@ class Costs(_Model):
 class ScheduleStep(_Model):
     """Background arrival rate from a given day on."""
 
-    from_day: float = Field(ge=0, description="First day (from the end of the warm-up) of this rate.")
-    rate_per_day: float = Field(ge=0, description="Poisson arrival rate per day from that day.")
+    from_day: Days = Field(ge=0, description="First day (from the end of the warm-up) of this rate.")
+    rate_per_day: RatePerDay = Field(ge=0, description="Poisson arrival rate per day from that day.")
 
 
 class Arrivals(_Model):
     """Background demand: Poisson arrivals from outside the modelled cohorts."""
 
-    rate_per_day: float | None = Field(None, ge=0, description="Constant Poisson rate per day.")
+    rate_per_day: RatePerDay | None = Field(None, ge=0, description="Constant Poisson rate per day.")
     schedule: list[ScheduleStep] | None = Field(None, description="Piecewise-constant rates; the first step applies from the start of the warm-up.")
-    repeat_every_days: float | None = Field(None, gt=0, description="Repeat the schedule with this period (e.g. 7 for a weekly pattern, 365 for seasons).")
+    repeat_every_days: Days | None = Field(None, gt=0, description="Repeat the schedule with this period (e.g. 7 for a weekly pattern, 365 for seasons).")
     level: int = Field(2, ge=0, le=3, description="Level of need of background arrivals (for eligibility and severity queues).")
 
     @model_validator(mode="after")
@@ -132,13 +145,13 @@ class Arrivals(_Model):
 class Referral(_Model):
     """A referral edge of the service network."""
 
-    to: str = Field(description="Target service, or 'int' for the INT team of the resident's neighbourhood once it has started.")
+    to: Name = Field(description="Target service, or 'int' for the INT team of the resident's neighbourhood once it has started.")
     probability: Probability = _prob("Chance of this referral; a service's referrals for one moment ('when') are one draw, so their probabilities sum to at most 1.")
-    domain: str | None = Field(None, description="Only for residents with this domain at or above min_level (background arrivals never meet a condition).")
+    domain: Name | None = Field(None, description="Only for residents with this domain at or above min_level (background arrivals never meet a condition).")
     min_level: int | None = Field(None, ge=0, le=3, description="Level the condition needs (default 1 when domain is given).")
     handoff_loss: Probability = _prob("Chance the referral is lost and the person drops out.", 0.0)
     when: Literal["completed", "turned_away"] = Field("completed", description="On completing support, or on being turned away (signposting).")
-    delay_days: float = Field(0.0, ge=0, description="Days between the referral and arrival at the next front door.")
+    delay_days: Days = Field(0.0, ge=0, description="Days between the referral and arrival at the next front door.")
 
     @model_validator(mode="after")
     def _level_needs_domain(self) -> Referral:
@@ -154,11 +167,11 @@ class Referral(_Model):
 class Service(_Model):
     """A siloed service: a node of the service network."""
 
-    organisation: str = Field(description="Organisation that runs and pays for it (council, nhs, police, vcs, dwp ...).")
-    domains: list[str] = Field(default_factory=list, description="Need domains it addresses (support affects these).")
-    servers: int | Literal["unlimited"] | None = Field(None, description="Concurrent cases it can hold, or 'unlimited'. Give this or staff and caseload.")
-    staff: float | None = Field(None, gt=0, description="Staff (FTE); capacity is staff x caseload, rounded down.")
-    caseload: int | None = Field(None, ge=1, description="Concurrent cases per member of staff.")
+    organisation: Name = Field(description="Organisation that runs and pays for it (council, nhs, police, vcs, dwp ...).")
+    domains: list[Name] = Field(default_factory=list, description="Need domains it addresses (support affects these).")
+    servers: Cases | Literal["unlimited"] | None = Field(None, description="Concurrent cases it can hold, or 'unlimited'. Give this or staff and caseload.")
+    staff: Staff | None = Field(None, gt=0, description="Staff (FTE); capacity is staff x caseload, rounded down.")
+    caseload: Cases | None = Field(None, ge=1, description="Concurrent cases per member of staff.")
     open_days: list[Weekday] | None = Field(None, description="Days on which it assesses and starts cases; none means every day.")
     assessment: Assessment = Field(default_factory=Assessment, description="Assessment on every entry.")
     eligibility: Eligibility = Field(default_factory=Eligibility, description="Eligibility threshold.")

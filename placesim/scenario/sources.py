@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from .files import read_text
 from .loader import read_scenario_data
 from .yamlio import Marks, Path_, dotted, locate
 
@@ -150,7 +151,7 @@ def merged_sources(data: dict[str, Any], marks: Marks) -> dict[str, str]:
             out[dotted(path)] = ""
             continue
         if file not in by_file:
-            by_file[file] = text_comments(Path(file).read_text(encoding="utf-8"))
+            by_file[file] = text_comments(read_text(file))
         out[dotted(path)] = by_file[file].get(path, "")
     return out
 

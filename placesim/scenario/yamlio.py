@@ -2,8 +2,11 @@
 
 PyYAML's safe composer gives nodes with marks; we build plain Python data from them and a
 map from field path (a tuple of keys and list indices) to ``(file, line)``. Duplicate keys,
-which PyYAML would silently collapse, are errors; so are non-text keys, unknown tags and
-infinite or not-a-number values. Syntax errors are reported with the line of the mistake
+which PyYAML would silently collapse, are errors; so are non-text and empty keys, every
+explicit YAML tag (on a scalar, a list or a mapping) and infinite or not-a-number values.
+Text with control characters, files nested too deep and aliases that would expand too far
+are refused before any data is built (:mod:`placesim.scenario.yamlsafe`,
+:mod:`placesim.scenario.limits`). Syntax errors are reported with the line of the mistake
 (for an unclosed bracket or quote, the line where it was opened) and the field path of the
 mapping or list they are in.
 """
@@ -19,15 +22,14 @@ from typing import Any
 import yaml
 
 from ..errors import Problem, ScenarioError
+from .files import check_characters, read_text
+from .limits import MAX_DEPTH, MAX_FILE_MB_VARIABLE, max_file_bytes, megabytes
+from .yamlsafe import LimitedLoader, LimitExceeded, expansion_problem, explicit_tag, shown_tag
 
 Path_ = tuple[Any, ...]
 Marks = dict[Path_, tuple[str, int | None]]
 
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
-
-
-class _Loader(yaml.SafeLoader):
-    """Safe loader used only to compose nodes and construct scalars."""
 
 
 def parse_yaml(text: str, filename: str) -> tuple[Any, Marks]:
@@ -36,17 +38,29 @@ def parse_yaml(text: str, filename: str) -> tuple[Any, Marks]:
     Raises
     ------
     ScenarioError
-        On a syntax error (with its line and field path), duplicate keys, non-text keys,
-        unknown tags, or infinite / not-a-number values (every such problem is listed).
+        On text over the size limit or with control characters; a syntax error (with its
+        line and field path); nesting, values or aliases past the limits; duplicate, empty
+        or non-text keys, YAML tags, or infinite / not-a-number values (every such problem
+        is listed).
     """
-    loader = _Loader(text)
+    if len(text) > max_file_bytes():
+        raise ScenarioError([Problem(f"the text is {megabytes(len(text))}, more than the limit of "
+                                     f"{megabytes(max_file_bytes())} (set {MAX_FILE_MB_VARIABLE} to raise it)",
+                                     "", filename, None)])
+    check_characters(text, filename)
+    loader = LimitedLoader(text)
     try:
         try:
             node = loader.get_single_node()
+            too_far = expansion_problem(loader, node) if node is not None else None
+        except LimitExceeded as exc:
+            too_far = exc
         except yaml.MarkedYAMLError as exc:
             raise ScenarioError([_syntax_problem(exc, text, filename)]) from None
         except yaml.YAMLError as exc:
             raise ScenarioError([Problem(f"YAML error: {exc}", "", filename, None)]) from None
+        if too_far is not None:
+            raise ScenarioError([Problem(too_far.message, dotted(too_far.path), filename, too_far.line)])
         marks: Marks = {}
         if node is None:
             return None, marks
@@ -59,9 +73,13 @@ def parse_yaml(text: str, filename: str) -> tuple[Any, Marks]:
         loader.dispose()
 
 
-def _build(loader: _Loader, node: yaml.Node, path: Path_, filename: str, marks: Marks,
+def _build(loader: LimitedLoader, node: yaml.Node, path: Path_, filename: str, marks: Marks,
            problems: list[Problem]) -> Any:
     marks[path] = (filename, node.start_mark.line + 1)
+    tag = explicit_tag(node)
+    if tag is not None:
+        problems.append(_tag_problem(tag, node, path, filename))
+        return None
     if isinstance(node, yaml.MappingNode):
         try:
             loader.flatten_mapping(node)  # resolves YAML merge keys (<<)
@@ -78,7 +96,14 @@ def _build(loader: _Loader, node: yaml.Node, path: Path_, filename: str, marks: 
                     f"keys must be names, got a {'list' if isinstance(key_node, yaml.SequenceNode) else 'mapping'}",
                     dotted(path), filename, line))
                 continue
+            tag = explicit_tag(key_node)
+            if tag is not None:
+                problems.append(_tag_problem(tag, key_node, path, filename, "key"))
+                continue
             key = _scalar(loader, key_node, path, filename, problems)
+            if isinstance(key, str) and not key.strip():
+                problems.append(Problem("keys must be names, got an empty name", dotted(path), filename, line))
+                continue
             if key is None or isinstance(key, bool) or not isinstance(key, (str, int, float)):
                 problems.append(Problem(f"keys must be names, got {key_node.value or 'an empty key'!r}",
                                         dotted(path), filename, line))
@@ -99,7 +124,14 @@ def _build(loader: _Loader, node: yaml.Node, path: Path_, filename: str, marks: 
     return _scalar(loader, node, path, filename, problems)
 
 
-def _scalar(loader: _Loader, node: yaml.Node, path: Path_, filename: str, problems: list[Problem]) -> Any:
+def _tag_problem(tag: str, node: yaml.Node, path: Path_, filename: str, what: str = "") -> Problem:
+    what = what or ("mapping" if isinstance(node, yaml.MappingNode) else "list" if isinstance(node, yaml.SequenceNode)
+                    else "value")
+    return Problem(f"the YAML tag {shown_tag(tag)!r} on this {what} is not allowed (nothing was run); scenario files "
+                   f"use plain values without YAML tags", dotted(path), filename, node.start_mark.line + 1)
+
+
+def _scalar(loader: LimitedLoader, node: yaml.Node, path: Path_, filename: str, problems: list[Problem]) -> Any:
     line = node.start_mark.line + 1
     try:
         value = loader.construct_object(node, deep=True)
@@ -120,19 +152,10 @@ def _scalar(loader: _Loader, node: yaml.Node, path: Path_, filename: str, proble
 
 
 def read_yaml_file(path: Path) -> tuple[Any, Marks, str]:
-    """Read and parse one YAML file; returns data, marks and the text."""
-    name = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError([Problem("file not found", "", name, None)]) from None
-    except IsADirectoryError:
-        raise ScenarioError([Problem("is a directory, expected a YAML file", "", name, None)]) from None
-    except PermissionError:
-        raise ScenarioError([Problem("permission denied: cannot read the file", "", name, None)]) from None
-    except UnicodeDecodeError as exc:
-        raise ScenarioError([Problem(f"not UTF-8 text ({exc.reason})", "", name, None)]) from None
-    data, marks = parse_yaml(text, name)
+    """Read and parse one YAML file (see :func:`placesim.scenario.files.read_text` for the
+    checks made on the file); returns data, marks and the text."""
+    text = read_text(path, "YAML file")
+    data, marks = parse_yaml(text, str(path))
     return data, marks, text
 
 
@@ -321,6 +344,8 @@ def _track_paths(text: str) -> _Tracker:
     try:
         for ev in yaml.parse(text, Loader=yaml.SafeLoader):
             tracker.feed(ev)
+            if len(tracker.stack) > MAX_DEPTH:
+                break  # the composer refuses such a file; paths this deep are no help
     except yaml.YAMLError:
         pass
     return tracker
