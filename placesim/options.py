@@ -41,15 +41,17 @@ from .break_even import BreakEven, break_even
 from .compare import Comparison, compare
 from .errors import PlacesimError, Problem, ScenarioError
 from .io import atomic_path
+from .reinvest import Reinvestment, reinvest
 from .report import write_report
 from .review import ReviewSettings, review_power
-from .scenario.base import FileModel, Months, Name, Replications, Seed
+from .scenario.base import Days, FileModel, Money, Months, Name, Replications, Seed
 from .scenario.files import read_text, refer
 from .scenario.loader import deep_merge, merge_marks, read_scenario_data
 from .scenario.messages import problems_from_validation
 from .scenario.scenario import Scenario
 from .scenario.sources import leaf_paths, merged_sources, text_comments
 from .scenario.yamlio import Marks, dotted, read_yaml_file
+from .stats import mean_interval
 
 BASELINE = "baseline"
 SUBJECT = "the options file"
@@ -77,6 +79,16 @@ class AdaptiveSpec(_Model):
     alpha: float = Field(0.05, gt=0, lt=1, description="One-sided significance level of the review's test.")
 
 
+class ReinvestSpec(_Model):
+    """Shift upstream: a share of each year's cashable savings buys places at a service the next year."""
+
+    share: float = Field(gt=0, le=1, description="Share of each year's cashable savings (costs avoided against the baseline, net of the places already bought) spent on places from the next year.")
+    into: Name = Field(description="The siloed service that gets the places (e.g. a voluntary-sector service); not one with unlimited places.")
+    cost_gbp_per_place_per_year: Money = Field(gt=0, description="Cost of one place a year at the appraisal's price year (economics.price_year), e.g. an adviser's employment cost / caseload.")
+    organisations: list[Name] | None = Field(None, description="Organisations whose cashable savings are pooled (default: all).")
+    delay_days: Days = Field(0.0, ge=0, description="Days after a year ends before its money opens places (budget setting, recruiting).")
+
+
 class OptionSpec(_Model):
     """One scale-up option."""
 
@@ -84,11 +96,14 @@ class OptionSpec(_Model):
     scenario: Name | None = Field(None, description="Scenario file the option starts from (default: the base's).")
     overrides: dict[str, Any] = Field(default_factory=dict, description="Scenario fields the option changes.")
     adaptive: AdaptiveSpec | None = Field(None, description="Makes this a 'pilot, then decide' option built from two other options (then give no scenario or overrides): in each simulated world the pilot's review chooses which goes on. Needs the des engine.")
+    reinvest: ReinvestSpec | None = Field(None, description="Reinvests a share of the option's cashable savings each year in places at a service from the next year (the option is run once per year of the appraisal).")
 
     @model_validator(mode="after")
     def _adaptive_alone(self) -> OptionSpec:
         if self.adaptive is not None and (self.scenario is not None or self.overrides):
             raise ValueError("an adaptive option is built from its two continuations: give no scenario or overrides")
+        if self.adaptive is not None and self.reinvest is not None:
+            raise ValueError("an adaptive option cannot reinvest; give reinvest on one of its continuations")
         return self
 
 
@@ -210,7 +225,20 @@ def load_options(path: str | Path) -> OptionsFile:
         file = option.scenario or model.base.scenario
         field_at = ("options", label, "scenario") if option.scenario else ("base", "scenario")
         out.scenarios[label] = _build(p, marks, file, field_at, layers, model)
+        if option.reinvest is not None:
+            _check_reinvest(out.scenarios[label], option.reinvest, ("options", label, "reinvest", "into"), marks, p)
     return out
+
+
+def _check_reinvest(scenario: Scenario, spec: ReinvestSpec, where: tuple[Any, ...], marks: Marks, path: Path) -> None:
+    services = scenario.model.services
+    line = marks.get(where, (None, None))[1]
+    if spec.into not in services:
+        raise ScenarioError([Problem(f"unknown service {spec.into!r}; services of the option's scenario: "
+                                     f"{', '.join(services)}", dotted(where), str(path), line)], SUBJECT)
+    if services[spec.into].servers == "unlimited":
+        raise ScenarioError([Problem(f"service {spec.into!r} has unlimited places: name a service with places "
+                                     "(servers, or staff and caseload)", dotted(where), str(path), line)], SUBJECT)
 
 
 def _build(path: Path, marks: Marks, file: str, where: tuple[Any, ...], layers: list[tuple[tuple[Any, ...], dict]],
@@ -263,6 +291,7 @@ class OptionsRun:
     review_note: str = ""
     break_evens: list[BreakEven] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
+    reinvestments: list[Reinvestment] = field(default_factory=list)
 
     def table(self) -> pd.DataFrame:
         """The options table (``options.csv``): the appraisal's figures per option, then the
@@ -277,6 +306,17 @@ class OptionsRun:
             table[name] = table[f"{name}_lower"] = table[f"{name}_upper"] = np.nan
             table.loc[r.option, [name, f"{name}_lower", f"{name}_upper"]] = [value, lo, hi]
             units[name] = "share of replications"
+        if self.reinvestments:
+            for name in ("reinvested_gbp", "reinvestment_npv_gain_gbp", "reinvestment_crises_averted"):
+                for suffix in ("", "_lower", "_upper"):
+                    table[name + suffix] = np.nan
+            for rv in self.reinvestments:
+                table.loc[rv.option, "reinvested_gbp"] = rv.years["reinvested_gbp"].sum()
+                for name, values in (("reinvestment_npv_gain_gbp", rv.npv_gain),
+                                     ("reinvestment_crises_averted", rv.averted_gain)):
+                    table.loc[rv.option, [name, f"{name}_lower", f"{name}_upper"]] = mean_interval(values, rv.level)
+            units.update({"reinvested_gbp": "GBP", "reinvestment_npv_gain_gbp": "GBP",
+                          "reinvestment_crises_averted": "crises"})
         if self.decisions:
             table["p_scale"] = np.nan
             units["p_scale"] = "share of replications"
@@ -292,6 +332,7 @@ class OptionsRun:
 
     def write(self, out: str | Path) -> dict[str, Path]:
         """Write ``options.csv`` (:meth:`table`), ``organisations.csv``, ``results.nc`` and ``report.html``
+        (and ``reinvestment.csv``, one row per reinvesting option and year, if any option reinvests)
         into folder ``out`` (created if missing), each atomically."""
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
@@ -301,6 +342,11 @@ class OptionsRun:
             self.table().to_csv(tmp)
         with atomic_path(paths["organisations.csv"]) as tmp:
             self.appraisal.by_organisation().to_csv(tmp)
+        if self.reinvestments:
+            paths["reinvestment.csv"] = folder / "reinvestment.csv"
+            frame = pd.concat([rv.years.assign(option=rv.option, into=rv.into) for rv in self.reinvestments])
+            with atomic_path(paths["reinvestment.csv"]) as tmp:
+                frame.set_index(["option", "year"]).to_csv(tmp)
         ds = self.comparison.ds
         ds.attrs["options_name"] = self.options.model.name
         ds.attrs["options_yaml"] = self.options.text
@@ -309,7 +355,7 @@ class OptionsRun:
         self.comparison.to_netcdf(paths["results.nc"])
         write_report(paths["report.html"], self.comparison, self.appraisal, self.review,
                      title=self.options.model.name, review_note=self.review_note, break_evens=self.break_evens,
-                     decisions=self.decisions)
+                     decisions=self.decisions, reinvestments=self.reinvestments)
         return paths
 
 
@@ -335,6 +381,19 @@ def run_options(options: OptionsFile | str | Path, *, replications: int | None =
     reps = replications if replications is not None else m.run.replications
     seed_ = seed if seed is not None else m.run.seed
     comparison = compare(of.scenarios, reps, seed_, executor=executor, workers=workers, progress=progress)
+    reinvestments = []
+    for label, option in m.options.items():
+        if option.reinvest is not None:
+            rv = option.reinvest
+            results, made = reinvest(comparison, label, of.scenarios[label], into=rv.into, share=rv.share,
+                                     cost_gbp_per_place_per_year=rv.cost_gbp_per_place_per_year,
+                                     organisations=rv.organisations, delay_days=rv.delay_days,
+                                     baseline=of.baseline, replications=reps, seed=seed_, executor=executor,
+                                     workers=workers, progress=progress)
+            comparison.results[label] = results
+            reinvestments.append(made)
+    if reinvestments:
+        comparison = Comparison(dict(comparison.results), of.baseline)
     decisions = []
     for label, option in m.options.items():
         if option.adaptive is not None:
@@ -346,7 +405,7 @@ def run_options(options: OptionsFile | str | Path, *, replications: int | None =
     if decisions:  # in the file's order of options
         comparison = Comparison({k: comparison.results[k] for k in [of.baseline, *m.options]}, of.baseline)
     appraisal = appraise(comparison, baseline=of.baseline)
-    run = OptionsRun(of, comparison, appraisal, decisions=decisions)
+    run = OptionsRun(of, comparison, appraisal, decisions=decisions, reinvestments=reinvestments)
     if m.review is not None:
         try:
             run.review = review_power(comparison, m.review.option, baseline=of.baseline, months=m.review.months,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
-from .options import AdaptiveSpec, BaseSpec, BreakEvenSpec, OptionsModel, OptionSpec, RunSettings
+from .options import AdaptiveSpec, BaseSpec, BreakEvenSpec, OptionsModel, OptionSpec, ReinvestSpec, RunSettings
 from .review import ReviewSettings
 from .scenario.reference import render_sections
 
@@ -17,6 +17,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("base", BaseSpec),
     ("options.NAME", OptionSpec),
     ("options.NAME.adaptive", AdaptiveSpec),
+    ("options.NAME.reinvest", ReinvestSpec),
     ("run", RunSettings),
     ("review", ReviewSettings),
     ("break_even[]", BreakEvenSpec),

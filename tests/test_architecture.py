@@ -30,7 +30,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("placesim.run",),
     ("placesim.appraisal", "placesim.review", "placesim.calibration"),
     ("placesim.compare",),
-    ("placesim.break_even", "placesim.tables", "placesim.adaptive"),
+    ("placesim.break_even", "placesim.tables", "placesim.adaptive", "placesim.reinvest"),
     ("placesim.report", "placesim.options", "placesim.options_reference"),
     ("placesim.cli", "placesim.__init__"),
 ]

@@ -94,7 +94,9 @@ def test_brent_options_file_loads_and_every_option_has_the_economics():
     assert [p.name for p in OPTIONS] == ["options.yaml"]
     of = ps.load_options(OPTIONS[0])
     assert list(of.scenarios) == ["siloed", "harlesden_1day", "harlesden_5day", "borough_phased",
-                                  "harlesden_1day_seconded", "pilot_stops_at_review", "borough_after_review"]
+                                  "harlesden_5day_reinvest", "harlesden_1day_seconded", "pilot_stops_at_review",
+                                  "borough_after_review"]
+    assert of.model.options["harlesden_5day_reinvest"].reinvest.into == "debt_advice"
     assert of.model.options["pilot_then_decide"].adaptive.if_fall == "borough_after_review"
     seconded = of.scenarios["harlesden_1day_seconded"].int_team.workers
     assert {w.seconded_from for w in seconded.values()} == {"debt_advice", "housing_options", "early_help",

@@ -13,9 +13,9 @@ import math
 from dataclasses import dataclass
 
 from ..scenario.distributions import Distribution
-from ..scenario.model import INT_TARGET, Arrivals, Pressure, Referral, ScenarioModel
+from ..scenario.model import INT_TARGET, AddedPlaces, Arrivals, Pressure, Referral, ScenarioModel
 from ..scenario.network import team_name
-from .clock import Schedule, weekday_mask
+from .clock import DAYS_PER_YEAR, Schedule, weekday_mask
 
 NEIGHBOURHOOD_TEAM = -1
 """Referral target meaning "the INT team of the resident's neighbourhood, once it has started"."""
@@ -360,8 +360,25 @@ def compile_services(m: ScenarioModel) -> tuple[ServicePlan, ...]:
             case_cost=svc.costs.per_case_gbp, daily_cost=svc.costs.daily, background=_background(svc.arrivals),
             rules_done=tuple(_rule(r, service_index, domain_index) for r in svc.referrals if r.when == "completed"),
             rules_away=tuple(_rule(r, service_index, domain_index) for r in svc.referrals if r.when == "turned_away"),
+            capacity_at=_added_capacity(svc.capacity, svc.added_places),
+            fixed_costs=tuple(_added_cost(a) for a in svc.added_places if a.cost_gbp_per_place_per_year),
         ))
     return tuple(out)
+
+
+def _added_capacity(capacity: float, added: list[AddedPlaces]) -> Schedule | None:
+    """A service's places over time with the places added from their days (None: none added)."""
+    if not added:
+        return None
+    days = sorted({a.from_day for a in added})
+    values = [capacity] + [capacity + sum(a.places for a in added if a.from_day <= d) for d in days]
+    return Schedule((-math.inf, *days), tuple(float(v) for v in values))
+
+
+def _added_cost(a: AddedPlaces) -> FixedCost:
+    """The cost per day of places added from a day on."""
+    return FixedCost(a.places * a.cost_gbp_per_place_per_year / DAYS_PER_YEAR,
+                     Schedule((-math.inf, a.from_day), (0.0, 1.0)), None, "added places")
 
 
 __all__ = ["Background", "CaseFindingPlan", "FixedCost", "Handover", "NEIGHBOURHOOD_TEAM", "Rule", "ServicePlan",

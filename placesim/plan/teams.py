@@ -154,8 +154,10 @@ def apply_secondments(services: tuple[ServicePlan, ...], teams: tuple[TeamPlan, 
         losses = [x for x in losses if x[2] > 0]
         if not losses:
             continue
-        # from the start of the warm-up (day -inf here) at full strength
-        cuts = sorted({-math.inf} | {a for a, _, _ in losses} | {b for _, b, _ in losses if math.isfinite(b)})
-        values = tuple(max(sp.capacity - sum(lost for a, b, lost in losses if a <= day < b), 0.0) for day in cuts)
+        # from the start of the warm-up (day -inf here) at full strength (with any places added)
+        cuts = sorted({-math.inf} | {a for a, _, _ in losses} | {b for _, b, _ in losses if math.isfinite(b)}
+                      | set(sp.capacity_at.days if sp.capacity_at is not None else ()))
+        values = tuple(max(sp.capacity_on(day) - sum(lost for a, b, lost in losses if a <= day < b), 0.0)
+                       for day in cuts)
         out[sp.index] = dataclasses.replace(sp, capacity_at=Schedule(tuple(cuts), values))
     return tuple(out)

@@ -15,7 +15,7 @@ from .headline import headline_section
 from .money import organisations_section, payback_section
 from .outcomes import crises_section, journeys_section
 from .page import page, percent
-from .pilot import break_even_section, decision_section, review_section
+from .pilot import break_even_section, decision_section, reinvestment_section, review_section
 from .provenance import assumptions_section, comparison_assumptions, method_section
 
 if TYPE_CHECKING:
@@ -54,7 +54,8 @@ def _subtitle(comparison: Comparison, appraisal: Appraisal, names: Mapping[str, 
 
 def build_report(comparison: Comparison, appraisal: Appraisal, review: ReviewPower | None = None, *,
                  assumptions: Mapping[str, pd.DataFrame] | pd.DataFrame | None = None, title: str | None = None,
-                 review_note: str = "", break_evens: Sequence[Any] = (), decisions: Sequence[Any] = ()) -> str:
+                 review_note: str = "", break_evens: Sequence[Any] = (), decisions: Sequence[Any] = (),
+                 reinvestments: Sequence[Any] = ()) -> str:
     """One self-contained HTML page for a budget planner.
 
     Parameters
@@ -76,6 +77,8 @@ def build_report(comparison: Comparison, appraisal: Appraisal, review: ReviewPow
         Break-even results to show (each shown as its text, and its ``plot()`` if it has one).
     decisions
         Adaptive options' decisions (:class:`placesim.adaptive.Decision`) to show.
+    reinvestments
+        Options' reinvestment of savings (:class:`placesim.reinvest.Reinvestment`) to show.
 
     Returns
     -------
@@ -112,6 +115,10 @@ def build_report(comparison: Comparison, appraisal: Appraisal, review: ReviewPow
     if break_evens:
         parts.append(break_even_section(break_evens))
         contents.insert(list(SECTIONS).index("review") + 1 + bool(decisions), ("break-even", "Break-even values"))
+    if reinvestments:
+        parts.append(reinvestment_section(reinvestments))
+        contents.insert(list(SECTIONS).index("review") + 1 + bool(decisions) + bool(break_evens),
+                        ("shift-upstream", "Shift upstream: savings reinvested"))
     parts += [assumptions_section(tables, appraisal.baseline, note), method_section(comparison, appraisal)]
     title = title or (f"Integrated Neighbourhood Team options: {', '.join(appraisal.options)} "
                       f"against {appraisal.baseline}")

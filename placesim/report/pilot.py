@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..reinvest import HEADERS
 from .page import esc, figure, paragraph, section, slug, table, unavailable
 
 if TYPE_CHECKING:
@@ -66,6 +67,20 @@ def decision_section(decisions: Sequence[Any]) -> str:
         body += table(["Decision", "Result"], [[f"<strong>{esc(k)}</strong>", esc(v)] for k, v in d.rows()],
                       id=f"decision-table-{i}", caption=f"{d.option}: the decision at the review")
     return section("decision", "The six-month decision", body)
+
+
+def reinvestment_section(reinvestments: Sequence[Any]) -> str:
+    """Each reinvesting option's shift upstream, year by year, and whether it pays for itself."""
+    body = paragraph(
+        "Part of each year's cashable savings buys places at a service from the next year (\"capacity "
+        "building within the local VCS\"); the option is run again with them, year by year. Its figures "
+        "above include the places and what they cost; here they are set against the same option without "
+        "reinvestment.")
+    for i, rv in enumerate(reinvestments):
+        body += f"<h3 id='shift-{slug(rv.option)}'>{esc(rv.option)}</h3>" + paragraph(rv.reading())
+        body += table(list(HEADERS), [[esc(c) for c in row] for row in rv.rows()],
+                      id=f"shift-table-{i}", caption=f"{rv.option}: savings and places by year (means)")
+    return section("shift-upstream", "Shift upstream: savings reinvested", body)
 
 
 def break_even_section(break_evens: Sequence[Any]) -> str:

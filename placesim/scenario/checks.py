@@ -78,6 +78,8 @@ def semantic_issues(m: ScenarioModel) -> list[Issue]:
         if svc.eligibility.pressure is not None and svc.servers == "unlimited":
             issues.append((("services", s, "eligibility", "pressure"),
                            "a service with unlimited places has no queue to raise its threshold"))
+        if svc.added_places and svc.servers == "unlimited":
+            issues.append((("services", s, "added_places"), "a service with unlimited places cannot gain places"))
         totals: dict[str, float] = defaultdict(float)
         for i, rule in enumerate(svc.referrals):
             totals[rule.when] += rule.probability

@@ -36,6 +36,7 @@ from .base import (
 from .economics import Deflator, DiscountStep, Economics
 from .int_team import CaseFinding, CaseFindingStep, Int, IntCosts, IntNeighbourhood, Ramp, WarmHandover, Worker
 from .services import (
+    AddedPlaces,
     Arrivals,
     Assessment,
     Completion,
@@ -50,7 +51,7 @@ from .services import (
 )
 
 __all__ = [
-    "INT_TARGET", "LEVELS", "LEVEL_NAMES", "MAX_CASES", "WEEKDAYS", "Arrivals", "Assessment", "CaseFinding",
+    "INT_TARGET", "LEVELS", "LEVEL_NAMES", "MAX_CASES", "WEEKDAYS", "AddedPlaces", "Arrivals", "Assessment", "CaseFinding",
     "CaseFindingStep", "Cohort", "Completion", "Costs", "Crisis", "CrisisResponse", "Deflator", "DiscountStep", "Domain",
     "Economics", "Effect", "Eligibility", "Hazards", "Int", "IntCosts", "IntNeighbourhood", "Neighbourhood", "Pressure", "Queue",
     "Ramp", "Referral", "ScenarioModel", "ScheduleStep", "Service", "Time", "WarmHandover", "Weekday", "Worker",

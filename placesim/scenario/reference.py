@@ -16,10 +16,13 @@ from pydantic_core import PydanticUndefined
 
 from .distributions import Empirical, Exponential, Fixed, Gamma, Lognormal
 from .economics import Deflator, DiscountStep, Economics
+from .int_team import SharedRecord
 from .model import (
+    AddedPlaces,
     Arrivals,
     Assessment,
     CaseFinding,
+    CaseFindingStep,
     Cohort,
     Completion,
     Costs,
@@ -33,7 +36,9 @@ from .model import (
     IntCosts,
     IntNeighbourhood,
     Neighbourhood,
+    Pressure,
     Queue,
+    Ramp,
     Referral,
     ScenarioModel,
     ScheduleStep,
@@ -55,6 +60,7 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("services.NAME", Service),
     ("services.NAME.assessment (also int.assessment)", Assessment),
     ("services.NAME.eligibility (also int.eligibility)", Eligibility),
+    ("services.NAME.eligibility.pressure", Pressure),
     ("services.NAME.queue (also int.queue)", Queue),
     ("services.NAME.effect (also int.effect)", Effect),
     ("services.NAME.on_completion (also int.on_completion)", Completion),
@@ -62,11 +68,15 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("services.NAME.arrivals", Arrivals),
     ("services.NAME.arrivals.schedule[]", ScheduleStep),
     ("services.NAME.referrals[]", Referral),
+    ("services.NAME.added_places[]", AddedPlaces),
     ("int", Int),
     ("int.neighbourhoods.NAME", IntNeighbourhood),
     ("int.workers.NAME", Worker),
     ("int.warm_handover", WarmHandover),
     ("int.case_finding", CaseFinding),
+    ("int.case_finding.schedule[]", CaseFindingStep),
+    ("int.ramp", Ramp),
+    ("int.shared_record", SharedRecord),
     ("int.costs", IntCosts),
     ("economics", Economics),
     ("economics.deflator", Deflator),

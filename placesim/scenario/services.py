@@ -142,6 +142,15 @@ class Arrivals(_Model):
         return self
 
 
+class AddedPlaces(_Model):
+    """Places a service gains from a day on (e.g. capacity bought with savings reinvested)."""
+
+    from_day: Days = Field(ge=0, description="Day (from the end of the warm-up) from which the places are open; they stay open to the end.")
+    places: Cases = Field(ge=1, description="Concurrent cases added.")
+    cost_gbp_per_place_per_year: Money = Field(0.0, ge=0, description="Cost of one added place a year (e.g. an adviser's employment cost / caseload), paid by the service's organisation from from_day on; the service's unit costs still apply to the cases in them.")
+    note: str = Field("", description="Why they were added (e.g. 'reinvested savings of year 1').")
+
+
 class Referral(_Model):
     """A referral edge of the service network."""
 
@@ -182,6 +191,7 @@ class Service(_Model):
     costs: Costs = Field(default_factory=Costs, description="Unit costs.")
     arrivals: Arrivals | None = Field(None, description="Background Poisson arrivals from outside the modelled cohorts.")
     referrals: list[Referral] = Field(default_factory=list, description="Onward referrals.")
+    added_places: list[AddedPlaces] = Field(default_factory=list, description="Places added from given days (capacity built over time, e.g. reinvested savings); not for unlimited services.")
 
     @field_validator("servers")
     @classmethod
