@@ -3,7 +3,11 @@ appraise scale-up options and write their report."""
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -25,6 +29,48 @@ console = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+"""Exit status after Ctrl-C (SIGINT): 130, as a shell reports a command stopped by it."""
+EXIT_TERMINATED = 128 + signal.SIGTERM
+"""Exit status after SIGTERM: 143."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so a run stops as it does on Ctrl-C: queued
+    replications cancelled, workers ended, no output file half-written."""
+
+
+@contextlib.contextmanager
+def _sigterm_stops() -> Iterator[None]:
+    """While a command runs, SIGTERM raises :class:`Terminated` (the main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class _Commands(click.Group):
+    """The command group: an interrupted command prints one line and exits with 130 (SIGINT)
+    or 143 (SIGTERM), with no traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        with _sigterm_stops():
+            try:
+                return super().invoke(ctx)
+            except KeyboardInterrupt as exc:
+                terminated = isinstance(exc, Terminated)
+                what = "terminated (SIGTERM)" if terminated else "interrupted (Ctrl-C)"
+                err.print(f"[bold red]{what}:[/] the run was stopped and its workers ended; "
+                          "no output file was left half-written", markup=True, highlight=False, soft_wrap=True)
+                sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
 
 
 def _fail(exc: Exception) -> None:
@@ -60,7 +106,7 @@ def common(f):
     return f
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="placesim")
 def main() -> None:
     """Simulate siloed services and Integrated Neighbourhood Teams from scenario files."""
