@@ -19,10 +19,12 @@ from .calibration import calibrate as run_calibration
 from .compare import compare as compare_scenarios
 from .errors import PlacesimError
 from .options import run_options
+from .plan import compile_plan
 from .report import report_from_netcdf
 from .run import simulate
 from .scenario.scenario import Scenario, load_scenario
 from .tables import appraisal_table, calibration_table, comparison_table, service_table, summary_table
+from .warmup import WarmupCheck
 
 # Piped output (CI logs, files) gets a wide table instead of rich's 80-column default.
 console = Console(width=None if sys.stdout.isatty() else 140)
@@ -134,14 +136,17 @@ def validate(files: tuple[Path, ...]) -> None:
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @common
+@click.option("--warmup-check/--no-warmup-check", default=True, show_default=True,
+              help="After the run, warn (on stderr) if the main outputs are still trending when reporting starts, "
+                   "with a suggested warm-up.")
 def run(file: Path, replications: int, seed: int | None, executor: str, workers: int | None,
-        out: Path | None, progress: bool, engine: str) -> None:
+        out: Path | None, progress: bool, engine: str, warmup_check: bool) -> None:
     """Run replications of the scenario FILE and print its summary tables."""
     try:
         _writable(out)
         scenario = load_scenario(file)
         results = simulate(scenario, replications, seed, executor=executor, workers=workers, progress=progress,
-                           engine=engine)
+                           engine=engine, warmup_check=False)
         if out is not None:
             results.to_netcdf(out)
     except PlacesimError as exc:
@@ -152,6 +157,8 @@ def run(file: Path, replications: int, seed: int | None, executor: str, workers:
     console.print(service_table(results.service_summary(), "Services"))
     if out is not None:
         console.print(f"results written to {out}")
+    if warmup_check:
+        _report_warmup(results.warmup_check(compile_plan(scenario)))
 
 
 @main.command()
@@ -263,6 +270,15 @@ def report(results: Path, output: Path) -> None:
         _fail(exc)
         return
     console.print(f"report written to {output}")
+
+
+def _report_warmup(check: WarmupCheck) -> None:
+    """The warm-up check on stderr: a warning if an output is still trending, a note if it could not run."""
+    if check.skipped:
+        err.print(f"note: {escape(check.message())}", highlight=False, soft_wrap=True)
+    elif not check.ok:
+        err.print(f"[bold yellow]warning:[/] {escape(check.message())}", markup=True, highlight=False,
+                  soft_wrap=True)
 
 
 def _seed(seed: int, engine: str) -> str:
