@@ -20,10 +20,12 @@ from .review import ReviewPower, review_power
 from .run import simulate
 from .scenario import Scenario, load_scenario
 from .scenario.assumptions import assumptions_table
+from .warmup import WarmupCheck, WarmupWarning
 
 __all__ = [
     "__version__", "Appraisal", "BreakEven", "Calibration", "Comparison", "Decision", "PlacesimError", "Problem",
     "Results",
-    "ReviewPower", "Scenario", "ScenarioError", "appraise", "assumptions_table", "break_even", "calibrate",
+    "ReviewPower", "Scenario", "ScenarioError", "WarmupCheck", "WarmupWarning",
+    "appraise", "assumptions_table", "break_even", "calibrate",
     "compare", "decide", "load_options", "load_scenario", "open_results", "review_power", "run_options", "simulate",
 ]

@@ -3,8 +3,12 @@ appraise scale-up options and write their report."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -17,17 +21,61 @@ from .compare import compare as compare_scenarios
 from .errors import PlacesimError
 from .io import check_writable, os_reason
 from .options import run_options
+from .plan import compile_plan
 from .report import report_from_netcdf
 from .run import simulate
 from .scenario.limits import MAX_FILE_MB_VARIABLE, MAX_REPLICATIONS
 from .scenario.scenario import Scenario, load_scenario
 from .tables import appraisal_table, calibration_table, comparison_table, service_table, summary_table
+from .warmup import WarmupCheck
 
 # Piped output (CI logs, files) gets a wide table instead of rich's 80-column default.
 console = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 128 + signal.SIGINT
+"""Exit status after Ctrl-C (SIGINT): 130, as a shell reports a command stopped by it."""
+EXIT_TERMINATED = 128 + signal.SIGTERM
+"""Exit status after SIGTERM: 143."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so a run stops as it does on Ctrl-C: queued
+    replications cancelled, workers ended, no output file half-written."""
+
+
+@contextlib.contextmanager
+def _sigterm_stops() -> Iterator[None]:
+    """While a command runs, SIGTERM raises :class:`Terminated` (the main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: object) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+class _Commands(click.Group):
+    """The command group: an interrupted command prints one line and exits with 130 (SIGINT)
+    or 143 (SIGTERM), with no traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        with _sigterm_stops():
+            try:
+                return super().invoke(ctx)
+            except KeyboardInterrupt as exc:
+                terminated = isinstance(exc, Terminated)
+                what = "terminated (SIGTERM)" if terminated else "interrupted (Ctrl-C)"
+                err.print(f"[bold red]{what}:[/] the run was stopped and its workers ended; "
+                          "no output file was left half-written", markup=True, highlight=False, soft_wrap=True)
+                sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
 
 
 def _fail(exc: Exception) -> None:
@@ -67,7 +115,7 @@ def common(f):
     return f
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="placesim")
 @click.option("--max-file-mb", type=click.FloatRange(min=0, min_open=True, max=1e6), default=None,
               help=f"Largest input file read, in MB (default 5, or the {MAX_FILE_MB_VARIABLE} environment variable).")
@@ -99,14 +147,17 @@ def validate(files: tuple[Path, ...]) -> None:
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @common
+@click.option("--warmup-check/--no-warmup-check", default=True, show_default=True,
+              help="After the run, warn (on stderr) if the main outputs are still trending when reporting starts, "
+                   "with a suggested warm-up.")
 def run(file: Path, replications: int, seed: int | None, executor: str, workers: int | None,
-        out: Path | None, progress: bool, engine: str) -> None:
+        out: Path | None, progress: bool, engine: str, warmup_check: bool) -> None:
     """Run replications of the scenario FILE and print its summary tables."""
     try:
         _writable(out)
         scenario = load_scenario(file)
         results = simulate(scenario, replications, seed, executor=executor, workers=workers, progress=progress,
-                           engine=engine)
+                           engine=engine, warmup_check=False)
         if out is not None:
             results.to_netcdf(out)
     except (PlacesimError, OSError) as exc:
@@ -117,6 +168,8 @@ def run(file: Path, replications: int, seed: int | None, executor: str, workers:
     console.print(service_table(results.service_summary(), "Services"))
     if out is not None:
         console.print(f"results written to {out}")
+    if warmup_check:
+        _report_warmup(results.warmup_check(compile_plan(scenario)))
 
 
 @main.command()
@@ -230,6 +283,15 @@ def report(results: Path, output: Path) -> None:
         _fail(exc)
         return
     console.print(f"report written to {output}")
+
+
+def _report_warmup(check: WarmupCheck) -> None:
+    """The warm-up check on stderr: a warning if an output is still trending, a note if it could not run."""
+    if check.skipped:
+        err.print(f"note: {escape(check.message())}", highlight=False, soft_wrap=True)
+    elif not check.ok:
+        err.print(f"[bold yellow]warning:[/] {escape(check.message())}", markup=True, highlight=False,
+                  soft_wrap=True)
 
 
 def _seed(seed: int, engine: str) -> str:

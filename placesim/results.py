@@ -13,13 +13,14 @@ import xarray as xr
 from ._version import __version__
 from .errors import PlacesimError
 from .io import write_netcdf
-from .plan import COUNTERS, Plan
+from .plan import COUNTERS, Plan, compile_plan
 from .plan.clock import DAYS_PER_YEAR
 from .plots import ResultsPlots
 from .scenario.assumptions import DATASET_KEY, assumptions_table, assumptions_to_json
 from .scenario.model import LEVEL_NAMES
 from .scenario.scenario import Scenario
 from .stats import Interval, mean_interval, ratio
+from .warmup import WarmupCheck, check_warmup
 
 TRACE_COLUMNS = ["replication", "time", "event", "service", "resident", "domain", "level", "target"]
 """Columns of the event trace. ``time`` is in days from the end of the warm-up (negative
@@ -220,6 +221,12 @@ class Results(ResultsPlots):
     def scenario(self) -> Scenario:
         """The scenario that was run, rebuilt from the provenance text."""
         return Scenario.from_yaml(self.ds.attrs["scenario_yaml"], name=f"<{self.name} provenance>")
+
+    def warmup_check(self, plan: Plan | None = None) -> WarmupCheck:
+        """Whether the main outputs are still trending when reporting starts (see
+        :mod:`placesim.warmup`); ``plan`` is the plan that ran (default: compiled again from
+        the provenance)."""
+        return check_warmup(self.ds, plan if plan is not None else compile_plan(self.scenario()))
 
     def to_netcdf(self, path: str | Path) -> Path:
         """Write the Dataset to NetCDF atomically (a temporary file renamed into place)."""

@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("placesim.engines",),
     ("placesim.kinds",),
     ("placesim.plots",),
-    ("placesim.results", "placesim.variables"),
+    ("placesim.results", "placesim.variables", "placesim.warmup"),
     ("placesim.run",),
     ("placesim.appraisal", "placesim.review", "placesim.calibration"),
     ("placesim.compare",),

@@ -20,6 +20,7 @@ from ..scenario.checks import semantic_issues
 from ..scenario.limits import MAX_REPLICATIONS
 from ..scenario.scenario import Scenario, load_scenario
 from ..scenario.yamlio import dotted
+from ..warmup import warn_if_trending
 from .executors import Executor, ProcessExecutor, make_executor
 from .memory import check_memory
 from .progress import progress_bar
@@ -101,7 +102,7 @@ def run_scenarios(scenarios: Mapping[str, Scenario | str | Path], replications: 
 
 def simulate(scenario: Scenario | str | Path, replications: int = 10, seed: int | None = None, *,
              executor: str | Executor = "serial", workers: int | None = None, progress: bool = False,
-             trace: bool = False, engine: str = "des") -> Results:
+             trace: bool = False, engine: str = "des", warmup_check: bool = True) -> Results:
     """Run replications of a scenario.
 
     Parameters
@@ -128,11 +129,18 @@ def simulate(scenario: Scenario | str | Path, replications: int = 10, seed: int 
         ``'des'`` (the discrete-event engine, the reference) or ``'sd'`` (the
         system-dynamics engine: the deterministic mean-field twin, in a fraction of a
         second; journey variables are NaN; see docs/system-dynamics.md).
+    warmup_check
+        After the run, check that the main outputs are not still trending when reporting
+        starts, and warn (:class:`~placesim.warmup.WarmupWarning`, with a suggested
+        warm-up) if they are; ``results.warmup_check()`` gives the details.
 
     Returns
     -------
     Results
     """
     sc = as_scenario(scenario)
-    return run_scenarios({sc.name: sc}, replications, seed, executor=executor, workers=workers, progress=progress,
-                         trace=trace, engine=engine)[sc.name]
+    results = run_scenarios({sc.name: sc}, replications, seed, executor=executor, workers=workers,
+                            progress=progress, trace=trace, engine=engine)[sc.name]
+    if warmup_check:
+        warn_if_trending(results.warmup_check(compile_plan(sc)), stacklevel=2)
+    return results
