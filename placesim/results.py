@@ -58,14 +58,22 @@ def assemble(scenario: Scenario, plan: Plan, outs: list[dict[str, np.ndarray]], 
         "level": np.arange(4),
         "level_name": ("level", list(LEVEL_NAMES)),
     }
+    attrs = plan.attributes
+    if attrs is not None:  # household attributes: the axis of their values
+        coords["attribute_value"] = np.asarray(attrs.values, dtype=str)
+        coords["attribute"] = ("attribute_value", np.asarray(attrs.attribute, dtype=str))
+        coords["value"] = ("attribute_value", np.asarray(attrs.value, dtype=str))
     if t.start_date is not None:
         base = np.datetime64(t.start_date, "D")
         coords["date"] = ("time", base + starts.astype("timedelta64[D]"))
     sizes = {"replication": len(outs), "time": n_bins, "service": len(axes.services),
              "organisation": len(axes.organisations), "neighbourhood": len(axes.neighbourhoods),
-             "cohort": len(axes.cohorts), "domain": len(axes.domains), "level": 4}
+             "cohort": len(axes.cohorts), "domain": len(axes.domains), "level": 4,
+             "attribute_value": 0 if attrs is None else len(attrs.values)}
     data: dict[str, Any] = {}
     for name, var in COUNTERS.items():
+        if var.attributes and attrs is None:
+            continue  # no household attributes: no breakdowns by them
         if name == "organisation_cost_gbp":
             cost, seconded = data["cost_gbp"][1], data["seconded_cost_gbp"][1]
             arr = (np.einsum("rts,so->rto", cost - seconded, axes.cost_shares)
