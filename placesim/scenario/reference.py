@@ -19,6 +19,8 @@ from .economics import Deflator, DiscountStep, Economics
 from .model import (
     Arrivals,
     Assessment,
+    Attribute,
+    AttributeValue,
     CaseFinding,
     Cohort,
     Completion,
@@ -52,6 +54,8 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("domains.NAME.crisis.responses[]", CrisisResponse),
     ("cohorts.NAME", Cohort),
     ("cohorts.NAME.hazards.DOMAIN", Hazards),
+    ("attributes.NAME", Attribute),
+    ("attributes.NAME.values.VALUE", AttributeValue),
     ("services.NAME", Service),
     ("services.NAME.assessment (also int.assessment)", Assessment),
     ("services.NAME.eligibility (also int.eligibility)", Eligibility),
