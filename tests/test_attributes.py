@@ -191,3 +191,17 @@ def test_reach_summary_and_crises_averted():
             < one.loc[("disability", "not disabled"), "found by case-finding per 1,000 residents"])
     sd = ps.simulate(s, engine="sd").reach_summary().xs("mean", axis=1, level=1)
     assert sd["share reached by the INT"].isna().all()  # the sd follows no one
+
+
+def test_engines_give_the_same_variables_with_attributes():
+    """With attributes both engines give every variable, on the same axes (NaN where one cannot)."""
+    from placesim.variables import VARIABLES
+    s = toy(time={"horizon_days": 60, "warmup_days": 0})
+    a = ps.simulate(s, replications=1, seed=1).ds
+    b = ps.simulate(s, engine="sd").ds
+    assert set(a.data_vars) == set(b.data_vars) == set(VARIABLES)
+    assert set(a.coords) == set(b.coords)
+    for name in a.data_vars:
+        assert a[name].dims == b[name].dims == VARIABLES[name].dims, name
+        assert a[name].attrs["units"] == VARIABLES[name].units
+    assert np.isnan(b["int_reached_by_attribute"].values).all()
