@@ -14,7 +14,7 @@ from .appraisal import appraise
 from .errors import PlacesimError
 from .io import write_netcdf
 from .plots import ComparisonPlots
-from .results import Results
+from .results import Results, reach_frame, reach_per_replication
 from .run import Executor, run_scenarios
 from .scenario.scenario import Scenario
 from .stats import Interval, mean_interval
@@ -174,6 +174,35 @@ class Comparison(ComparisonPlots):
         frame = pd.DataFrame(table, index=pd.Index(measures, name="measure"))
         frame.columns = pd.MultiIndex.from_tuples(frame.columns)
         return frame
+
+    def reach_summary(self, baseline: str | None = None, level: float = 0.9,
+                      interval: Interval = "confidence") -> pd.DataFrame:
+        """Who is reached, by household attribute value, in every scenario, with the crises each
+        averts against the baseline (paired by replication).
+
+        Returns
+        -------
+        DataFrame indexed by (scenario, attribute, value), with the measures of
+        :meth:`placesim.Results.reach_summary` and ``crises averted`` (baseline minus scenario,
+        over the horizon) and ``crises averted per 1,000 residents`` as columns
+        ``(measure, stat)``.
+        """
+        base = baseline or self.baseline
+        if base not in self.results:
+            raise PlacesimError(f"baseline {base!r} is not one of {', '.join(self.results)}")
+        b = reach_per_replication(self.results[base].ds)
+        frames = []
+        for label, r in self.results.items():
+            m = reach_per_replication(r.ds)
+            averted = b["crises"] - m.pop("crises")
+            m["crises averted"] = averted
+            m["crises averted per 1,000 residents"] = averted * 1000.0 / np.where(m["residents"] > 0, m["residents"],
+                                                                                 np.nan)
+            f = reach_frame(r.ds, m, level, interval)
+            f.index = pd.MultiIndex.from_tuples([(label,) + k for k in f.index], names=["scenario", "attribute",
+                                                                                        "value"])
+            frames.append(f)
+        return pd.concat(frames)
 
     def appraise(self, **kwargs):
         """Appraise every other scenario against the baseline (see :func:`placesim.appraise`)."""

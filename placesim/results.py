@@ -59,14 +59,22 @@ def assemble(scenario: Scenario, plan: Plan, outs: list[dict[str, np.ndarray]], 
         "level": np.arange(4),
         "level_name": ("level", list(LEVEL_NAMES)),
     }
+    attrs = plan.attributes
+    if attrs is not None:  # household attributes: the axis of their values
+        coords["attribute_value"] = np.asarray(attrs.values, dtype=str)
+        coords["attribute"] = ("attribute_value", np.asarray(attrs.attribute, dtype=str))
+        coords["value"] = ("attribute_value", np.asarray(attrs.value, dtype=str))
     if t.start_date is not None:
         base = np.datetime64(t.start_date, "D")
         coords["date"] = ("time", base + starts.astype("timedelta64[D]"))
     sizes = {"replication": len(outs), "time": n_bins, "service": len(axes.services),
              "organisation": len(axes.organisations), "neighbourhood": len(axes.neighbourhoods),
-             "cohort": len(axes.cohorts), "domain": len(axes.domains), "level": 4}
+             "cohort": len(axes.cohorts), "domain": len(axes.domains), "level": 4,
+             "attribute_value": 0 if attrs is None else len(attrs.values)}
     data: dict[str, Any] = {}
     for name, var in COUNTERS.items():
+        if var.attributes and attrs is None:
+            continue  # no household attributes: no breakdowns by them
         if name == "organisation_cost_gbp":
             cost, seconded = data["cost_gbp"][1], data["seconded_cost_gbp"][1]
             arr = (np.einsum("rts,so->rto", cost - seconded, axes.cost_shares)
@@ -163,6 +171,62 @@ def _per_replication(ds: xr.Dataset) -> pd.DataFrame:
         units["assessments spared by the INT's shared record"] = "assessments"
     frame = pd.DataFrame(rows, index=pd.Index(ds["replication"].values, name="replication"))
     frame.attrs["units"] = units
+    return frame
+
+
+REACH_MEASURES = {
+    "residents": "residents",
+    "resident-years in need": "years",
+    "share reached by the INT": "share of residents",
+    "INT episodes started per 1,000 residents": "episodes",
+    "INT outreach contacts per 1,000 residents": "contacts",
+    "found by case-finding per 1,000 residents": "people",
+    "crises per resident-year": "crises",
+    "assessments per resident-year in need": "assessments",
+    "help-seeking per resident-year in need": "presentations",
+}
+"""The measures of :meth:`Results.reach_summary`, with their units."""
+
+
+def reach_per_replication(ds: xr.Dataset) -> dict[str, np.ndarray]:
+    """Measures by attribute value over the reported horizon and every neighbourhood, each
+    ``(replication, attribute_value)``; ``crises`` (a count) is added for differences."""
+    if "crises_by_attribute" not in ds:
+        raise PlacesimError("these results have no household attributes: give the scenario an attributes "
+                            "section and each cohort its shares (see docs/conceptual-model.md, 'Who is reached')")
+    tot = ds[[v for v in ds.data_vars if str(v).endswith("_by_attribute")]].sum(("time", "neighbourhood"),
+                                                                              skipna=False)
+    residents = ds["residents_by_attribute"].isel(time=0).sum("neighbourhood").values
+    years = float(ds["bin_days"].sum()) / DAYS_PER_YEAR
+    need = tot["need_days_by_attribute"].values / DAYS_PER_YEAR
+    per_k = 1000.0 / np.where(residents > 0, residents, np.nan)
+    return {
+        "residents": residents,
+        "resident-years in need": need,
+        "share reached by the INT": ratio(tot["int_reached_by_attribute"].values, residents),
+        "INT episodes started per 1,000 residents": tot["int_started_by_attribute"].values * per_k,
+        "INT outreach contacts per 1,000 residents": tot["int_contacts_by_attribute"].values * per_k,
+        "found by case-finding per 1,000 residents": tot["int_found_by_attribute"].values * per_k,
+        "crises per resident-year": ratio(tot["crises_by_attribute"].values, residents * years),
+        "assessments per resident-year in need": ratio(tot["assessments_by_attribute"].values, need),
+        "help-seeking per resident-year in need": ratio(tot["help_seeking_by_attribute"].values, need),
+        "crises": tot["crises_by_attribute"].values,
+    }
+
+
+def reach_frame(ds: xr.Dataset, measures: dict[str, np.ndarray], level: float, interval: Interval,
+                index: list[tuple[str, ...]] | None = None) -> pd.DataFrame:
+    """Measures ``(replication, attribute_value)`` summarised per attribute value: a DataFrame
+    indexed by (attribute, value) with columns ``(measure, stat)``."""
+    rows = []
+    for j in range(ds.sizes["attribute_value"]):
+        row: dict[tuple[str, str], Any] = {}
+        for name, arr in measures.items():
+            row[(name, "mean")], row[(name, "lower")], row[(name, "upper")] = mean_interval(arr[:, j], level, interval)
+        rows.append(pd.Series(row, name=(str(ds["attribute"].values[j]), str(ds["value"].values[j]))))
+    frame = pd.DataFrame(rows)
+    frame.columns = pd.MultiIndex.from_tuples(frame.columns)
+    frame.index = pd.MultiIndex.from_tuples(frame.index, names=["attribute", "value"])
     return frame
 
 
@@ -294,6 +358,25 @@ class Results(ResultsPlots):
         frame.columns = pd.MultiIndex.from_tuples(frame.columns)
         frame.index = pd.MultiIndex.from_tuples(frame.index, names=["neighbourhood", "cohort"])
         return frame
+
+    def reach_summary(self, level: float = 0.9, interval: Interval = "confidence") -> pd.DataFrame:
+        """Who is reached, by household attribute value (a scenario with ``attributes:``).
+
+        Per value, over the reported horizon and every neighbourhood: residents, resident-years
+        in need, the share of residents the INT supported at least once (the des engine; NaN
+        for the sd, which follows no one), INT episodes started, outreach contacts and residents
+        found per 1,000 residents, crises per resident-year, and assessments and help-seeking
+        per resident-year in need. Each is a ratio per replication, summarised across them.
+        Crises averted need a baseline: :meth:`placesim.Comparison.reach_summary`.
+
+        Returns
+        -------
+        DataFrame indexed by (attribute, value), with columns ``(measure, stat)`` where stat is
+        ``mean``, ``lower`` or ``upper``.
+        """
+        measures = reach_per_replication(self.ds)
+        del measures["crises"]
+        return reach_frame(self.ds, measures, level, interval)
 
     def service_summary(self, level: float = 0.9, interval: Interval = "confidence") -> pd.DataFrame:
         """Per service: mean wait, mean time at the service, utilisation and throughput.

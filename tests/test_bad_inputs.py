@@ -106,6 +106,15 @@ def bad(*edits: tuple[str, str], text: str = BASE) -> str:
     return text
 
 
+def with_attributes(value: str = "disabled: {help_seeking: 0.8}", values: str | None = None,
+                    shares: str | None = "disability: {disabled: 0.2, other: 0.8}") -> str:
+    """BASE with an attributes section (one attribute, two values) and the cohort's shares."""
+    section = values if values is not None else f"    values:\n      {value}\n      other: {{}}"
+    own = f"    attributes:\n      {shares}\n" if shares is not None else ""
+    head = "  hardship:\n" if shares is not None else "  hardship:  #<\n"  # no shares: reported at the cohort
+    return bad(("cohorts:\n  hardship:\n", f"attributes:\n  disability:\n{section}\ncohorts:\n{head}{own}"))
+
+
 def marked_line(text: str) -> int:
     lines = [i for i, line in enumerate(text.splitlines(), start=1) if MARK in line]
     assert len(lines) == 1, f"expected one {MARK!r} marker, found lines {lines}"
@@ -432,6 +441,35 @@ CATALOGUE: dict[str, Bad] = {
     "comments-only": Bad("# nothing yet\n", "", ("the file is empty",), line=1),
     "top-level-list": Bad("- placesim: 1\n- name: x\n", "", ("expected a mapping of fields", "got a list"), line=1),
     "top-level-text": Bad("just some words\n", "", ("expected a mapping of fields", "got a single value"), line=1),
+    # ---- household attributes (issue 9 item 11)
+    "attribute-multiplier-negative": Bad(
+        with_attributes(value="disabled: {help_seeking: -1}  #<"),
+        "attributes.disability.values.disabled.help_seeking", ("must be at least 0", "got -1")),
+    "attribute-multiplier-misspelt": Bad(
+        with_attributes(value="disabled: {help_seek: 0.5}  #<"),
+        "attributes.disability.values.disabled.help_seek", ("unknown field 'help_seek'", "did you mean 'help_seeking'?")),
+    "attribute-multiplier-too-large": Bad(
+        with_attributes(value="disabled: {coverage: 5000}  #<"),
+        "attributes.disability.values.disabled.coverage", ("at most 1000", "got 5000")),
+    "attribute-without-values": Bad(
+        with_attributes(values="    values: {}  #<"),
+        "attributes.disability.values", ("needs at least 1 entry", "got 0")),
+    "attribute-shares-not-summing-to-1": Bad(
+        with_attributes(shares="disability: {disabled: 0.3, other: 0.8}  #<"),
+        "cohorts.hardship.attributes.disability", ("shares of 'disability' sum to 1.1", "expected 1")),
+    "attribute-share-negative": Bad(
+        with_attributes(shares="disability: {disabled: 1.5, other: -0.5}  #<"),
+        "cohorts.hardship.attributes.disability.disabled", ("between 0 and 1", "-0.5")),
+    "unknown-attribute-in-cohort": Bad(
+        with_attributes(shares="disabilty: {disabled: 0.2, other: 0.8}  #<"),
+        "cohorts.hardship.attributes.disabilty", ("unknown attribute 'disabilty'", "did you mean 'disability'?")),
+    "unknown-attribute-value": Bad(
+        with_attributes(shares="disability: {disabld: 0.2, other: 0.8}  #<"),
+        "cohorts.hardship.attributes.disability.disabld", ("unknown value of 'disability' 'disabld'",
+                                                          "did you mean 'disabled'?")),
+    "cohort-without-attribute-shares": Bad(
+        with_attributes(shares=None),
+        "cohorts.hardship.attributes", ("gives no shares for attribute 'disability'", "disabled, other")),
 }
 
 

@@ -17,6 +17,7 @@ SERVICE = ("replication", "time", "service")
 GROUP = ("replication", "time", "neighbourhood", "cohort", "domain")
 NEIGHBOURHOOD = ("replication", "time", "neighbourhood")
 RESIDENT = ("replication", "time", "neighbourhood", "cohort")
+BY_VALUE = ("replication", "time", "neighbourhood", "attribute_value")
 BOTH = ("des", "sd")
 DES_ONLY = ("des",)
 
@@ -43,6 +44,9 @@ class Counter:
         ``'derived'``: computed after the run from other counters.
     engines
         Engines that fill it; the others give NaN.
+    attributes
+        Only in the results of a scenario with household attributes (``attributes:``); a
+        scenario without them has neither the variable nor its axis.
     """
 
     name: str
@@ -51,6 +55,7 @@ class Counter:
     description: str
     how: How = "count"
     engines: tuple[str, ...] = BOTH
+    attributes: bool = False
 
     @property
     def axis(self) -> str:
@@ -109,6 +114,20 @@ _TABLE = (
     Counter("resident_assessments", RESIDENT, "assessments", "Assessments of the cohort's residents at any service, every one over the whole run (not only up to first support)."),
     Counter("resident_handoffs", RESIDENT, "referrals", "Referrals and hand-overs of the cohort's residents from any service (including lost ones), over the whole run."),
     Counter("need_days", RESIDENT, "resident days", "Resident-days in need: days the cohort's residents spent at level 1 or above in at least one domain (the sd engine assumes the domains independent).", "sum"),
+    Counter("int_contacts", RESIDENT, "contacts", "INT outreach contacts with the cohort's residents (including those not in need).", attributes=True),
+    Counter("int_found", RESIDENT, "people", "The cohort's residents found by case-finding who accepted and arrived at the INT.", attributes=True),
+    Counter("int_started", RESIDENT, "episodes", "INT support episodes the cohort's residents started (any route in).", attributes=True),
+    Counter("int_reached", RESIDENT, "residents", "The cohort's residents supported by the INT for the first time in the run (each resident once).", engines=DES_ONLY, attributes=True),
+    Counter("residents_by_attribute", BY_VALUE, "residents", "Residents with each attribute value.", "derived", attributes=True),
+    Counter("crises_by_attribute", BY_VALUE, "crises", "Crisis events (all domains) of residents with each attribute value.", "derived", attributes=True),
+    Counter("help_seeking_by_attribute", BY_VALUE, "presentations", "Help-seeking presentations of residents with each attribute value.", "derived", attributes=True),
+    Counter("need_days_by_attribute", BY_VALUE, "resident days", "Resident-days in need of residents with each attribute value (see need_days).", "derived", attributes=True),
+    Counter("assessments_by_attribute", BY_VALUE, "assessments", "Assessments of residents with each attribute value at any service (see resident_assessments).", "derived", attributes=True),
+    Counter("handoffs_by_attribute", BY_VALUE, "referrals", "Referrals and hand-overs of residents with each attribute value (see resident_handoffs).", "derived", attributes=True),
+    Counter("int_contacts_by_attribute", BY_VALUE, "contacts", "INT outreach contacts with residents with each attribute value (see int_contacts).", "derived", attributes=True),
+    Counter("int_found_by_attribute", BY_VALUE, "people", "Residents with each attribute value found by case-finding who accepted (see int_found).", "derived", attributes=True),
+    Counter("int_started_by_attribute", BY_VALUE, "episodes", "INT support episodes started by residents with each attribute value (see int_started).", "derived", attributes=True),
+    Counter("int_reached_by_attribute", BY_VALUE, "residents", "Residents with each attribute value supported by the INT for the first time (see int_reached).", "derived", DES_ONLY, attributes=True),
     Counter("journeys", NEIGHBOURHOOD, "episodes", "Need episodes reaching their first support in the bin (episodes that began during the run).", engines=DES_ONLY),
     Counter("journey_assessments", NEIGHBOURHOOD, "assessments", "Assessments in those episodes up to and including first support ('times told my story').", engines=DES_ONLY),
     Counter("journey_handoffs", NEIGHBOURHOOD, "referrals", "Referrals and hand-overs in those episodes before first support.", engines=DES_ONLY),

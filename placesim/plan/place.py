@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..scenario.model import ScenarioModel
+from .attributes import SubCohort, split
 from .clock import DAYS_PER_YEAR
 
 NO_NEED = (1.0, 0.0, 0.0, 0.0)
@@ -49,12 +50,19 @@ class CohortHazards:
 
 @dataclass(frozen=True)
 class CohortPlan:
-    """A cohort: its name, hazards per day and initial mix per domain."""
+    """A cohort as the engines see it: its name, hazards per day and initial mix per domain.
+
+    With household attributes each is a sub-cohort (a cohort's households with one
+    combination of values, see :mod:`.attributes`): its hazards carry the values'
+    help-seeking and escalation multipliers, and ``coverage`` and ``acceptance`` multiply
+    case-finding's chances (1 without attributes)."""
 
     name: str
     index: int
     hazards: CohortHazards
     initial: tuple[tuple[float, ...], ...]
+    coverage: float = 1.0
+    acceptance: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -72,10 +80,13 @@ def per_day(pair: tuple[float, float]) -> tuple[float, float]:
     return (pair[0] / DAYS_PER_YEAR, pair[1] / DAYS_PER_YEAR)
 
 
-def compile_cohorts(m: ScenarioModel) -> tuple[CohortPlan, ...]:
-    """Cohorts with per-day hazards (0 for domains they do not list)."""
+def compile_cohorts(m: ScenarioModel, subs: Sequence[SubCohort]) -> tuple[CohortPlan, ...]:
+    """Cohorts (sub-cohorts with attributes) with per-day hazards (0 for domains they do not list)."""
     out = []
-    for ci, (name, co) in enumerate(m.cohorts.items()):
+    cohorts = list(m.cohorts.values())
+    for ci, sub in enumerate(subs):
+        name, co = sub.name, cohorts[sub.parent]
+        me, mh = sub.escalation, sub.help_seeking
         onset, esc, rcv, hlp = [], [], [], []
         for d in m.domains:
             h = co.hazards.get(d)
@@ -86,18 +97,30 @@ def compile_cohorts(m: ScenarioModel) -> tuple[CohortPlan, ...]:
                 hlp.append((0.0, 0.0))
             else:
                 onset.append(h.onset_per_year / DAYS_PER_YEAR)
-                esc.append(per_day(h.escalation_per_year))
+                esc.append(_times(per_day(h.escalation_per_year), me))
                 rcv.append(per_day(h.recovery_per_year))
-                hlp.append(per_day(h.help_seeking_per_year))
+                hlp.append(_times(per_day(h.help_seeking_per_year), mh))
         initial = tuple(tuple(co.initial.get(d, NO_NEED)) for d in m.domains)
-        out.append(CohortPlan(name, ci, CohortHazards(tuple(onset), tuple(esc), tuple(rcv), tuple(hlp)), initial))
+        out.append(CohortPlan(name, ci, CohortHazards(tuple(onset), tuple(esc), tuple(rcv), tuple(hlp)), initial,
+                              sub.coverage, sub.acceptance))
     return tuple(out)
 
 
-def compile_groups(m: ScenarioModel) -> tuple[GroupPlan, ...]:
-    """One group per (neighbourhood, cohort), neighbourhood by neighbourhood."""
-    return tuple(GroupPlan(ni, ci, co.size.get(nb, 0), f"{nb}/{cname}")
-                 for ni, nb in enumerate(m.neighbourhoods) for ci, (cname, co) in enumerate(m.cohorts.items()))
+def _times(pair: tuple[float, float], mult: float) -> tuple[float, float]:
+    return pair if mult == 1.0 else (pair[0] * mult, pair[1] * mult)
+
+
+def compile_groups(m: ScenarioModel, subs: Sequence[SubCohort]) -> tuple[GroupPlan, ...]:
+    """One group per (neighbourhood, cohort), neighbourhood by neighbourhood; with attributes
+    one per (neighbourhood, sub-cohort), each cohort's households split by the shares."""
+    cohorts = list(m.cohorts.values())
+    out = []
+    for ni, nb in enumerate(m.neighbourhoods):
+        for ci in range(len(cohorts)):
+            mine = [j for j, s in enumerate(subs) if s.parent == ci]
+            sizes = split(cohorts[ci].size.get(nb, 0), [subs[j].share for j in mine])
+            out += [GroupPlan(ni, j, n, f"{nb}/{subs[j].name}") for j, n in zip(mine, sizes)]
+    return tuple(out)
 
 
 def compile_coupling(m: ScenarioModel) -> tuple[tuple[float, ...], ...]:

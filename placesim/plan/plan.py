@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from ..scenario.model import ScenarioModel
 from ..scenario.scenario import Scenario
+from .attributes import AttributePlan, compile_attributes, expand
 from .axes import Axes, compile_axes
 from .clock import Clock
 from .place import CohortPlan, DomainPlan, GroupPlan, compile_cohorts, compile_coupling, compile_domains, compile_groups
@@ -35,6 +36,10 @@ class Plan:
         ``coupling[a][b]`` multiplies domain b's escalation while domain a is at level >= 2.
     services
         Every node of the service network in axis order: siloed services, then INT teams.
+    attributes
+        The household attributes (None: none). With attributes ``cohorts`` are the
+        engines' sub-cohorts (a cohort's households with one combination of values) and
+        ``axes.cohorts`` the scenario's cohorts the results fold them back into.
     """
 
     name: str
@@ -45,6 +50,7 @@ class Plan:
     groups: tuple[GroupPlan, ...]
     coupling: tuple[tuple[float, ...], ...]
     services: tuple[ServicePlan, ...]
+    attributes: AttributePlan | None = None
 
     @property
     def n_neighbourhoods(self) -> int:
@@ -52,7 +58,8 @@ class Plan:
 
     @property
     def n_cohorts(self) -> int:
-        return len(self.axes.cohorts)
+        """Cohorts as the engines see them (sub-cohorts with attributes)."""
+        return len(self.cohorts)
 
     @property
     def n_domains(self) -> int:
@@ -80,12 +87,13 @@ def compile_plan(scenario: Scenario | ScenarioModel) -> Plan:
     t = m.time
     clock = Clock(t.warmup_days, t.horizon_days, t.report_every_days, t.n_bins,
                   t.start_date.weekday() if t.start_date else 0)
-    teams = compile_teams(m, clock.warmup)
+    subs = expand(m)
+    teams = compile_teams(m, clock.warmup, subs)
     services = apply_secondments(compile_services(m), teams, m, clock.warmup) + teams
     payers = {s: {svc.organisation: 1.0} for s, svc in m.services.items()}
     if m.int_team is not None:
         payers.update({sp.name: m.int_team.shares for sp in services[len(m.services):]})
     axes = compile_axes(services, payers, list(m.neighbourhoods), list(m.cohorts), list(m.domains))
     index = {s: i for i, s in enumerate(service_names(m))}
-    return Plan(m.name, clock, axes, compile_domains(m, index), compile_cohorts(m), compile_groups(m),
-                compile_coupling(m), services)
+    return Plan(m.name, clock, axes, compile_domains(m, index), compile_cohorts(m, subs), compile_groups(m, subs),
+                compile_coupling(m), services, compile_attributes(m, subs))

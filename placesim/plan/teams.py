@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Sequence
 
 from ..scenario.model import Int, ScenarioModel
 from ..scenario.network import team_name
+from .attributes import SubCohort
 from .clock import DAYS_PER_YEAR, Schedule, weekday_mask
 from .services import CaseFindingPlan, FixedCost, Handover, ServicePlan, TeamPlan, domain_mask, service_names
 
@@ -40,8 +42,9 @@ def _places(it: Int, dpw: int, seconded: bool) -> float:
     return sum(w.fte * w.caseload for w in it.workers.values() if (w.seconded_from is not None) == seconded) * dpw / 5
 
 
-def compile_teams(m: ScenarioModel, warmup: float) -> tuple[TeamPlan, ...]:
-    """One INT team per covered neighbourhood (none without an INT)."""
+def compile_teams(m: ScenarioModel, warmup: float, subs: Sequence[SubCohort]) -> tuple[TeamPlan, ...]:
+    """One INT team per covered neighbourhood (none without an INT); a screen reads the
+    sub-cohorts of its cohorts."""
     it = m.int_team
     if it is None:
         return ()
@@ -63,9 +66,10 @@ def compile_teams(m: ScenarioModel, warmup: float) -> tuple[TeamPlan, ...]:
             sens = sens if step.sensitivity is None else step.sensitivity
             acc = acc if step.acceptance is None else step.acceptance
             steps.append((step.from_day, cov, sens, acc))
+        parents = {cohort_index[c] for c in screened}
         finding = CaseFindingPlan(cf.screen_every_days, cf.coverage, cf.sensitivity, cf.specificity,
                                   cf.acceptance, cf.max_contacts_per_screen,
-                                  tuple(sorted(cohort_index[c] for c in set(screened))), cf.target_levels,
+                                  tuple(j for j, sub in enumerate(subs) if sub.parent in parents), cf.target_levels,
                                   cf.rank_by, None, tuple(steps))
     sr = it.shared_record
     partners = set(m.services if sr.services is None else sr.services)

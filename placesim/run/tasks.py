@@ -10,6 +10,7 @@ from ..engines.des import run_replication
 from ..engines.sd import run_sd
 from ..kinds import des_nodes, sd_flows
 from ..plan import Plan, compile_plan
+from ..plan.attributes import fold
 from ..scenario.scenario import Scenario
 
 ENGINES = ("des", "sd")
@@ -35,10 +36,13 @@ def tasks_for(plan: Plan, seed: int, replications: int, engine: str, trace: bool
 
 
 def run_task(task: Task) -> tuple[dict[str, np.ndarray], list | None]:
-    """Carry out a task: its arrays and, for a traced DES replication, its event trace."""
+    """Carry out a task: its arrays and, for a traced DES replication, its event trace. With
+    household attributes the engines' sub-cohorts are folded back into the scenario's cohorts
+    and the breakdowns by attribute value added (:func:`placesim.plan.attributes.fold`)."""
     if task.engine == "sd":
-        return run_sd(task.plan, sd_flows()), None
-    return run_replication(task.plan, task.seed, task.replication, des_nodes(), task.trace)
+        return fold(task.plan.attributes, run_sd(task.plan, sd_flows())), None
+    arrays, trace = run_replication(task.plan, task.seed, task.replication, des_nodes(), task.trace)
+    return fold(task.plan.attributes, arrays), trace
 
 
 def run_one(scenario: Scenario | Plan, seed: int, replication: int = 0, *, engine: str = "des",

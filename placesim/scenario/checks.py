@@ -44,6 +44,26 @@ def _non_finite(value: Any, path: tuple[Any, ...]) -> list[Issue]:
     return []
 
 
+def _attribute_issues(m: ScenarioModel, c: str) -> list[Issue]:
+    """A cohort's attribute shares: every attribute given, and only known attributes and values."""
+    out: list[Issue] = []
+    shares = m.cohorts[c].attributes
+    for a, by_value in shares.items():
+        if a not in m.attributes:
+            out.append((("cohorts", c, "attributes", a), _unknown("attribute", a, list(m.attributes))))
+            continue
+        values = list(m.attributes[a].values)
+        for v in by_value:
+            if v not in values:
+                out.append((("cohorts", c, "attributes", a, v), _unknown(f"value of {a!r}", v, values)))
+    for a in m.attributes:
+        if a not in shares:
+            out.append((("cohorts", c, "attributes"),
+                        f"cohort {c!r} gives no shares for attribute {a!r}; give the share of its households "
+                        f"with each value ({', '.join(m.attributes[a].values)})"))
+    return out
+
+
 def semantic_issues(m: ScenarioModel) -> list[Issue]:
     """Every cross-reference problem of a scenario, as (field path, message) pairs."""
     issues: list[Issue] = _non_finite(m, ())
@@ -112,6 +132,7 @@ def semantic_issues(m: ScenarioModel) -> list[Issue]:
             elif any(hz.help_seeking_per_year) and m.domains[d].front_door is None:
                 issues.append((("cohorts", c, "hazards", d, "help_seeking_per_year"),
                                f"residents seek help in {d!r} but domain {d!r} has no front_door service"))
+        issues += _attribute_issues(m, c)
 
     it = m.int_team
     if it is not None:

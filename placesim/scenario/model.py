@@ -51,7 +51,8 @@ from .services import (
 )
 
 __all__ = [
-    "INT_TARGET", "LEVELS", "LEVEL_NAMES", "MAX_CASES", "WEEKDAYS", "AddedPlaces", "Arrivals", "Assessment", "CaseFinding",
+    "INT_TARGET", "LEVELS", "LEVEL_NAMES", "MAX_CASES", "WEEKDAYS", "AddedPlaces", "Arrivals", "Assessment", "Attribute",
+    "AttributeValue", "CaseFinding",
     "CaseFindingStep", "Cohort", "Completion", "Costs", "Crisis", "CrisisResponse", "Deflator", "DiscountStep", "Domain",
     "Economics", "Effect", "Eligibility", "Hazards", "Int", "IntCosts", "IntNeighbourhood", "Neighbourhood", "Pressure", "Queue",
     "Ramp", "Referral", "ScenarioModel", "ScheduleStep", "Service", "Time", "WarmHandover", "Weekday", "Worker",
@@ -133,12 +134,45 @@ class Hazards(_Model):
         return v
 
 
+class AttributeValue(_Model):
+    """One value of a household attribute: how it changes the mechanisms a place worries about.
+
+    Each multiplier acts on every domain for the households with this value; the multipliers
+    of several attributes multiply. A chance multiplied above 1 is taken as 1.
+    """
+
+    help_seeking: Multiplier = Field(1.0, ge=0, description="Multiplies the help-seeking hazards (both levels, every domain).")
+    escalation: Multiplier = Field(1.0, ge=0, description="Multiplies the escalation hazards (1 -> 2 and 2 -> 3, every domain).")
+    coverage: Multiplier = Field(1.0, ge=0, description="Multiplies case-finding's coverage: the chance the household's record is in the shared data a screen reads (e.g. below 1 for digital exclusion).")
+    acceptance: Multiplier = Field(1.0, ge=0, description="Multiplies the chance a household in need accepts the INT's outreach offer.")
+
+
+class Attribute(_Model):
+    """A household attribute (e.g. disability, a protected characteristic): its values, each
+    with its multipliers. Every cohort gives the share of its households with each value."""
+
+    description: str = Field("", description="Free text: what the attribute is and where its shares come from.")
+    values: dict[str, AttributeValue] = Field(min_length=1, description="Each value of the attribute and its multipliers ({} for none: the value is then only a breakdown of the outputs).")
+
+
 class Cohort(_Model):
     """A segment of residents (or households) with its own size, starting mix and hazards."""
 
     size: dict[str, Residents] = Field(description="Number of residents per neighbourhood.")
     initial: dict[str, list[float]] = Field(default_factory=dict, description="Per domain, the shares starting at levels 0, 1, 2, 3 (four numbers summing to 1). Domains not listed start at 0.")
     hazards: dict[str, Hazards] = Field(default_factory=dict, description="Per domain, the transition hazards. Domains not listed do not change.")
+    attributes: dict[str, dict[str, Probability]] = Field(default_factory=dict, description="Per attribute of the scenario's attributes section, the share of the cohort's households with each value (shares sum to 1; a value not listed has none). Required for every attribute.")
+
+    @field_validator("attributes")
+    @classmethod
+    def _attribute_shares(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        for attribute, shares in v.items():
+            bad = {k: x for k, x in shares.items() if not 0.0 <= x <= 1.0}
+            if bad:
+                raise ValueError(f"shares of {attribute!r} must be between 0 and 1, got {bad}")
+            if abs(sum(shares.values()) - 1.0) > 1e-6:
+                raise ValueError(f"shares of {attribute!r} sum to {sum(shares.values()):g}, expected 1")
+        return v
 
     @field_validator("size")
     @classmethod
@@ -175,6 +209,7 @@ class ScenarioModel(_Model):
     domains: dict[str, Domain] = Field(default_factory=dict, description="Need domains.")
     coupling: dict[str, dict[str, Multiplier]] = Field(default_factory=dict, description="coupling[a][b] multiplies domain b's escalation hazards while domain a is at level 2 or above.")
     cohorts: dict[str, Cohort] = Field(default_factory=dict, description="Resident segments.")
+    attributes: dict[str, Attribute] = Field(default_factory=dict, description="Household attributes (e.g. disability) with their values; each cohort gives its shares (cohorts.<c>.attributes). Support, crises, outreach and assessments then break down by value.")
     services: dict[str, Service] = Field(min_length=1, description="Siloed services (the service network).")
     int_team: Int | None = Field(None, alias="int", description="The Integrated Neighbourhood Team, if any.")
     economics: Economics | None = Field(None, description="Valuation for appraisals (price year, deflator, discounting, optimism bias); see docs/budget-planners-guide.md.")

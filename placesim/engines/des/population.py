@@ -119,6 +119,9 @@ class Population:
         self.need_n = [0] * (n_neighbourhoods * n_cohorts)
         self.need_t0 = [0.0] * (n_neighbourhoods * n_cohorts)
         self.residents: list[Resident] = []
+        # household attributes: each cohort's multipliers of case-finding's coverage and acceptance
+        self.coverage = np.array([c.coverage for c in plan.cohorts], dtype=float)
+        self.acceptance = np.array([c.acceptance for c in plan.cohorts], dtype=float)
         self.members: list[list[int]] = [[] for _ in range(n_neighbourhoods)]
         total = plan.n_residents
         first = streams.resident_first_blocks(total, TRANSITIONS).tolist()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .core import RESIDENT_COUNTERS, SERVICE_COUNTERS
+from .core import REACH_COUNTERS, RESIDENT_COUNTERS, SERVICE_COUNTERS
 from .phases import PhaseFlows
 
 
@@ -18,7 +18,7 @@ class Builder(PhaseFlows):
             for name in SERVICE_COUNTERS:
                 self.counter(name, n.index)
         for g in range(self.G):
-            for name in RESIDENT_COUNTERS:
+            for name in RESIDENT_COUNTERS + (REACH_COUNTERS if self.reach else ()):
                 self.counter(name, g)
         for g in range(self.G):
             for d in range(self.D):

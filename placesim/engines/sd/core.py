@@ -53,6 +53,12 @@ time integrals (``in_system_days`` feeds the derived times in the system)."""
 
 RESIDENT_COUNTERS = ("resident_assessments", "resident_handoffs")
 """Counters the SD keeps per group (per member): its residents' assessments and referrals."""
+REACH_COUNTERS = ("int_contacts", "int_found", "int_started")
+"""Counters the SD keeps per group (per member) only for a plan with household attributes:
+the INT's outreach contacts with its residents, those found and their INT starts. (Kept only
+then: every counter is a component of the solver's state, and the stocks' tolerances are
+scaled by the number of components, so a new counter would move every figure of an old
+scenario by a little.)"""
 
 
 @dataclass
@@ -185,6 +191,7 @@ class BuilderCore:
         self.plan = plan
         self.nodes: list[ServiceFlows] = [flows[sp.kind](sp) for sp in plan.services]
         self.groups, self.group_of = compile_groups(plan, self.nodes)
+        self.reach = plan.attributes is not None  # keep REACH_COUNTERS
         self.c = c = Compiled()
         self.D = plan.n_domains
         self.S = len(self.nodes)
@@ -258,6 +265,8 @@ class BuilderCore:
                 out.append((self.counter("resident_assessments", g), x * per))
             elif name == "referrals":
                 out.append((self.counter("resident_handoffs", g), x * per))
+            elif name == "started" and self.reach and self.nodes[keys[j][1]].plan.kind == "int":
+                out.append((self.counter("int_started", g), x * per))
             elif name == "arrivals" and node is not None:
                 t = keys[j][1]
                 p = node.spare_at(t) if t != s else 0.0

@@ -10,7 +10,7 @@ from scipy.integrate import solve_ivp
 
 from ...plan import COUNTERS, Plan, derived_outputs
 from .builder import Builder
-from .core import RESIDENT_COUNTERS
+from .core import REACH_COUNTERS, RESIDENT_COUNTERS
 from .nodes import ServiceFlows
 from .rhs import SegmentInputs, System
 from .solver import NonNegativeBDF
@@ -208,12 +208,12 @@ class SdRun:
                 for ni, co in b.groups[g].members:
                     res[:, ni, co, d, 3] += states[1:, i]
         out["residents"] = res
-        for name in RESIDENT_COUNTERS:
+        for name in RESIDENT_COUNTERS + REACH_COUNTERS:  # the latter kept only with household attributes
             a = np.zeros((n_bins, N, C))
             for ni in range(N):
                 for co in range(C):
                     g = b.group_of[ni, co]
-                    if g >= 0:
+                    if g >= 0 and (name, g) in ci:
                         a[:, ni, co] = per_bin[:, ci[(name, g)]]
             out[name] = np.maximum(a, 0.0)
         out["need_days"] = self.need_days(states)
@@ -223,7 +223,8 @@ class SdRun:
             insys[:, s] = (states[:, sys.in_cell[sel]] * sys.in_w[sel]).sum(axis=1)
         out["in_system"] = insys[1:]
         out["in_system_start"] = insys[0]
-        filled = {c.name for c in COUNTERS.values() if "sd" in c.engines and c.name != "organisation_cost_gbp"}
+        filled = {c.name for c in COUNTERS.values() if "sd" in c.engines and c.name != "organisation_cost_gbp"
+                  and not (c.attributes and c.how == "derived")}  # the breakdowns by attribute: made by fold
         missing = filled - set(out)
         assert not missing, missing
         return out

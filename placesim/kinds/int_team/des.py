@@ -66,12 +66,18 @@ class IntTeamNode(ServiceNode):
         self.in_band_of_code = (self.severity_of_code >= lo) & (self.severity_of_code <= hi)  # what a screen looks for
         self.clear_of_code = self.severity_of_code == 0  # no need: a flag is a false positive
         self.staff_share = 1.0  # share of the team's staff in post (ramp-up)
+        self.reached: set[int] = set()  # residents the team has supported (int_reached counts each once)
         if cf is not None:
             pop = ctx.pop
             screened = set(cf.cohorts)
             members = np.array([r for r in pop.members[plan.home] if pop.residents[r].co in screened], dtype=np.int64)
             self.finder = CaseFinder(cf, members, ctx.streams.generator("case-finding", plan.name))
             self.member_cohort = np.array([pop.residents[r].co for r in members.tolist()], dtype=np.int64)
+            # household attributes: per member, its multipliers of coverage and acceptance (None: all 1)
+            cov = pop.coverage[self.member_cohort]
+            acc = pop.acceptance[self.member_cohort]
+            self.cov_mult = None if (cov == 1.0).all() else cov
+            self.acc_mult = None if (acc == 1.0).all() else acc
             # what a contact is ranked by when flags exceed the team's contacts: escalation hazard or level
             tables = ctx.pop.tables
             self.rank_of_code = (escalation_by_code(tables.cohorts, tables.coupling, plan.domains, n_domains)
@@ -126,6 +132,11 @@ class IntTeamNode(ServiceNode):
         case.supm = mask
         case.eff = self.pop.tables.effect_id(mask, self.esc, self.rec_mult)
         self.pop.support_start(res, case.eff)
+        rec = self.rec
+        rec.int_started[rec.roff + res.rg] += 1
+        if res.idx not in self.reached:
+            self.reached.add(res.idx)
+            rec.int_reached[rec.roff + res.rg] += 1
 
     def _after_completion(self, case: Case) -> None:
         res = case.res
@@ -235,7 +246,9 @@ class IntTeamNode(ServiceNode):
         in_band = self.in_band_of_code[codes]
         u = f.rng.random((3, m.size))
         coverage, sensitivity, acceptance = f.plan.quality_on(self.env._now - self.warmup)
-        flagged = (u[0] < coverage) & ~pop.team_engaged[m] & np.where(
+        # household attributes: coverage per member
+        covered = u[0] < (coverage if self.cov_mult is None else np.minimum(coverage * self.cov_mult, 1.0))
+        flagged = covered & ~pop.team_engaged[m] & np.where(
             in_band, u[1] < sensitivity, self.clear_of_code[codes] & (u[1] >= f.specificity))
         idx = np.flatnonzero(flagged)
         cap = f.plan.contacts_per_screen(self.staff_share)
@@ -248,16 +261,19 @@ class IntTeamNode(ServiceNode):
         rec = self.rec
         o = rec.off + self.index
         now = self.env._now
-        accept = u[2]
+        # household attributes: acceptance per member
+        took = u[2] < (acceptance if self.acc_mult is None else np.minimum(acceptance * self.acc_mult, 1.0))
         residents = pop.residents
         for i in idx.tolist():
             rec.outreach_contacts[o] += 1
             r = residents[int(m[i])]
+            rec.int_contacts[rec.roff + r.rg] += 1
             if self.trace is not None:
                 self.trace.append((now, "contact", self.index, r.idx, -1, int(self.severity_of_code[codes[i]]), -1))
             if not in_band[i]:
                 rec.false_positive_contacts[o] += 1
-            elif accept[i] < acceptance:
+            elif took[i]:
                 rec.case_found[o] += 1
+                rec.int_found[rec.roff + r.rg] += 1
                 self.arrive(Case(r, 0, now))
                 pop.refresh(r)

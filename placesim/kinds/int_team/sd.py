@@ -162,6 +162,12 @@ class CaseFindingFlow:
         self.c_fp = ns + ci[("false_positive_contacts", s)]
         self.c_found = [ns + ci[("case_found", s)], ns + ci[("arrivals", s)], ns + ci[("assessments", s)]]
         self.c_resident = [ns + ci[("resident_assessments", g)] for g in self.groups]
+        # household attributes: each group's coverage and acceptance multipliers, and its reach counters
+        cohorts = b.plan.cohorts
+        self.cov_mult = np.asarray([cohorts[b.groups[g].cohort].coverage for g in self.groups], dtype=float)
+        self.acc_mult = np.asarray([cohorts[b.groups[g].cohort].acceptance for g in self.groups], dtype=float)
+        self.c_reach = ([(ns + ci[("int_contacts", g)], ns + ci[("int_found", g)]) for g in self.groups]
+                        if b.reach else [])
         self.act = 0.0
 
     def _priority(self, b: Builder, cf: CaseFindingPlan) -> list[np.ndarray]:
@@ -211,7 +217,8 @@ class CaseFindingFlow:
         pmax = np.diff(np.concatenate([np.zeros((ng, 1)), le], axis=1), axis=1)
         engaged = np.bincount(self.eng_i, x[self.eng_c], ng) if len(self.eng_c) else np.zeros(ng)
         N = np.maximum(self.size - engaged, 0.0)
-        n_k = N[:, None] * self.cov * self.flag[None, :] * pmax
+        cov = self.cov if not self.c_reach else np.minimum(self.cov * self.cov_mult, 1.0)[:, None]
+        n_k = N[:, None] * cov * self.flag[None, :] * pmax
         weighted = n_k * self.mult[:, None]
         cap = self.cap
         share = np.zeros((ng, 4))
@@ -221,7 +228,8 @@ class CaseFindingFlow:
             share[cells] = take / tot if tot > 0 else 0.0
             cap -= take
         contacts = n_k * share
-        found = contacts[:, 1:] * self.acc                     # (ng, 3) by severity 1-3
+        acc = self.acc if not self.c_reach else np.minimum(self.acc * self.acc_mult, 1.0)[:, None]
+        found = contacts[:, 1:] * acc                          # (ng, 3) by severity 1-3
         fg = found.sum(axis=1)
         # each domain's levels among those taken on: P(level j | severity k) under independence
         a = np.zeros((ng, nd, 4))
@@ -250,4 +258,8 @@ class CaseFindingFlow:
             (self.c_out, contacts_rate), (self.c_fp, float((contacts[:, 0] * self.mult).sum()) * scale),
             (self.c_found, found_rate)]
         counted += [(c, float(fg[ig]) * scale) for ig, c in enumerate(self.c_resident)]
+        if self.c_reach:
+            per_group = contacts.sum(axis=1)
+            for ig, (c_contacts, c_found) in enumerate(self.c_reach):
+                counted += [(c_contacts, float(per_group[ig]) * scale), (c_found, float(fg[ig]) * scale)]
         return per.reshape(-1)[self.free_i] * self.act, counted
