@@ -238,10 +238,13 @@ def check_warmup(ds: xr.Dataset, plan: Plan, *, tolerance: float = TOLERANCE, fl
         start = float(np.nanmean(y[:, early & keep]))
         settled = float(np.nanmean(y[:, late]))
         threshold = max(tolerance * abs(settled), floor)
-        if abs(drift) <= threshold or abs(drift) <= quantile * se:
-            continue
+        if not (math.isfinite(drift) and math.isfinite(threshold)) or abs(drift) <= threshold \
+                or abs(drift) <= quantile * se:
+            continue  # no drift to speak of, or no values to measure one (e.g. an empty series)
         tau, unbounded = relaxation_days(t[keep], y[:, keep].mean(axis=0), 2.0 * t[-1])
         more = tau * math.log(abs(drift) / (0.5 * threshold))
+        if not math.isfinite(more):  # a fit the data cannot bound: at least the longest time fitted
+            more, unbounded = 2.0 * t[-1], True
         suggested = math.ceil((warmup + more) / ROUND_DAYS) * ROUND_DAYS
         trends.append(Trend(name, start, settled, drift, se, tau, suggested, unbounded))
     trends.sort(key=lambda tr: -tr.suggested_warmup_days)
