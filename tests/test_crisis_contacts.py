@@ -59,7 +59,7 @@ def test_mean_and_variance_of_the_count():
 
 
 def test_top_decile_share():
-    assert math.isnan(top_decile_share([]))
+    assert top_decile_share([]) == 0
     assert top_decile_share([1] * 20) == pytest.approx(0.1)
     assert top_decile_share([10] + [1] * 9) == pytest.approx(10 / 19)
     assert top_decile_share([3, 1, 1]) == pytest.approx(3 / 5)  # the top ceil(3/10) = 1 attender

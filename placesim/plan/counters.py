@@ -105,7 +105,7 @@ _TABLE = (
     Counter("in_system", SERVICE, "people", "People at the service (waiting, being assessed or supported) at the end of the bin.", "stock"),
     Counter("in_system_start", ("replication", "service"), "people", "People at the service when reporting started (end of warm-up).", "stock"),
     Counter("crisis_attenders", ("replication", "service"), "residents", "Residents with at least one crisis contact at the service in the reported period.", "stock", DES_ONLY),
-    Counter("top_decile_contact_share", ("replication", "service"), "share", "Frequent attenders: the share of the service's crisis contacts in the reported period made by the tenth of its crisis attenders with the most contacts (the top ceil(n/10) of n; about 0.1 when each has one; NaN without attenders).", "stock", DES_ONLY),
+    Counter("top_decile_contact_share", ("replication", "service"), "share", "Frequent attenders: the share of the service's crisis contacts in the reported period made by the tenth of its crisis attenders with the most contacts (the top ceil(n/10) of n; about 0.1 when each has one; 0 without attenders).", "stock", DES_ONLY),
     Counter("organisation_cost_gbp", ("replication", "time", "organisation"), "GBP", "Costs attributed to each organisation (INT costs by funding share).", "derived"),
     Counter("crises", GROUP, "crises", "Crisis events (a domain reaching level 3)."),
     Counter("help_seeking", GROUP, "presentations", "Times residents sought help at a front door."),

@@ -74,8 +74,9 @@ class RepeatContacts:
 
 def top_decile_share(counts: list[int]) -> float:
     """Share of the contacts made by the tenth of attenders with the most (the top ``ceil(n/10)``
-    of ``n``); NaN without attenders."""
+    of ``n``); 0 without attenders (no contacts, none made by anyone: NaN is kept for an
+    engine that does not fill a variable)."""
     if not counts:
-        return float("nan")
+        return 0.0
     ranked = sorted(counts, reverse=True)
     return sum(ranked[: -(-len(ranked) // 10)]) / sum(ranked)

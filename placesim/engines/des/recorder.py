@@ -141,7 +141,7 @@ class Recorder:
         out["in_system"] = self.in_system.astype(float)
         out["in_system_start"] = self.in_system_start.astype(float)
         out["crisis_attenders"] = np.zeros(S)
-        out["top_decile_contact_share"] = np.full(S, np.nan)
+        out["top_decile_contact_share"] = np.zeros(S)
         for node in self.nodes:
             counts = list(node.attenders.values())
             out["crisis_attenders"][node.index] = len(counts)
