@@ -42,6 +42,14 @@ def assert_invariants(results: ps.Results, scenario: ps.Scenario, zero_delays: b
     previous = np.concatenate([start, level[:, :-1, :]], axis=1)
     assert np.array_equal(previous + inflow - outflow, level), "people at a service are not conserved"
 
+    # Crisis contacts are arrivals, and repeat contacts crisis contacts; a tenth of the attenders
+    # make at least a tenth of the contacts.
+    assert np.all(ds["crisis_contacts"].values <= inflow), "more crisis contacts than arrivals"
+    assert np.all(ds["repeat_contacts"].values <= ds["crisis_contacts"].values), "more repeat than crisis contacts"
+    share = ds["top_decile_contact_share"].values
+    attended = ds["crisis_attenders"].values > 0
+    assert np.all(share[attended] >= 0.1 - 1e-12) and np.all(share <= 1.0), "top-decile share outside 0.1-1"
+
     # Started cases were assessed cases (or ones whose assessment the INT's shared record spared)
     # that were not turned away (or are still waiting / assessing).
     decided = ds["assessments"] + ds["assessments_spared"]

@@ -248,6 +248,31 @@ CATALOGUE: dict[str, Bad] = {
     "crisis-probability-over-1": Bad(
         bad(("          probability: 0.3\n", "          probability: 3  #<\n")),
         "domains.money.crisis.responses[0].probability", ("must be at most 1", "got 3")),
+    # ---- crisis contacts per episode (crisis.responses[].contacts)
+    "crisis-contacts-mean-below-1": Bad(
+        bad(("          probability: 0.3\n",
+             "          probability: 0.3\n          contacts:\n            mean: 0.5  #<\n            over_days: 30\n")),
+        "domains.money.crisis.responses[0].contacts.mean", ("must be at least 1", "got 0.5")),
+    "crisis-contacts-mean-too-large": Bad(
+        bad(("          probability: 0.3\n",
+             "          probability: 0.3\n          contacts: {mean: 5000, over_days: 30}  #<\n")),
+        "domains.money.crisis.responses[0].contacts.mean", ("must be at most 1000", "got 5000")),
+    "crisis-contacts-dispersion-zero": Bad(
+        bad(("          probability: 0.3\n",
+             "          probability: 0.3\n          contacts:\n            mean: 2\n            dispersion: 0  #<\n"
+             "            over_days: 30\n")),
+        "domains.money.crisis.responses[0].contacts.dispersion", ("must be greater than 0", "got 0")),
+    "crisis-contacts-over-days-missing": Bad(
+        bad(("          probability: 0.3\n",
+             "          probability: 0.3\n          contacts:  #<\n            mean: 2\n")),
+        "domains.money.crisis.responses[0].contacts.over_days", ("required field missing",)),
+    "crisis-contacts-over-days-zero": Bad(
+        bad(("          probability: 0.3\n",
+             "          probability: 0.3\n          contacts:\n            mean: 2\n            over_days: 0  #<\n")),
+        "domains.money.crisis.responses[0].contacts.over_days", ("must be greater than 0", "got 0")),
+    "crisis-contacts-as-a-number": Bad(
+        bad(("          probability: 0.3\n", "          probability: 0.3\n          contacts: 3  #<\n")),
+        "domains.money.crisis.responses[0].contacts", ("expected a mapping", "got 3")),
     "referral-probabilities-sum-over-1": Bad(
         bad(("    referrals:\n      - to: housing\n        probability: 0.5\n",
              "    referrals:  #<\n      - to: housing\n        probability: 0.7\n"

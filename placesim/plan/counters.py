@@ -80,6 +80,8 @@ class Counter:
 _TABLE = (
     Counter("arrivals", SERVICE, "people", "Arrivals at the service in the bin (background, help-seeking, referral, crisis, case-finding)."),
     Counter("assessments", SERVICE, "assessments", "Assessments done (one on every entry, when the service is open)."),
+    Counter("crisis_contacts", SERVICE, "contacts", "Crisis contacts at the service: residents arriving in crisis, the first contact of each crisis episode and its repeats (crisis.responses[].contacts). Part of arrivals."),
+    Counter("repeat_contacts", SERVICE, "contacts", "Repeat crisis contacts: the contacts of a crisis episode after its first (repeat A&E attendances, call-outs). Part of crisis_contacts; crisis_contacts / (crisis_contacts - repeat_contacts) is the contacts per episode."),
     Counter("turned_away", SERVICE, "people", "People assessed as below the eligibility threshold."),
     Counter("started", SERVICE, "people", "People who started support (took a server or caseload place)."),
     Counter("completed", SERVICE, "people", "People who completed support."),
@@ -107,6 +109,8 @@ _TABLE = (
     Counter("place_days", SERVICE, "place days", "Places open at the service in the bin, in place-days: capacity (as posts fill or staff are seconded away) x days open; inf for an unlimited service.", "derived"),
     Counter("in_system", SERVICE, "people", "People at the service (waiting, being assessed or supported) at the end of the bin.", "stock"),
     Counter("in_system_start", ("replication", "service"), "people", "People at the service when reporting started (end of warm-up).", "stock"),
+    Counter("crisis_attenders", ("replication", "service"), "residents", "Residents with at least one crisis contact at the service in the reported period.", "stock", DES_ONLY),
+    Counter("top_decile_contact_share", ("replication", "service"), "share", "Frequent attenders: the share of the service's crisis contacts in the reported period made by the tenth of its crisis attenders with the most contacts (the top ceil(n/10) of n; about 0.1 when each has one; 0 without attenders).", "stock", DES_ONLY),
     Counter("organisation_cost_gbp", ("replication", "time", "organisation"), "GBP", "Costs attributed to each organisation (INT costs by funding share).", "derived"),
     Counter("crises", GROUP, "crises", "Crisis events (a domain reaching level 3)."),
     Counter("help_seeking", GROUP, "presentations", "Times residents sought help at a front door."),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..scenario.model import ScenarioModel
+from ..scenario.model import CrisisContacts, ScenarioModel
 from .attributes import SubCohort, split
 from .clock import DAYS_PER_YEAR
 
@@ -29,6 +29,9 @@ class DomainPlan:
         ``(service index, probability)`` of each crisis service a crisis draws on.
     stay_in_crisis
         Whether the resident stays at level 3 until every crisis service has finished.
+    crisis_contacts
+        One per crisis response, in order: its contacts per episode, or None for exactly one
+        (no ``contacts``, or a mean of 1).
     """
 
     name: str
@@ -36,6 +39,11 @@ class DomainPlan:
     front_door: int
     crisis_responses: tuple[tuple[int, float], ...]
     stay_in_crisis: bool
+    crisis_contacts: tuple[CrisisContacts | None, ...] = ()
+
+    def contacts_of(self, i: int) -> CrisisContacts | None:
+        """The contacts of crisis response ``i`` (None: exactly one)."""
+        return self.crisis_contacts[i] if i < len(self.crisis_contacts) else None
 
 
 @dataclass(frozen=True)
@@ -137,7 +145,9 @@ def compile_domains(m: ScenarioModel, service_index: dict[str, int]) -> tuple[Do
     return tuple(
         DomainPlan(d, i, service_index[dom.front_door] if dom.front_door is not None else -1,
                    tuple((service_index[r.service], r.probability) for r in dom.crisis.responses),
-                   dom.crisis.stay_in_crisis)
+                   dom.crisis.stay_in_crisis,
+                   tuple(r.contacts if r.contacts is not None and r.contacts.repeats > 0 else None
+                         for r in dom.crisis.responses))
         for i, (d, dom) in enumerate(m.domains.items()))
 
 

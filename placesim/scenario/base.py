@@ -19,7 +19,9 @@ from pydantic_core import PydanticKnownError, core_schema
 
 from .limits import (
     MAX_CASES,
+    MAX_CONTACTS,
     MAX_DAYS,
+    MAX_DISPERSION,
     MAX_GBP,
     MAX_MAGNITUDE,
     MAX_MONTHS,
@@ -66,6 +68,10 @@ Percent = Annotated[float, Field(le=MAX_PERCENT)]
 """A percentage: at most 1,000."""
 Cases = Annotated[int, Field(le=MAX_CASES)]
 """A number of concurrent cases (servers, caseloads, contacts): at most ten million."""
+Contacts = Annotated[float, Field(le=MAX_CONTACTS)]
+"""Contacts with a service per crisis episode, on average: at most 1,000."""
+Dispersion = Annotated[float, Field(le=MAX_DISPERSION)]
+"""The dispersion (negative-binomial size) of a count: at most a million (Poisson beyond)."""
 Staff = Annotated[float, Field(le=MAX_STAFF)]
 """Staff in full-time equivalents: at most a million."""
 Residents = Annotated[int, Field(le=MAX_RESIDENTS)]

@@ -58,6 +58,11 @@ MAX_SEED = 2**63 - 1
 """Largest seed."""
 MAX_PERCENT = 1_000.0
 """Largest percentage (optimism bias)."""
+MAX_CONTACTS = 1_000.0
+"""Most contacts a crisis episode may draw on one service, on average (the most frequent
+attender in ../shared/reference/ LM05 made 79 A&E attendances in a year)."""
+MAX_DISPERSION = 1_000_000.0
+"""Largest dispersion (negative-binomial size) of a count; far beyond it a count is Poisson."""
 
 
 def max_file_bytes() -> int:

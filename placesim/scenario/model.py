@@ -15,6 +15,7 @@ import datetime as dt
 import math
 from typing import Literal
 
+import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from .base import (
@@ -23,7 +24,9 @@ from .base import (
     LEVELS,
     MAX_CASES,
     WEEKDAYS,
+    Contacts,
     Days,
+    Dispersion,
     Multiplier,
     Name,
     PerYear,
@@ -33,6 +36,7 @@ from .base import (
     _Model,
     _prob,
 )
+from .distributions import BlockSampler
 from .economics import Deflator, DiscountStep, Economics
 from .int_team import CaseFinding, CaseFindingStep, Int, IntCosts, IntNeighbourhood, Ramp, WarmHandover, Worker
 from .services import (
@@ -52,8 +56,8 @@ from .services import (
 
 __all__ = [
     "INT_TARGET", "LEVELS", "LEVEL_NAMES", "MAX_CASES", "WEEKDAYS", "AddedPlaces", "Arrivals", "Assessment", "Attribute",
-    "AttributeValue", "CaseFinding",
-    "CaseFindingStep", "Cohort", "Completion", "Costs", "Crisis", "CrisisResponse", "Deflator", "DiscountStep", "Domain",
+    "AttributeValue", "CaseFinding", "CaseFindingStep", "Cohort", "Completion", "Costs", "Crisis", "CrisisContacts",
+    "CrisisResponse", "Deflator", "DiscountStep", "Domain",
     "Economics", "Effect", "Eligibility", "Hazards", "Int", "IntCosts", "IntNeighbourhood", "Neighbourhood", "Pressure", "Queue",
     "Ramp", "Referral", "ScenarioModel", "ScheduleStep", "Service", "Time", "WarmHandover", "Weekday", "Worker",
 ]
@@ -94,11 +98,45 @@ class Neighbourhood(_Model):
     population: Residents | None = Field(None, ge=0, description="Resident population, for rates per 1,000 (optional).")
 
 
+class CrisisContacts(_Model):
+    """The contacts a crisis episode makes with one crisis service: the first, then repeats.
+
+    The count is ``1 + R``, with ``R`` negative binomial of mean ``m - 1`` and size ``k``
+    (Poisson without ``dispersion``): mean ``m``, variance ``(m - 1) + (m - 1)**2 / k``
+    (``m - 1`` if Poisson). Repeat contacts fall at independent uniform times over
+    ``over_days`` after the first (see docs/conceptual-model.md, "Crisis episodes").
+    """
+
+    mean: Contacts = Field(ge=1, description="Mean contacts per crisis episode with the service, the first included: 1 + mean repeats (1: one contact, as without contacts).")
+    dispersion: Dispersion | None = Field(None, gt=0, description="Negative-binomial size k of the repeats: the count's variance is (mean - 1) + (mean - 1)^2 / k, so a small k makes a few frequent attenders; omitted: Poisson repeats, variance mean - 1.")
+    over_days: Days = Field(gt=0, description="Days after the first contact over which the repeat contacts fall, each at an independent uniform time.")
+
+    @property
+    def repeats(self) -> float:
+        """Mean repeat contacts per episode (``mean - 1``)."""
+        return self.mean - 1.0
+
+    @property
+    def variance(self) -> float:
+        """Variance of the contacts per episode."""
+        mu = self.repeats
+        return mu if self.dispersion is None else mu + mu * mu / self.dispersion
+
+    def repeats_sampler(self, rng: np.random.Generator) -> BlockSampler:
+        """Draws of ``n`` repeat counts at once (negative binomial, or Poisson)."""
+        mu, k = self.repeats, self.dispersion
+        if k is None:
+            return lambda n: rng.poisson(mu, n)
+        p = k / (k + mu)
+        return lambda n: rng.negative_binomial(k, p, n)
+
+
 class CrisisResponse(_Model):
     """One crisis service a crisis in a domain may draw on."""
 
     service: Name = Field(description="Service the resident enters in crisis (e.g. A&E, temporary accommodation); its duration and unit costs apply.")
     probability: Probability = _prob("Chance that a crisis draws on this service; responses are drawn independently.", 1.0)
+    contacts: CrisisContacts | None = Field(None, description="Contacts per crisis episode with the service (repeat A&E attendances, call-outs), as a count distribution; omitted: one contact. Only the first contact holds a resident in crisis (stay_in_crisis).")
 
 
 class Crisis(_Model):

@@ -118,6 +118,7 @@ class ServiceNode(Routing, OverTime):
         # a heap of (-level, arrival number, case) for a severity queue, else a deque of cases
         self.queue: Any = [] if self.severity else deque()
         self.pending: list[Case] = []
+        self.attenders: dict[int, int] = {}  # crisis contacts here in the reported period, by resident
         self.seq = 0
         self.last_t = 0.0
         self._on_assessed = (self._assessed,)
@@ -221,7 +222,22 @@ class ServiceNode(Routing, OverTime):
         self.arrive(Case(r, 0, self.env._now, emask=1 << d))
 
     def arrive_crisis(self, r: Resident, hold: int) -> None:
-        self.arrive(Case(r, 3, self.env._now, hold=hold))
+        """A crisis contact: the first of an episode (``hold``: the domain it holds, or -1) or a repeat."""
+        now = self.env._now
+        rec = self.rec
+        rec.crisis_contacts[rec.off + self.index] += 1
+        if now >= self.warmup:  # the resident's crisis contacts here in the reported period
+            a = self.attenders
+            a[r.idx] = a.get(r.idx, 0) + 1
+        self.arrive(Case(r, 3, now, hold=hold))
+
+    def arrive_repeat(self, r: Resident, d: int) -> None:
+        """A repeat contact of the resident's crisis episode in domain ``d``: it holds no one."""
+        rec = self.rec
+        rec.repeat_contacts[rec.off + self.index] += 1
+        if self.trace is not None:
+            self.trace.append((self.env._now, "repeat_contact", self.index, r.idx, d, 3, -1))
+        self.arrive_crisis(r, -1)
 
     def _receive(self, ev: Wake) -> None:
         """Arrival by referral or hand-over (scheduled by the referring node)."""

@@ -33,6 +33,7 @@ from .recorder import Recorder
 from .streams import CARE, TRANSITIONS, Streams
 
 if TYPE_CHECKING:  # pragma: no cover
+    from .contacts import RepeatContacts
     from .node import ServiceNode
 
 
@@ -109,7 +110,8 @@ class Population:
         self.C = n_cohorts
         self.trace = trace
         self.front_door: list[ServiceNode | None] = [None] * n_domains
-        self.crisis: list[list[tuple[ServiceNode, float]]] = [[] for _ in range(n_domains)]
+        # per domain, its crisis responses: (service, probability, its repeat contacts or None)
+        self.crisis: list[list[tuple[ServiceNode, float, RepeatContacts | None]]] = [[] for _ in range(n_domains)]
         self.stay_in_crisis: list[bool] = [False] * n_domains
         # the neighbourhood team (e.g. an INT team) serving each neighbourhood, if any
         self.teams: list[ServiceNode | None] = [None] * n_neighbourhoods
@@ -302,7 +304,7 @@ class Population:
             if self.trace is not None:
                 self.trace.append((now, "crisis", -1, r.idx, d, 3, -1))
             hold = self.stay_in_crisis[d]
-            for node, p in self.crisis[d]:
+            for node, p, repeats in self.crisis[d]:
                 if self.care(r) < p:
                     if hold:
                         now_level = (r.code >> (2 * d)) & 3
@@ -310,7 +312,9 @@ class Population:
                             self._move(r, d, now_level, 3)
                         r.held[d] += 1
                         r.dirty = r.stale = True
-                    node.arrive_crisis(r, d if hold else -1)
+                    node.arrive_crisis(r, d if hold else -1)  # the first contact (only it holds)
+                    if repeats is not None:
+                        repeats.after_first(r)
             return  # without a hold (or if no crisis service took them) they are back at level 2
         self._move(r, d, old, new)
 

@@ -23,6 +23,7 @@ from simpy.core import URGENT
 
 from ...plan import Clock, Plan
 from ...plan.counters import accumulated
+from .contacts import top_decile_share
 
 if TYPE_CHECKING:  # pragma: no cover
     from .node import ServiceNode
@@ -139,6 +140,12 @@ class Recorder:
             out[c.name] = self.array(c.name, (N, C))
         out["in_system"] = self.in_system.astype(float)
         out["in_system_start"] = self.in_system_start.astype(float)
+        out["crisis_attenders"] = np.zeros(S)
+        out["top_decile_contact_share"] = np.zeros(S)
+        for node in self.nodes:
+            counts = list(node.attenders.values())
+            out["crisis_attenders"][node.index] = len(counts)
+            out["top_decile_contact_share"][node.index] = top_decile_share(counts)
         if self.residents is not None:
             out["residents"] = self.residents.reshape(self.n_bins, N, C, D, 4).astype(float)
         else:

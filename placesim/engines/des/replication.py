@@ -10,6 +10,7 @@ import numpy as np
 import simpy
 
 from ...plan import Plan, ServicePlan, derived_outputs
+from .contacts import RepeatContacts
 from .hazards import HazardTables
 from .node import NodeContext, ServiceNode
 from .population import Population
@@ -69,7 +70,8 @@ class DesReplication:
         for dom in plan.domains:
             if dom.front_door >= 0:
                 pop.front_door[dom.index] = self.nodes[dom.front_door]
-            pop.crisis[dom.index] = [(self.nodes[s], p) for s, p in dom.crisis_responses]
+            pop.crisis[dom.index] = [(self.nodes[s], p, self._repeats(dom.index, i, s)) for i, (s, p)
+                                     in enumerate(dom.crisis_responses)]
             pop.stay_in_crisis[dom.index] = dom.stay_in_crisis
         rec.nodes = self.nodes
 
@@ -81,6 +83,14 @@ class DesReplication:
         for node in self.nodes:
             node.start_processes()
         pop.start()
+
+    def _repeats(self, d: int, i: int, s: int) -> RepeatContacts | None:
+        """The repeat contacts of domain ``d``'s crisis response ``i`` (at service ``s``), if it has any."""
+        contacts = self.plan.domains[d].contacts_of(i)
+        if contacts is None:
+            return None
+        key = f"{self.plan.domains[d].name}/{self.plan.services[s].name}"
+        return RepeatContacts(self.nodes[s], d, contacts, self.streams, key, self.pop)
 
     def run(self) -> dict[str, np.ndarray]:
         """Run to the end of the horizon; return the binned arrays (warm-up dropped)."""

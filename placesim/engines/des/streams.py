@@ -27,6 +27,10 @@ TRANSITIONS = "resident-transitions"
 """Purpose of a resident's stream of transition draws (clock and choice)."""
 CARE = "resident-care"
 """Purpose of a resident's stream of service decisions (durations, patience, referrals ...)."""
+CRISIS_CONTACTS = "crisis-contacts"
+"""Purpose of a crisis response's stream of repeat contacts per episode (keyed ``domain/service``)."""
+CRISIS_CONTACT_DAYS = "crisis-contact-days"
+"""Purpose of a crisis response's stream of uniforms placing its repeat contacts in time."""
 
 
 def _key(text: str) -> int:

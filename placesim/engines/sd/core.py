@@ -37,7 +37,8 @@ them all.
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -45,8 +46,17 @@ from ...plan import COUNTERS, Plan
 from .nodes import ServiceFlows
 from .rates import PROTECTED, SUPPORTED, TAU_INIT, WAITING
 
+if TYPE_CHECKING:  # pragma: no cover
+    from ...scenario.model import CrisisContacts
+
+LAZY_COUNTERS = ("crisis_contacts", "repeat_contacts")
+"""Service counts the SD keeps only where a flow feeds them (repeat crisis contacts), or makes
+after the run (``crisis_contacts``: crises x the responses' probabilities, plus the repeats).
+Every counter is a state of the solver and changes its error norm's weights (see
+:meth:`.run.SdRun.atol`), so a scenario without repeat contacts keeps the state it had."""
 SERVICE_COUNTERS = tuple(c.name for c in COUNTERS.values()
-                         if c.axis == "service" and c.how == "count" and "sd" in c.engines) + (
+                         if c.axis == "service" and c.how == "count" and "sd" in c.engines
+                         and c.name not in LAZY_COUNTERS) + (
     "busy_server_days", "queue_days", "pressure_days", "in_system_days")
 """Counters the SD keeps per service: the counts it fills (from the counters table), then the
 time integrals (``in_system_days`` feeds the derived times in the system)."""
@@ -167,6 +177,7 @@ class DomainInfo:
     hold: bool
     p_any: float        # chance a crisis draws on at least one response
     t_hold: float       # mean days a held crisis lasts (the longest response chain)
+    contacts: list[CrisisContacts | None] = field(default_factory=list)  # per response: repeats (None: one contact)
 
     @property
     def levels(self) -> int:
@@ -203,7 +214,8 @@ class BuilderCore:
             p_any = 1.0 - float(np.prod([1.0 - p for _, p in resp])) if resp else 0.0
             hold = dom.stay_in_crisis and p_any > 0
             t_hold = max((lengths[s] for s, p in resp if p > 0), default=0.0)
-            self.doms.append(DomainInfo(dom.front_door, resp, hold, p_any, max(t_hold, TAU_INIT)))
+            self.doms.append(DomainInfo(dom.front_door, resp, hold, p_any, max(t_hold, TAU_INIT),
+                                        [dom.contacts_of(i) for i in range(len(resp))]))
         # per-day hazards [cohort][domain]: (onset, escalation pair, recovery pair, help-seeking pair)
         self.haz = [[(h.onset[d], h.escalation[d], h.recovery[d], h.help[d]) for d in range(self.D)]
                     for h in (co.hazards for co in plan.cohorts)]
@@ -238,7 +250,7 @@ class BuilderCore:
             return key[1], (st[0] if st is not None and st[1] != PROTECTED else -1)
         if key[0] == "C":
             return key[1], key[2]
-        if key[0] == "I":
+        if key[0] in ("I", "K"):
             return key[1], -1
         return -1, -1
 

@@ -48,7 +48,10 @@ class ResidentFlows(BuilderCore):
         if info.hold:
             self.edge(src, self.R(g, d, st, 3), base * info.p_any, f)
             moved = info.p_any
-        for s, p in info.responses:
+        for i, (s, p) in enumerate(info.responses):
+            contacts = info.contacts[i]
+            if contacts is not None:
+                self.repeat_edges(src, g, s, base * p * contacts.repeats, f, contacts.over_days)
             n = self.nodes[s]
             if not info.hold and st is None and moved == 0.0 and d in n.domains and n.serves(self.groups[g]):
                 moved = p  # the resident's visit engages the domain: it moves there at level 2
@@ -62,6 +65,21 @@ class ResidentFlows(BuilderCore):
                               counters=self.arrival_counters(s, ph, w, False))
         if init and moved < 1.0:
             self.edge(src, self.R(g, d, st, 2), base * (1.0 - moved), f)
+
+    def repeat_edges(self, src: int, g: int, s: int, base: float, f: int, over: float) -> None:
+        """Repeat contacts of crises out of ``src`` at service ``s`` (``base``: crises x the response's
+        probability x mean repeats per episode): copied into a pending stock ``K[g, s, over]``,
+        which empties at rate ``2 / over`` into count-only crisis visits at ``s`` -- a first-order
+        delay with the mean of the DES's uniform spread over ``over`` days."""
+        key = ("K", g, s, over)
+        new = key not in self.c.index
+        k = self.c.cell(key)
+        self.edge(src, k, base, f, sub=0)
+        if new:
+            w = self.weight(g)
+            for ph, q in self.entry_split(s):
+                counters = self.arrival_counters(s, ph, w, False) + [(self.counter("repeat_contacts", s), w)]
+                self.edge(k, self.co_cell(g, s, ph, 1), 2.0 / over * q, counters=counters)
 
     def help_edges(self, src: int, g: int, d: int, k: int, base: float, counters) -> None:
         info = self.doms[d]

@@ -82,7 +82,7 @@ class SdRun:
         identical groups share one set of stocks), 1 for background cases."""
         w = np.ones(self.sys.ns)
         for key, i in self.b.c.index.items():
-            if key[0] in ("R", "C", "I"):
+            if key[0] in ("R", "C", "I", "K"):
                 w[i] = self.b.groups[key[1]].mult
         return w
 
@@ -196,6 +196,7 @@ class SdRun:
                         if j is not None:
                             a[:, ni, co, d] = per_bin[:, j]
             out[c.name] = np.maximum(a, 0.0)
+        out["crisis_contacts"] = self.crisis_contacts(out["crises"], out["repeat_contacts"])
         res = np.zeros((n_bins, N, C, D, 4))
         idx = b.c.index
         for key, i in idx.items():
@@ -229,6 +230,15 @@ class SdRun:
         assert not missing, missing
         return out
 
+
+    def crisis_contacts(self, crises: np.ndarray, repeats: np.ndarray) -> np.ndarray:
+        """Crisis contacts per bin and service: every crisis x the chance it draws on the service
+        (the flows into it, exactly), plus the repeat contacts."""
+        p = np.zeros((self.plan.n_domains, self.b.S))
+        for d, dom in enumerate(self.plan.domains):
+            for s, prob in dom.crisis_responses:
+                p[d, s] += prob
+        return crises.sum(axis=(1, 2)) @ p + repeats
 
     def need_days(self, states: np.ndarray) -> np.ndarray:
         """Resident-days in need per bin, neighbourhood and cohort: the share of a group in need
