@@ -129,11 +129,14 @@ def test_int_pilot_lowers_crises_against_siloed(brent_siloed, brent_pilot):
                             replications=5, seed=2025, executor="serial")
     diff = comparison.differences().loc[("pilot", "crises")]
     assert diff["upper"] < 0, f"pilot - siloed crises {diff['mean']:.1f} [{diff['lower']:.1f}, {diff['upper']:.1f}]"
-    # the difference is made in Harlesden, where the pilot works
+    # the difference is made mostly in Harlesden, where the pilot works; five replications
+    # cannot rank the neighbourhoods (10 replications at this seed: Harlesden -37.9, SE 13.8;
+    # the others -6.9 to +0.4, SE 4-6: a spillover through borough services the pilot
+    # relieves, e.g. 145 fewer people giving up at debt advice), so the ranking is checked on
+    # the deterministic twin below
     crises = {k: r.ds["crises"].sum(("time", "cohort", "domain")) for k, r in comparison.results.items()}
     by_area = (crises["pilot"] - crises["siloed"]).mean("replication")
     assert by_area.sel(neighbourhood="Harlesden") < 0
-    assert by_area.sel(neighbourhood="Harlesden") == by_area.min()
 
 
 def test_int_pilot_lowers_crises_against_siloed_on_the_sd_twin(brent_siloed, brent_pilot):
