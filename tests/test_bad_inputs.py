@@ -466,6 +466,17 @@ CATALOGUE: dict[str, Bad] = {
     "comments-only": Bad("# nothing yet\n", "", ("the file is empty",), line=1),
     "top-level-list": Bad("- placesim: 1\n- name: x\n", "", ("expected a mapping of fields", "got a list"), line=1),
     "top-level-text": Bad("just some words\n", "", ("expected a mapping of fields", "got a single value"), line=1),
+    # ---- places added over time (issue 9 item 9)
+    "added-places-on-unlimited-service": Bad(
+        bad(("    arrivals: {rate_per_day: 2, level: 3}\n",
+             "    arrivals: {rate_per_day: 2, level: 3}\n    added_places: [{from_day: 30, places: 2}]  #<\n")),
+        "services.ae.added_places", ("unlimited places cannot gain places",)),
+    "added-places-zero": Bad(
+        bad(("    servers: 5\n", "    servers: 5\n    added_places:\n      - {from_day: 30, places: 0}  #<\n")),
+        "services.advice.added_places[0].places", ("must be at least 1", "got 0")),
+    "added-places-misspelt": Bad(
+        bad(("    servers: 5\n", "    servers: 5\n    added_places:\n      - {from_day: 30, place: 3}  #<\n")),
+        "services.advice.added_places[0].place", ("unknown field 'place'", "did you mean 'places'?")),
     # ---- household attributes (issue 9 item 11)
     "attribute-multiplier-negative": Bad(
         with_attributes(value="disabled: {help_seeking: -1}  #<"),
