@@ -65,3 +65,28 @@ def test_a_service_can_refer_to_the_int(engine):
 def test_a_bad_self_referral_share_is_refused_with_its_field(value):
     with pytest.raises(ps.ScenarioError, match=r"int\.self_referral"):
         _toy(front_door=False, self_referral=value)
+
+
+def test_referral_rules_to_a_team_not_yet_open_change_nobodys_random_numbers():
+    """Common random numbers: a place with an INT that has not opened, and services that refer
+    to it, is the siloed place until the team opens, draw for draw (a rule that cannot apply
+    must not take a draw: it once made every turned-away household draw a routing number that
+    the siloed place did not, so the two drifted apart before the INT existed)."""
+    siloed = ps.load_scenario(TOY / "toy_siloed.yaml")
+    later = ps.load_scenario(TOY / "toy_int.yaml").with_overrides({
+        "int": {"neighbourhoods": {"A": {"start_day": 300}}},
+        "services": {"ae": {"referrals": [{"to": "int", "probability": 0.5, "when": "completed"}]},
+                     "housing_options": {"referrals": [
+                         {"to": "int", "probability": 0.4, "when": "turned_away"},
+                         {"to": "advice", "domain": "money", "probability": 0.5, "handoff_loss": 0.3,
+                          "when": "turned_away"}]}}})
+    a = ps.simulate(siloed, 2, seed=3).ds
+    b = ps.simulate(later, 2, seed=3).ds
+    before = a["time"].values + a["bin_days"].values <= 300
+    assert before.sum() >= 5
+    for name in ("crises", "arrivals", "started", "turned_away", "in_system"):
+        x, y = a[name].isel(time=before), b[name].isel(time=before)
+        if "service" in x.dims:
+            y = y.sel(service=x["service"])
+        assert np.array_equal(x.values, y.values), name
+    assert np.array_equal(a["in_system_start"].values, b["in_system_start"].sel(service=a["service"]).values)

@@ -34,10 +34,15 @@ class Routing:
         def _leave(self, case: Case, exits: bool) -> None: ...
 
     def _route(self, case: Case, rules: list[Route]) -> None:
-        """One draw over the referral rules that apply to this person; else they leave."""
+        """One draw over the referral rules that apply to this person; else they leave.
+
+        The draw is made only if some rule applies, so that a rule that cannot apply (e.g. to
+        a team that has not opened, or for a domain not in need) changes nobody's random
+        numbers: scenarios that differ only in such rules stay in step (common random numbers).
+        """
         if rules:
             res = case.res
-            u = next(self.u) if res is None else self.pop.care(res)
+            u = -1.0
             acc = 0.0
             for rule in rules:
                 if rule.domain >= 0 and (res is None or (res.code >> (2 * rule.domain)) & 3 < rule.min_level):
@@ -47,6 +52,8 @@ class Routing:
                     target = self.pop.active_team(res) if res is not None else None
                     if target is None:
                         continue
+                if u < 0.0:
+                    u = next(self.u) if res is None else self.pop.care(res)
                 acc += rule.probability
                 if u < acc:
                     self._refer(case, target, rule.loss, rule.delay, rule.domain)
