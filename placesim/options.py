@@ -239,6 +239,15 @@ def _check_reinvest(scenario: Scenario, spec: ReinvestSpec, where: tuple[Any, ..
     if services[spec.into].servers == "unlimited":
         raise ScenarioError([Problem(f"service {spec.into!r} has unlimited places: name a service with places "
                                      "(servers, or staff and caseload)", dotted(where), str(path), line)], SUBJECT)
+    known = {s.organisation for s in services.values()}
+    it = scenario.model.int_team
+    if it is not None:
+        known |= {it.organisation, *(it.funding_shares or {})}
+    for i, org in enumerate(spec.organisations or []):
+        if org not in known:
+            at = where[:-1] + ("organisations", i)
+            raise ScenarioError([Problem(f"unknown organisation {org!r}; organisations: {', '.join(sorted(known))}",
+                                         dotted(at), str(path), marks.get(at, (None, line))[1])], SUBJECT)
 
 
 def _build(path: Path, marks: Marks, file: str, where: tuple[Any, ...], layers: list[tuple[tuple[Any, ...], dict]],

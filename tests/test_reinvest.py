@@ -174,6 +174,7 @@ def test_the_table_csv_and_report_show_the_shift(run, tmp_path):
     ("into: advice", "into: ae", "unlimited places"),
     ("share: 0.5", "share: 1.5", "must be at most 1, got 1.5"),
     ("cost_gbp_per_place_per_year: 2000", "cost_gbp_per_place_per_year: 0", "cost_gbp_per_place_per_year: must be"),
+    ("into: advice", "into: advice\n      organisations: [council, nhss]", "unknown organisation 'nhss'"),
 ])
 def test_bad_reinvest_is_refused_with_its_line(folder, tmp_path, old, new, message):
     for name in ("toy_siloed.yaml", "toy_int.yaml"):
@@ -182,6 +183,7 @@ def test_bad_reinvest_is_refused_with_its_line(folder, tmp_path, old, new, messa
     (tmp_path / "options.yaml").write_text(text)
     with pytest.raises(ScenarioError) as err:
         ps.load_options(tmp_path / "options.yaml")
-    line = next(i for i, t in enumerate(text.splitlines(), 1) if new in t)
+    needle = new.splitlines()[-1]
+    line = next(i for i, t in enumerate(text.splitlines(), 1) if needle in t)
     assert message in str(err.value)
     assert f":{line}" in str(err.value)
