@@ -9,6 +9,10 @@ transition happens, in proportion to the hazards at that moment. Every transitio
 costs exactly two draws, whatever happened in between, and a stable resident costs nothing
 between events.
 
+The pending wake-up is scheduled through the replication's calendar queue (see
+:mod:`.calqueue`), so the many clocks due far ahead wait in its buckets, not in SimPy's
+heap. When the hazard changes, the pending wake-up is cancelled and a new one scheduled.
+
 Each resident draws from two streams of its own (see :mod:`.streams`): one for its
 transitions and one for what services decide about it (durations, patience, referrals,
 crisis responses, completion effects). Two scenarios therefore treat a resident with the
@@ -27,7 +31,8 @@ import simpy
 from simpy.core import NORMAL
 
 from ...plan import Plan
-from .events import Wake, scheduler
+from .calqueue import CANCELLED
+from .events import Schedule, Wake
 from .hazards import SEEK, HazardTables
 from .recorder import Recorder
 from .streams import CARE, TRANSITIONS, Streams
@@ -57,7 +62,7 @@ class Resident:
         self.rg = nb * n_cohorts + co  # its offset in resident counters
         self.code = code        # levels of every domain, two bits each (domain d: (code >> 2d) & 3)
         self.mod = 0            # modifier id (HazardTables.mod_id): engaged, held and supported domains
-        self.ev: Wake | None = None  # the pending wake-up of its transition clock (None: stopped)
+        self.ev: Wake | None = None  # the wake-up of its transition clock (None: stopped; cancelled when replaced)
         self.u = draws          # transition stream: uniforms for the clock and the choice of transition
         self.k = 0              # next unused position in u
         self.blk = 0            # blocks of the transition stream drawn so far
@@ -97,10 +102,12 @@ class Population:
         The plan: its groups (residents are numbered through them in order) and axes.
     trace
         A list to append event tuples to, or None.
+    schedule
+        How wake-ups are scheduled (the replication's calendar queue).
     """
 
     def __init__(self, env: simpy.Environment, rec: Recorder, streams: Streams, tables: HazardTables,
-                 plan: Plan, trace: list | None):
+                 plan: Plan, trace: list | None, schedule: Schedule):
         n_neighbourhoods, n_cohorts, n_domains = plan.n_neighbourhoods, plan.n_cohorts, plan.n_domains
         self.env = env
         self.rec = rec
@@ -156,7 +163,7 @@ class Population:
         self.end = math.inf  # clock time the run stops at (set by the replication)
         self._tables = tables.tables
         self._shift = tables.shift
-        self._schedule = scheduler(env)
+        self.schedule = schedule
         self._fire_callbacks = (self._fire,)
         self._fade_callbacks = (self._fade,)
 
@@ -203,7 +210,7 @@ class Population:
             r.stale = True
             self._run_clock(r)
             if in_crisis:
-                self._schedule(Wake((r, in_crisis), on_crisis), NORMAL, 0.0)
+                self.schedule(Wake((r, in_crisis), on_crisis), NORMAL, 0.0)
 
     def _initial_crisis(self, ev: Wake) -> None:
         """The crises of a resident who started the run at level 3 (see :meth:`start`)."""
@@ -223,7 +230,11 @@ class Population:
             self._run_clock(r)
 
     def _run_clock(self, r: Resident) -> None:
-        """Schedule the wake-up at which the clock's unspent mass runs out at the current hazard."""
+        """Schedule the wake-up at which the clock's unspent mass runs out at the current hazard
+        (cancelling the one pending, if any)."""
+        ev = r.ev
+        if ev is not None:
+            ev.callbacks = CANCELLED  # calqueue.cancel, inlined: the pending wake-up does nothing now
         r.dirty = False
         if r.stale:
             self._rebuild_modifier(r)
@@ -240,7 +251,7 @@ class Population:
             r.ev = None  # not before the end of the run (a later change re-runs the clock)
             return
         ev = Wake(r, self._fire_callbacks)
-        self._schedule(ev, NORMAL, delay)
+        self.schedule(ev, NORMAL, delay)
         r.ev = ev
 
     def _rebuild_modifier(self, r: Resident) -> None:
@@ -259,9 +270,7 @@ class Population:
         r.stale = False
 
     def _fire(self, ev: Wake) -> None:
-        r = ev._value
-        if r.ev is not ev:
-            return  # superseded when the hazard changed
+        r = ev._value  # a wake-up replaced when the hazard changed was cancelled: it never gets here
         total, cum, outs = self._tables[r.co][(r.mod << self._shift) | r.code]
         k = r.k
         if k + 1 >= len(r.u):  # two draws: the choice now and the next clock
@@ -409,7 +418,7 @@ class Population:
         """End a support and apply its completion effect to the domains in ``mask``; its effect on
         the hazards stops now, or after an exponential time of mean ``persistence`` days."""
         if persistence > 0.0:  # the effect stays on, and fades later (a draw of the care stream)
-            self._schedule(Wake((r, effect), self._fade_callbacks), NORMAL, -persistence * _log(1.0 - self.care(r)))
+            self.schedule(Wake((r, effect), self._fade_callbacks), NORMAL, -persistence * _log(1.0 - self.care(r)))
         else:
             r.sup.remove(effect)
         r.dirty = r.stale = True
