@@ -17,12 +17,15 @@ Each resident draws from two streams of its own (see :mod:`.streams`): one for i
 transitions and one for what services decide about it (durations, patience, referrals,
 crisis responses, completion effects). Two scenarios therefore treat a resident with the
 same random numbers until they treat it differently -- common random numbers at the level
-of the person.
+of the person. A resident reads its draws from a window ``[k, end)`` of a compact array of
+doubles: at first its row of the population's array of first blocks, then arrays of its own
+holding at most a chunk (:data:`~.streams.RESIDENT_CHUNK`) of draws.
 """
 
 from __future__ import annotations
 
 import math
+from array import array
 from bisect import bisect_right
 from typing import TYPE_CHECKING
 
@@ -35,7 +38,7 @@ from .calqueue import CANCELLED
 from .events import Schedule, Wake
 from .hazards import SEEK, HazardTables
 from .recorder import Recorder
-from .streams import CARE, TRANSITIONS, Streams
+from .streams import CARE, RESIDENT_FIRST_BLOCK, TRANSITIONS, Streams
 
 if TYPE_CHECKING:  # pragma: no cover
     from .contacts import RepeatContacts
@@ -48,11 +51,11 @@ _log = math.log
 class Resident:
     """One resident (or household) of a cohort in a neighbourhood."""
 
-    __slots__ = ("idx", "nb", "co", "grp", "rg", "code", "mod", "ev", "u", "k", "blk", "c", "ck", "cblk",
-                 "mass", "rate", "t0", "eng", "held", "sup", "dirty", "stale", "need_t", "j_assess", "j_hand",
-                 "j_done", "pressed")
+    __slots__ = ("idx", "nb", "co", "grp", "rg", "code", "mod", "ev", "u", "k", "ue", "blk", "c", "ck", "ce",
+                 "cblk", "mass", "rate", "t0", "eng", "held", "sup", "dirty", "stale", "need_t", "j_assess",
+                 "j_hand", "j_done", "pressed")
 
-    def __init__(self, idx: int, nb: int, co: int, grp: int, code: int, draws: list[float], n_domains: int,
+    def __init__(self, idx: int, nb: int, co: int, grp: int, code: int, u: array, c: array, n_domains: int,
                  n_cohorts: int):
         # Short names are kept for speed in the per-event path; each says what it is here.
         self.idx = idx          # index of the resident (its own random streams are keyed by it)
@@ -63,12 +66,15 @@ class Resident:
         self.code = code        # levels of every domain, two bits each (domain d: (code >> 2d) & 3)
         self.mod = 0            # modifier id (HazardTables.mod_id): engaged, held and supported domains
         self.ev: Wake | None = None  # the wake-up of its transition clock (None: stopped; cancelled when replaced)
-        self.u = draws          # transition stream: uniforms for the clock and the choice of transition
-        self.k = 0              # next unused position in u
-        self.blk = 0            # blocks of the transition stream drawn so far
-        self.c: list[float] | None = None  # care stream (first block taken on first use)
-        self.ck = 0             # next unused position in c
-        self.cblk = 0           # blocks of the care stream drawn so far
+        first = idx * RESIDENT_FIRST_BLOCK
+        self.u = u              # transition stream: uniforms for the clock and the choice of transition ...
+        self.k = first          # ... its next unused position in u
+        self.ue = first + RESIDENT_FIRST_BLOCK  # ... and the end of its draws in u
+        self.blk = 0            # chunks of the transition stream drawn after its first block
+        self.c = c              # care stream: u, k, ue and blk of the draws for service decisions
+        self.ck = first
+        self.ce = first + RESIDENT_FIRST_BLOCK
+        self.cblk = 0
         self.mass = 0.0         # unspent unit-exponential mass of the transition clock
         self.rate = 0.0         # total hazard the clock runs at since t0
         self.t0 = 0.0           # clock time mass was last updated
@@ -133,7 +139,9 @@ class Population:
         self.acceptance = np.array([c.acceptance for c in plan.cohorts], dtype=float)
         self.members: list[list[int]] = [[] for _ in range(n_neighbourhoods)]
         total = plan.n_residents
-        first = streams.resident_first_blocks(total, TRANSITIONS).tolist()
+        # every resident's first blocks, row after row: resident i's are [16 i, 16 i + 16)
+        first_u = array("d", streams.resident_first_blocks(total, TRANSITIONS).tobytes())
+        first_c = array("d", streams.resident_first_blocks(total, CARE).tobytes())
         codes = np.zeros(total, dtype=np.int64)
         idx = 0
         for group in plan.groups:
@@ -149,7 +157,7 @@ class Population:
             codes[idx: idx + size] = group_codes
             grp = (nb * n_cohorts + co) * n_domains
             for i in range(size):
-                r = Resident(idx + i, nb, co, grp, int(group_codes[i]), first[idx + i], n_domains, n_cohorts)
+                r = Resident(idx + i, nb, co, grp, int(group_codes[i]), first_u, first_c, n_domains, n_cohorts)
                 self.residents.append(r)
                 if r.code:
                     self.need_n[r.rg] += 1
@@ -159,7 +167,6 @@ class Population:
             idx += size
         self.codes = codes
         self.team_engaged = np.zeros(total, dtype=bool)  # engaged with their neighbourhood team (not screened)
-        self.first_care = streams.resident_first_blocks(total, CARE)
         self.end = math.inf  # clock time the run stops at (set by the replication)
         self._tables = tables.tables
         self._shift = tables.shift
@@ -170,7 +177,7 @@ class Population:
     # ------------------------------------------------------------------ draws and scheduling
     def _next_u(self, r: Resident) -> float:
         """Next uniform of the resident's transition stream."""
-        if r.k >= len(r.u):
+        if r.k >= r.ue:
             self._refill(r)
         k = r.k
         r.k = k + 1
@@ -179,11 +186,11 @@ class Population:
     def care(self, r: Resident) -> float:
         """Next uniform of the resident's care stream (service decisions about them)."""
         k = r.ck
-        if r.c is None:
-            r.c = self.first_care[r.idx].tolist()
-        if k == len(r.c):
+        if k == r.ce:
+            chunk = self.streams.resident_chunk(CARE, r.idx, r.cblk)
             r.cblk += 1
-            r.c = self.streams.resident_block(CARE, r.idx, r.cblk)
+            r.c = array("d", chunk.tobytes())
+            r.ce = len(chunk)
             k = 0
         r.ck = k + 1
         return r.c[k]
@@ -273,7 +280,7 @@ class Population:
         r = ev._value  # a wake-up replaced when the hazard changed was cancelled: it never gets here
         total, cum, outs = self._tables[r.co][(r.mod << self._shift) | r.code]
         k = r.k
-        if k + 1 >= len(r.u):  # two draws: the choice now and the next clock
+        if k + 1 >= r.ue:  # two draws: the choice now and the next clock
             self._refill(r)
             k = r.k
         u = r.u
@@ -292,11 +299,13 @@ class Population:
         self._run_clock(r)
 
     def _refill(self, r: Resident) -> None:
-        """Top up the resident's transition draws so at least two are left."""
-        rest = r.u[r.k:]
+        """Top up the resident's transition draws with its next chunk (at least two are left then)."""
+        u = r.u[r.k:r.ue]  # the unused draw, if any, then the chunk
+        u.frombytes(self.streams.resident_chunk(TRANSITIONS, r.idx, r.blk).tobytes())
         r.blk += 1
-        r.u = rest + self.streams.resident_block(TRANSITIONS, r.idx, r.blk)
+        r.u = u
         r.k = 0
+        r.ue = len(u)
 
     # ------------------------------------------------------------------ state changes
     def set_level(self, r: Resident, d: int, new: int) -> None:
