@@ -12,7 +12,7 @@ from simpy.core import NORMAL, URGENT
 
 import placesim as ps
 from placesim.engines.des import DesReplication
-from placesim.engines.des.calqueue import CalendarQueue, cancel
+from placesim.engines.des.calqueue import MAX_BUCKETS, CalendarQueue, cancel, width_for
 from placesim.engines.des.events import Wake, scheduler
 from placesim.kinds import des_nodes
 from placesim.plan import compile_plan
@@ -113,6 +113,16 @@ def test_buckets_hold_what_is_due_later_and_drop_the_cancelled() -> None:
 def test_width_is_a_power_of_two(width: float) -> None:
     with pytest.raises(ValueError, match="power of two"):
         CalendarQueue(simpy.Environment(), 10.0, width)
+
+
+@pytest.mark.parametrize("residents, end, width", [
+    (0, 100.0, 1.0), (5_000, 1095.0, 1.0), (10_000, 1095.0, 1.0), (20_000, 1095.0, 0.5), (40_000, 1095.0, 0.25),
+    (160_000, 1095.0, 1 / 16), (10**9, 1095.0, 1 / 32), (10**6, 36_500.0, 1.0)])
+def test_buckets_narrow_as_the_population_grows(residents: int, end: float, width: float) -> None:
+    """A day per 10,000 residents, a power of two from 1/64 to 1, and never more than
+    MAX_BUCKETS buckets (a century of a million residents: one-day buckets)."""
+    assert width_for(residents, end) == width
+    assert end / width <= MAX_BUCKETS
 
 
 def test_residents_clocks_wait_in_the_calendar(toy_scenario, root) -> None:

@@ -6,7 +6,9 @@ resident's next transition, weeks or years away. The calendar queue holds a wake
 time ``t`` in bucket ``int(t / width)`` until the run reaches that bucket's opening,
 ``bucket * width``; then it pushes the bucket's wake-ups onto SimPy's heap. The heap holds
 only wake-ups due before the next opening, and the events of SimPy processes. The width is
-a power of two, so a wake-up's bucket and every opening time are exact in floating point.
+a power of two, so a wake-up's bucket and every opening time are exact in floating point;
+:func:`width_for` narrows it as the population grows, so that the heap stays about as
+small with 100,000 residents as with 10,000.
 
 Order is exactly SimPy's own. A wake-up keeps the key SimPy would give it, ``(time,
 priority, id)``, with its id taken from the environment's counter when it is scheduled, and
@@ -33,6 +35,20 @@ OPEN = -1
 """Priority of a bucket's opening: before anything else due at its instant (SimPy's URGENT is 0)."""
 CANCELLED: Sequence[Callable[[Wake], None]] = ()
 """Callbacks of a cancelled wake-up (none)."""
+RESIDENTS_PER_DAY_WIDTH = 10_000
+"""Residents whose clocks a bucket one day wide is meant for."""
+MAX_BUCKETS = 2**16
+"""Most buckets a run is split into (an empty one costs a list)."""
+
+
+def width_for(residents: int, end: float) -> float:
+    """Bucket width for a run of ``residents`` to ``end``: a day per 10,000 residents, as a
+    power of two from 1/64 to 1 day, and no narrower than makes :data:`MAX_BUCKETS` buckets."""
+    k = math.floor(math.log2(RESIDENTS_PER_DAY_WIDTH / residents)) if residents > 0 else 0
+    width = 2.0 ** min(0, max(-6, k))
+    while end / width > MAX_BUCKETS and width < 2.0**20:
+        width *= 2.0
+    return width
 
 
 def cancel(ev: Wake) -> None:

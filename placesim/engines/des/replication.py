@@ -10,7 +10,7 @@ import numpy as np
 import simpy
 
 from ...plan import Plan, ServicePlan, derived_outputs
-from .calqueue import CalendarQueue
+from .calqueue import CalendarQueue, width_for
 from .contacts import RepeatContacts
 from .events import scheduler
 from .hazards import HazardTables
@@ -52,7 +52,9 @@ class DesReplication:
         self.env = env = simpy.Environment()
         # the engine's wake-ups wait in a calendar queue's day buckets where there are residents,
         # whose clocks are mostly due far ahead (a queueing model's are not: SimPy's heap alone)
-        self.calendar: CalendarQueue | None = CalendarQueue(env, clock.end) if plan.n_residents else None
+        self.calendar: CalendarQueue | None = None
+        if plan.n_residents:
+            self.calendar = CalendarQueue(env, clock.end, width_for(plan.n_residents, clock.end))
         schedule = self.calendar.schedule if self.calendar is not None else scheduler(env)
         self.streams = streams = Streams(seed, replication)
         self.trace: list | None = [] if trace else None
