@@ -2,10 +2,13 @@
 
 SimPy keeps every scheduled event in one binary heap, so a push or a pop costs a logarithm
 of everything pending, and in a place of 100,000 residents nearly everything pending is a
-resident's next transition, weeks or years away. The calendar queue holds a wake-up due at
-time ``t`` in bucket ``int(t / width)`` until the run reaches that bucket's opening,
-``bucket * width``; then it pushes the bucket's wake-ups onto SimPy's heap. The heap holds
-only wake-ups due before the next opening, and the events of SimPy processes. The width is
+resident's next transition, weeks or years away. The calendar queue holds a wake-up of
+priority ``NORMAL`` due at time ``t`` in bucket ``int(t / width)`` until the run reaches
+that bucket's opening, ``bucket * width``; then it pushes the bucket's wake-ups onto SimPy's
+heap. The heap holds only wake-ups due before the next opening, and the events of SimPy
+processes (and any wake-up of another priority). A bucket holds its wake-ups' times and ids
+in arrays, and makes SimPy's entries for them only when it opens, so a wake-up waiting
+costs about 16 bytes besides itself, and opening a bucket reads compact memory. The width is
 a power of two, so a wake-up's bucket and every opening time are exact in floating point;
 :func:`width_for` narrows it as the population grows, so that the heap stays about as
 small with 100,000 residents as with 10,000.
@@ -23,11 +26,13 @@ if it is still in a bucket it is dropped, unpushed, when the bucket opens.
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Callable, Sequence
 from heapq import heappush
 from typing import Any
 
 import simpy
+from simpy.core import NORMAL
 
 from .events import Wake
 
@@ -80,34 +85,44 @@ class CalendarQueue:
         n = max(0, math.ceil(end * self._inv)) if math.isfinite(end) else 0
         self._n = n                       # buckets 0 .. n-1 cover [0, n * width), which holds the run's end
         self._far = n * self.width        # due at or after this: straight to the heap
-        self._buckets: list[list[tuple[float, int, int, Any]] | None] = [[] for _ in range(n)]
+        # per bucket (None until it is used, and once it has opened): due times, ids, wake-ups
+        self._times: list[array | None] = [None] * n
+        self._ids: list[array | None] = [None] * n
+        self._wakes: list[list[Wake] | None] = [None] * n
         self._on_open = (self._open,)
         self.edge = 0.0                   # the next bucket's opening: wake-ups due before it go to the heap
         first = math.floor(env.now * self._inv)
         if 0 <= first < n:                # buckets before the current one are never used
-            for b in range(first):
-                self._buckets[b] = None
             self._open(Wake(first, self._on_open))
 
     def schedule(self, ev: Wake, priority: int, delay: float) -> None:
         """Schedule a wake-up ``delay`` days from now (SimPy's ``Environment.schedule``, bucketed)."""
         t = self.env._now + delay
-        item = (t, priority, next(self._eid), ev)
-        if t < self.edge or not t < self._far:
-            heappush(self._queue, item)
+        if t < self.edge or not t < self._far or priority != NORMAL:
+            heappush(self._queue, (t, priority, next(self._eid), ev))
+            return
+        b = int(t * self._inv)
+        times = self._times[b]
+        if times is None:
+            self._times[b] = array("d", (t,))
+            self._ids[b] = array("q", (next(self._eid),))
+            self._wakes[b] = [ev]
         else:
-            self._buckets[int(t * self._inv)].append(item)  # type: ignore[union-attr]
+            times.append(t)
+            self._ids[b].append(next(self._eid))  # type: ignore[union-attr]
+            self._wakes[b].append(ev)  # type: ignore[union-attr]
 
     def _open(self, ev: Wake) -> None:
         """Push bucket ``ev._value``'s live wake-ups onto the heap; schedule the next opening."""
         b = ev._value
-        items = self._buckets[b]
-        self._buckets[b] = None
+        wakes = self._wakes[b]
         q = self._queue
-        if items:
-            for item in items:
-                if item[3].callbacks:
-                    heappush(q, item)
+        if wakes is not None:
+            times, ids = self._times[b], self._ids[b]
+            self._times[b] = self._ids[b] = self._wakes[b] = None
+            for i, w in enumerate(wakes):
+                if w.callbacks:  # not cancelled
+                    heappush(q, (times[i], NORMAL, ids[i], w))  # type: ignore[index]
         b += 1
         self.edge = b * self.width
         if b < self._n:
@@ -115,4 +130,4 @@ class CalendarQueue:
 
     def waiting(self) -> int:
         """Wake-ups waiting in buckets, cancelled ones included (for tests and benchmarks)."""
-        return sum(len(b) for b in self._buckets if b)
+        return sum(len(w) for w in self._wakes if w)
