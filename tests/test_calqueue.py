@@ -88,19 +88,21 @@ def test_a_run_that_starts_later_and_ends_between_openings() -> None:
     assert calendar == plain and plain[0][0] >= 20.25 and plain[-1][0] < 100.5
 
 
-def test_buckets_hold_what_is_due_later_and_drop_the_cancelled() -> None:
+def test_buckets_hold_what_is_due_later_and_drop_the_cancelled_and_what_is_due_after_the_end() -> None:
     env = simpy.Environment()
     cal = CalendarQueue(env, 10.0)
     seen: list[str] = []
-    wakes = {name: Wake(name, (lambda ev: seen.append(ev._value),)) for name in "abcde"}
+    wakes = {name: Wake(name, (lambda ev: seen.append(ev._value),)) for name in "abcdef"}
     cal.schedule(wakes["a"], NORMAL, 0.5)    # before the next opening (day 1): SimPy's heap
     cal.schedule(wakes["b"], NORMAL, 3.0)    # bucket 3, opened on day 3
     cal.schedule(wakes["c"], NORMAL, 3.5)    # bucket 3
     cal.schedule(wakes["d"], NORMAL, 9.0)    # bucket 9
-    cal.schedule(wakes["e"], NORMAL, 12.0)   # after the end: SimPy's heap
+    cal.schedule(wakes["e"], NORMAL, 12.0)   # after the end: dropped, it would never fire
+    cal.schedule(wakes["f"], URGENT, 12.0)   # another priority: SimPy's heap, as SimPy would
     assert cal.waiting() == 3
     events_on_heap = {e[3] for e in env._queue}
-    assert wakes["a"] in events_on_heap and wakes["e"] in events_on_heap and wakes["b"] not in events_on_heap
+    assert wakes["a"] in events_on_heap and wakes["f"] in events_on_heap
+    assert wakes["b"] not in events_on_heap and wakes["e"] not in events_on_heap
     cancel(wakes["c"])
     env.run(until=3.1)
     assert seen == ["a", "b"] and cal.waiting() == 1

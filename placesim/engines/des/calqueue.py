@@ -20,7 +20,11 @@ opening has priority :data:`OPEN`, ahead of SimPy's ``URGENT``). A run gives the
 results, bit for bit, with or without the calendar queue.
 
 A wake-up is cancelled by :func:`cancel`: it then does nothing when its time comes, and
-if it is still in a bucket it is dropped, unpushed, when the bucket opens.
+if it is still in a bucket it is dropped, unpushed, when the bucket opens. A ``NORMAL``
+wake-up due at or after the end of the run is dropped at once: the run stops at the end
+(SimPy's ``run(until=end)`` is ``URGENT`` there), so it would never fire, and on the heap
+it would only make every push and pop deeper (in a run of 160,000 residents, services'
+completions due after the end were nine tenths of the heap).
 """
 
 from __future__ import annotations
@@ -69,7 +73,8 @@ class CalendarQueue:
     env
         The environment whose heap the buckets open into.
     end
-        Clock time the run stops at: wake-ups due at or after it go straight to the heap.
+        Clock time the run stops at (``env.run(until=end)``): a ``NORMAL`` wake-up due then or
+        later is dropped.
     width
         Days per bucket, a power of two (1 by default).
     """
@@ -84,7 +89,7 @@ class CalendarQueue:
         self._eid = env._eid
         n = max(0, math.ceil(end * self._inv)) if math.isfinite(end) else 0
         self._n = n                       # buckets 0 .. n-1 cover [0, n * width), which holds the run's end
-        self._far = n * self.width        # due at or after this: straight to the heap
+        self._end = float(end)
         # per bucket (None until it is used, and once it has opened): due times, ids, wake-ups
         self._times: list[array | None] = [None] * n
         self._ids: list[array | None] = [None] * n
@@ -98,9 +103,11 @@ class CalendarQueue:
     def schedule(self, ev: Wake, priority: int, delay: float) -> None:
         """Schedule a wake-up ``delay`` days from now (SimPy's ``Environment.schedule``, bucketed)."""
         t = self.env._now + delay
-        if t < self.edge or not t < self._far or priority != NORMAL:
+        if t < self.edge or priority != NORMAL:
             heappush(self._queue, (t, priority, next(self._eid), ev))
             return
+        if not t < self._end:
+            return  # never due before the run stops
         b = int(t * self._inv)
         times = self._times[b]
         if times is None:
