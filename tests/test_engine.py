@@ -496,3 +496,28 @@ def test_residents_hold_their_draws_compactly(toy_scenario):
         assert (r.u is shared) == (r.blk == 0)
         assert len(r.u) <= (len(shared) if r.blk == 0 else RESIDENT_CHUNK + 1) and r.k <= r.ue <= len(r.u)
         assert len(r.c) <= (len(shared) if r.cblk == 0 else RESIDENT_CHUNK)
+
+
+def test_engagement_and_hold_counts_are_packed_per_domain(toy_scenario):
+    """A resident's engagement and hold counts are packed, COUNT_BITS bits a domain: a mask
+    spreads to one in each of its domains and back; after a run every count is a small
+    non-negative number (none went below zero and borrowed from the next domain), and the
+    residents still at a service are engaged in its domains."""
+    from placesim.engines.des import DesReplication
+    from placesim.engines.des.population import COUNT_BITS, counted, spread
+    from placesim.kinds import des_nodes
+    from placesim.plan import compile_plan
+
+    assert spread(0b101) == 1 | 1 << (2 * COUNT_BITS) and counted(spread(0b1011)) == 0b1011
+    assert counted(3 * spread(0b10) + spread(0b1)) == 0b11 and counted(0) == 0
+
+    rep = DesReplication(compile_plan(toy_scenario("siloed", horizon_days=730)), 1, 0, des_nodes())
+    rep.run()
+    D = rep.plan.n_domains
+    engaged = 0
+    for r in rep.pop.residents:
+        assert r.eng >= 0 and r.held >= 0 and r.eng >> (COUNT_BITS * D) == 0 == r.held >> (COUNT_BITS * D)
+        for d in range(D):
+            assert (r.eng >> (COUNT_BITS * d)) & ((1 << COUNT_BITS) - 1) < 100
+        engaged += r.eng > 0
+    assert engaged > 0

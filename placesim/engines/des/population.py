@@ -46,6 +46,33 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 _log = math.log
+COUNT_BITS = 32
+"""Bits of each domain's count in a resident's packed counts (``eng``, ``held``)."""
+_COUNT = (1 << COUNT_BITS) - 1
+
+
+def spread(mask: int) -> int:
+    """One in the count of each domain in ``mask``, packed as a resident's counts are."""
+    out = 0
+    d = 0
+    while mask:
+        if mask & 1:
+            out |= 1 << (COUNT_BITS * d)
+        mask >>= 1
+        d += 1
+    return out
+
+
+def counted(counts: int) -> int:
+    """The mask of the domains whose packed count is above zero."""
+    mask = 0
+    d = 0
+    while counts:
+        if counts & _COUNT:
+            mask |= 1 << d
+        counts >>= COUNT_BITS
+        d += 1
+    return mask
 
 
 class Resident:
@@ -55,8 +82,7 @@ class Resident:
                  "cblk", "mass", "rate", "t0", "eng", "held", "sup", "dirty", "stale", "need_t", "j_assess",
                  "j_hand", "j_done", "pressed")
 
-    def __init__(self, idx: int, nb: int, co: int, grp: int, code: int, u: array, c: array, n_domains: int,
-                 n_cohorts: int):
+    def __init__(self, idx: int, nb: int, co: int, grp: int, code: int, u: array, c: array, n_cohorts: int):
         # Short names are kept for speed in the per-event path; each says what it is here.
         self.idx = idx          # index of the resident (its own random streams are keyed by it)
         self.nb = nb            # neighbourhood index
@@ -78,9 +104,10 @@ class Resident:
         self.mass = 0.0         # unspent unit-exponential mass of the transition clock
         self.rate = 0.0         # total hazard the clock runs at since t0
         self.t0 = 0.0           # clock time mass was last updated
-        self.eng = [0] * n_domains   # visits engaging each domain (no help-seeking while engaged)
-        self.held = [0] * n_domains  # crisis services holding each domain at level 3
-        self.sup: list[int] = []     # effect ids of the supports acting now
+        # per domain, COUNT_BITS bits each (domain d: (x >> COUNT_BITS * d) & _COUNT); 0 costs nothing
+        self.eng = 0            # visits engaging each domain (no help-seeking while engaged)
+        self.held = 0           # crisis services holding each domain at level 3
+        self.sup: tuple[int, ...] = ()  # effect ids of the supports acting now
         self.dirty = False      # something changed: the clock must be re-run
         self.stale = False      # engagement, holds or supports changed: the modifier must be rebuilt
         # start of the current need episode; -1 none, -2 in need since before the run
@@ -157,7 +184,7 @@ class Population:
             codes[idx: idx + size] = group_codes
             grp = (nb * n_cohorts + co) * n_domains
             for i in range(size):
-                r = Resident(idx + i, nb, co, grp, int(group_codes[i]), first_u, first_c, n_domains, n_cohorts)
+                r = Resident(idx + i, nb, co, grp, int(group_codes[i]), first_u, first_c, n_cohorts)
                 self.residents.append(r)
                 if r.code:
                     self.need_n[r.rg] += 1
@@ -171,6 +198,7 @@ class Population:
         self._tables = tables.tables
         self._shift = tables.shift
         self.schedule = schedule
+        self._spread: dict[int, int] = {}  # domain mask -> spread(mask)
         self._fire_callbacks = (self._fire,)
         self._fade_callbacks = (self._fade,)
 
@@ -263,17 +291,9 @@ class Population:
 
     def _rebuild_modifier(self, r: Resident) -> None:
         sup = r.sup
-        key = tuple(sorted(sup)) if len(sup) > 1 else tuple(sup)
-        eng = 0
-        held = 0
-        bit = 1
-        for e, h in zip(r.eng, r.held):
-            if e:
-                eng |= bit
-            if h:
-                held |= bit
-            bit <<= 1
-        r.mod = self.tables.mod_id(eng, held, key)
+        key = tuple(sorted(sup)) if len(sup) > 1 else sup
+        e, h = r.eng, r.held
+        r.mod = self.tables.mod_id(counted(e) if e else 0, counted(h) if h else 0, key)
         r.stale = False
 
     def _fire(self, ev: Wake) -> None:
@@ -328,7 +348,7 @@ class Population:
                         now_level = (r.code >> (2 * d)) & 3
                         if now_level != 3:
                             self._move(r, d, now_level, 3)
-                        r.held[d] += 1
+                        r.held += 1 << (COUNT_BITS * d)
                         r.dirty = r.stale = True
                     node.arrive_crisis(r, d if hold else -1)  # the first contact (only it holds)
                     if repeats is not None:
@@ -375,9 +395,9 @@ class Population:
 
     def release_hold(self, r: Resident, d: int) -> None:
         """A crisis service has finished with the resident; the last one returns them to level 2."""
-        r.held[d] -= 1
+        r.held -= 1 << (COUNT_BITS * d)
         r.dirty = r.stale = True
-        if r.held[d] == 0 and (r.code >> (2 * d)) & 3 == 3:
+        if not (r.held >> (COUNT_BITS * d)) & _COUNT and (r.code >> (2 * d)) & 3 == 3:
             self._move(r, d, 3, 2)
             if self.trace is not None:
                 self.trace.append((self.env._now, "crisis_over", -1, r.idx, d, 2, -1))
@@ -404,14 +424,14 @@ class Population:
     def engage(self, r: Resident, mask: int, delta: int) -> None:
         """Join (+1) or leave (-1) a service for the domains in ``mask``."""
         if mask:
-            eng = r.eng
-            for d in range(self.D):
-                if mask >> d & 1:
-                    eng[d] += delta
+            one = self._spread.get(mask)
+            if one is None:
+                one = self._spread[mask] = spread(mask)
+            r.eng += one if delta == 1 else delta * one
             r.dirty = r.stale = True
 
     def support_start(self, r: Resident, effect: int) -> None:
-        r.sup.append(effect)
+        r.sup += (effect,)
         r.dirty = r.stale = True
         if not r.j_done and r.need_t >= 0.0:
             rec = self.rec
@@ -429,7 +449,7 @@ class Population:
         if persistence > 0.0:  # the effect stays on, and fades later (a draw of the care stream)
             self.schedule(Wake((r, effect), self._fade_callbacks), NORMAL, -persistence * _log(1.0 - self.care(r)))
         else:
-            r.sup.remove(effect)
+            self._unsupport(r, effect)
         r.dirty = r.stale = True
         if resolve > 0.0 or step_down > 0.0:
             for d in range(self.D):
@@ -446,9 +466,16 @@ class Population:
     def _fade(self, ev: Wake) -> None:
         """A support's lasting effect on a resident ends."""
         r, effect = ev._value
-        r.sup.remove(effect)
+        self._unsupport(r, effect)
         r.dirty = r.stale = True
         self.refresh(r)
+
+    @staticmethod
+    def _unsupport(r: Resident, effect: int) -> None:
+        """Take one of the effect ``effect`` off the resident's supports."""
+        sup = r.sup
+        i = sup.index(effect)
+        r.sup = sup[:i] + sup[i + 1:]
 
     def level_snapshot(self) -> list[int]:
         return list(self.level_counts)
