@@ -226,9 +226,41 @@ def run(sizes=SIZES, horizon: float | None = 730.0, repeats: int = 3, scale_serv
             r["memory_ratio"] = r["run_mb"] / prev["run_mb"] if prev["run_mb"] > 0 else math.nan
         rows.append(r)
         prev = r
+    touch = touch_cost([sizes[0], sizes[-1]], min(1_000_000, 20 * sizes[-1])) if len(sizes) > 1 else {}
     return {"rows": rows, "time_slope": _slope(rows, "seconds"), "cpu_slope": _slope(rows, "cpu_seconds"),
-            "memory_slope": _slope(rows, "run_mb"), "scale_services": scale_services,
+            "memory_slope": _slope(rows, "run_mb"), "scale_services": scale_services, "touch_ns": touch,
             "load": (load, os.getloadavg()[0])}
+
+
+class _Slotted:
+    """An object the size of a resident (29 slots), for :func:`touch_cost`."""
+
+    __slots__ = tuple(f"s{i:02d}" for i in range(29))
+
+
+def touch_cost(sizes: list[int], touches: int = 1_000_000, seed: int = SEED) -> dict[int, float]:
+    """CPU nanoseconds per touch (two reads, one write) of one of ``n`` resident-sized objects
+    chosen at random, for each ``n`` in ``sizes``: what this machine's memory charges a
+    random access as the objects outgrow its caches, whatever the engine does."""
+    import random
+    import time
+
+    rng = random.Random(seed)
+    out = {}
+    for n in sizes:
+        objs = []
+        for i in range(n):
+            o = _Slotted()
+            for name in _Slotted.__slots__:
+                setattr(o, name, float(i))
+            objs.append(o)
+        order = [rng.randrange(n) for _ in range(touches)]
+        c0 = time.process_time()
+        for i in order:
+            o = objs[i]
+            o.s27 = o.s00 + o.s14
+        out[n] = (time.process_time() - c0) / touches * 1e9
+    return out
 
 
 def memory_at_five_years(n: int = 40000, seed: int = SEED) -> dict:
@@ -293,6 +325,11 @@ def report(res: dict, repeats: int) -> str:
     if math.isfinite(ms):
         lines.append("Memory grows linearly (or slower)." if ms <= 1.1
                      else f"Memory grows faster than linearly (slope {ms:.2f}).")
+    touch = res.get("touch_ns") or {}
+    if len(touch) == 2:
+        (n0, t0), (n1, t1) = sorted(touch.items())
+        lines.append(f"This machine's memory: a random touch of one of {n0:,} resident-sized objects costs "
+                     f"{t0:.0f} ns of CPU, of one of {n1:,} {t1:.0f} ns ({t1 / t0:.2f} x), whatever the engine does.")
     return "\n".join(lines)
 
 

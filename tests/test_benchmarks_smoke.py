@@ -100,6 +100,7 @@ def test_residents_benchmark_runs(br):
     assert math.isfinite(res["time_slope"]) and math.isfinite(res["cpu_slope"])
     text = br.report(res, 1)
     assert "log-log slope" in text and "residents" in text and "x the target of <= 1.05" in text
+    assert set(res["touch_ns"]) == {200, 400} and "a random touch of one of 200" in text
     borough = br.borough_peak(0.02, 10.0, horizon=30.0)
     assert borough["residents"] == 770 and borough["warmup_days"] == 10.0 and borough["peak_rss_mb"] > 0
     assert "770 households" in br.report_borough(borough, 0.02)
