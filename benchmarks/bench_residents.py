@@ -16,7 +16,9 @@ sizes cannot share memory or warm caches. The child measures:
 
 * time: wall time of ``run_replication`` (building the population and nodes, and the
   run; not the imports or loading the YAML);
-* memory: peak resident set size of the child, ``resource.getrusage(RUSAGE_SELF).ru_maxrss``,
+* memory: peak resident set size of the child (``VmHWM`` of ``/proc/self/status``; elsewhere
+  ``resource.getrusage(RUSAGE_SELF).ru_maxrss``, which on Linux also counts the parent's
+  size when the child was started),
   read once before ``run_replication`` (the baseline: Python, numpy, pandas, xarray,
   the scenario) and once after; "run MB" is the growth of the peak during the run.
 
@@ -135,7 +137,6 @@ def measure(n: int, horizon: float | None = None, scale_services: bool = True, s
             borough: tuple[float, float | None] | None = None) -> dict:
     """Run one replication at ``n`` residents in this process (or of the borough, if
     ``borough`` is ``(factor, warmup)``); time, peak RSS and work done."""
-    import resource
     import time
 
     from placesim.run import run_one as run_replication
@@ -145,26 +146,43 @@ def measure(n: int, horizon: float | None = None, scale_services: bool = True, s
         n = sum(sum(c.size.values()) for c in sc.cohorts.values())
     else:
         sc = scaled_scenario(n, horizon, scale_services)
-    rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    rss0 = peak_rss_mb()
     c0 = time.process_time()
     t0 = time.perf_counter()
     out, _ = run_replication(sc, seed, 0)
     seconds = time.perf_counter() - t0
     cpu_seconds = time.process_time() - c0
-    rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss1 = peak_rss_mb()
     return {
         "residents": n,
         "horizon_days": sc.time.horizon_days,
         "warmup_days": sc.time.warmup_days,
         "seconds": seconds,
         "cpu_seconds": cpu_seconds,
-        "peak_rss_mb": rss1 / 1024,
-        "baseline_rss_mb": rss0 / 1024,
-        "run_mb": (rss1 - rss0) / 1024,
+        "peak_rss_mb": rss1,
+        "baseline_rss_mb": rss0,
+        "run_mb": rss1 - rss0,
         "service_arrivals": int(out["arrivals"].sum()),
         "crises": int(out["crises"].sum()),
         "help_seeking": int(out["help_seeking"].sum()),
     }
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident set size so far, MB: ``VmHWM`` where there is a
+    ``/proc/self/status`` (it starts afresh at ``exec``), else ``ru_maxrss`` (which on
+    Linux would carry over the parent's size at the moment the child was started)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return kib / 1024 if sys.platform != "darwin" else kib / 1024**2  # macOS reports bytes
 
 
 def measure_in_subprocess(n: int, horizon: float | None = None, scale_services: bool = True,
@@ -226,7 +244,7 @@ def run(sizes=SIZES, horizon: float | None = 730.0, repeats: int = 3, scale_serv
             r["memory_ratio"] = r["run_mb"] / prev["run_mb"] if prev["run_mb"] > 0 else math.nan
         rows.append(r)
         prev = r
-    touch = touch_cost([sizes[0], sizes[-1]], min(1_000_000, 20 * sizes[-1])) if len(sizes) > 1 else {}
+    touch = touch_cost_in_subprocess([sizes[0], sizes[-1]], min(1_000_000, 20 * sizes[-1])) if len(sizes) > 1 else {}
     return {"rows": rows, "time_slope": _slope(rows, "seconds"), "cpu_slope": _slope(rows, "cpu_seconds"),
             "memory_slope": _slope(rows, "run_mb"), "scale_services": scale_services, "touch_ns": touch,
             "load": (load, os.getloadavg()[0])}
@@ -263,6 +281,14 @@ def touch_cost(sizes: list[int], touches: int = 1_000_000, seed: int = SEED) -> 
     return out
 
 
+def touch_cost_in_subprocess(sizes: list[int], touches: int = 1_000_000) -> dict[int, float]:
+    """:func:`touch_cost` in a fresh process (so this one stays small: a child started from a
+    large parent would count the parent's size in its own peak)."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--touch", *map(str, sizes), "--touches", str(touches)]
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    return {int(k): v for k, v in json.loads(done.stdout.strip().splitlines()[-1]).items()}
+
+
 def memory_at_five_years(n: int = 40000, seed: int = SEED) -> dict:
     """One replication of ``n`` residents over five reported years, in a fresh process:
     ``measure``'s row plus ``kb_per_resident`` (the run's growth of the peak RSS)."""
@@ -294,7 +320,7 @@ def report(res: dict, repeats: int) -> str:
         f"placesim resident scaling: one replication, {h:g} reported days after a {w:g}-day warm-up "
         f"(simulated too), best of {repeats} fresh processes per size",
         f"services {'scaled with residents' if res['scale_services'] else 'FIXED (overloaded at larger sizes)'}; "
-        f"memory = peak RSS of the child (getrusage RUSAGE_SELF ru_maxrss); "
+        f"memory = peak RSS of the child (VmHWM); "
         f"run MB = growth of the peak during run_replication",
         f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores, "
         f"load average {res['load'][0]:.2f} before / {res['load'][1]:.2f} after",
@@ -373,7 +399,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--borough-warmup", type=float, default=None,
                     help="warm-up days of the whole-borough run (default: the file's own)")
     ap.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--touch", type=int, nargs="+", default=None, help=argparse.SUPPRESS)
+    ap.add_argument("--touches", type=int, default=1_000_000, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
+    if a.touch is not None:
+        print(json.dumps(touch_cost(a.touch, a.touches)))
+        return 0
     if a.child is not None:
         borough = (a.borough_factor, a.borough_warmup) if a.child == 0 else None
         print(json.dumps(measure(a.child, a.horizon, not a.fixed_services, a.seed, borough)))
