@@ -85,7 +85,7 @@ class CalendarQueue:
         self.env = env
         self.width = float(width)
         self._inv = 1.0 / self.width
-        self._queue: list[Any] = env._queue  # SimPy's heap of (time, priority, id, event)
+        self._queue: list[Any] = env._queue
         self._eid = env._eid
         n = max(0, math.ceil(end * self._inv)) if math.isfinite(end) else 0
         self._n = n                       # buckets 0 .. n-1 cover [0, n * width), which holds the run's end
