@@ -340,17 +340,19 @@ class OptionsRun:
         return table
 
     def write(self, out: str | Path) -> dict[str, Path]:
-        """Write ``options.csv`` (:meth:`table`), ``organisations.csv``, ``results.nc`` and ``report.html``
-        (and ``reinvestment.csv``, one row per reinvesting option and year, if any option reinvests)
+        """Write ``options.csv`` (:meth:`table`), ``organisations.csv``, ``appraisal.xlsx`` (the GMCA CBA
+        layout), ``results.nc`` and ``report.html`` (and ``reinvestment.csv``, one row per reinvesting option and year, if any option reinvests)
         into folder ``out`` (created if missing), each atomically."""
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
         paths = {"options.csv": folder / "options.csv", "organisations.csv": folder / "organisations.csv",
-                 "results.nc": folder / "results.nc", "report.html": folder / "report.html"}
+                 "appraisal.xlsx": folder / "appraisal.xlsx", "results.nc": folder / "results.nc",
+                 "report.html": folder / "report.html"}
         with atomic_path(paths["options.csv"]) as tmp:
             self.table().to_csv(tmp)
         with atomic_path(paths["organisations.csv"]) as tmp:
             self.appraisal.by_organisation().to_csv(tmp)
+        self.appraisal.to_workbook(paths["appraisal.xlsx"])
         if self.reinvestments:
             paths["reinvestment.csv"] = folder / "reinvestment.csv"
             frame = pd.concat([rv.years.assign(option=rv.option, into=rv.into) for rv in self.reinvestments])

@@ -123,7 +123,8 @@ def test_options_command_prints_the_table_and_writes_the_folder(folder):
                                        "--executor", "serial", "--no-progress"])
     assert result.exit_code == 0, result.output
     assert "npv" in result.output and "payback month" in result.output
-    assert {p.name for p in out.iterdir()} == {"options.csv", "organisations.csv", "results.nc", "report.html"}
+    assert {p.name for p in out.iterdir()} == {"options.csv", "organisations.csv", "appraisal.xlsx", "results.nc",
+                                              "report.html"}
     report = CliRunner().invoke(main, ["report", str(out / "results.nc"), "-o", str(folder / "again.html")])
     assert report.exit_code == 0, report.output
     assert (folder / "again.html").read_text().count("<img") >= 3
