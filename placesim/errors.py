@@ -61,3 +61,9 @@ class ScenarioError(PlacesimError, ValueError):
             return str(self.problems[0])
         head = f"{len(self.problems)} problems in {self.subject}:"
         return "\n".join([head] + [f"  {p}" for p in self.problems])
+
+
+class ClusterError(PlacesimError):
+    """A dask cluster cannot be used: its scheduler cannot be reached, or ``executor='dask'``
+    was asked for with settings it does not take."""
+

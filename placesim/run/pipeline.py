@@ -6,7 +6,6 @@ calibration's DES check all call :func:`run_scenarios`.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -21,7 +20,8 @@ from ..scenario.limits import MAX_REPLICATIONS
 from ..scenario.scenario import Scenario, load_scenario
 from ..scenario.yamlio import dotted
 from ..warmup import warn_if_trending
-from .executors import Executor, ProcessExecutor, make_executor
+from .choose import make_executor
+from .executors import Executor
 from .memory import check_memory
 from .progress import progress_bar
 from .tasks import ENGINES, run_task, tasks_for
@@ -39,13 +39,6 @@ def as_scenario(scenario: Scenario | str | Path) -> Scenario:
     if issues:
         raise ScenarioError([Problem(msg, dotted(path), scenario.source, None) for path, msg in issues])
     return scenario
-
-
-def concurrency(runner: Executor, workers: int | None) -> int:
-    """Replications an executor runs at once (one per worker process)."""
-    if isinstance(runner, ProcessExecutor):
-        return runner.workers or workers or os.cpu_count() or 1
-    return 1
 
 
 def resolve_seed(seed: int | None) -> int:
@@ -70,7 +63,8 @@ def check_run(replications: int, engine: str, trace: bool) -> None:
 
 def run_scenarios(scenarios: Mapping[str, Scenario | str | Path], replications: int = 10, seed: int | None = None, *,
                   executor: str | Executor = "serial", workers: int | None = None, progress: bool = False,
-                  trace: bool = False, engine: str = "des", label: str | None = None) -> dict[str, Results]:
+                  trace: bool = False, engine: str = "des", label: str | None = None,
+                  scheduler: str | None = None) -> dict[str, Results]:
     """Run every scenario with the same seed and replications (common random numbers).
 
     Parameters are those of :func:`simulate`; ``label`` names the progress bar.
@@ -81,12 +75,12 @@ def run_scenarios(scenarios: Mapping[str, Scenario | str | Path], replications: 
     """
     loaded = {str(k): as_scenario(v) for k, v in scenarios.items()}
     check_run(replications, engine, trace)
-    runner = make_executor(executor, workers)
-    check_memory(loaded, replications, engine, concurrency(runner, workers))
+    runner = make_executor(executor, workers, scheduler)
     seed = resolve_seed(seed)
     plans = {k: compile_plan(sc) for k, sc in loaded.items()}
     per_scenario = [tasks_for(plan, seed, replications, engine, trace) for plan in plans.values()]
     tasks = [t for chunk in per_scenario for t in chunk]
+    check_memory(loaded, replications, engine, runner.concurrency(len(tasks)))
     with progress_bar(len(tasks), progress, label or " vs ".join(loaded)) as advance:
         done = runner.map(run_task, tasks, advance)
     results: dict[str, Results] = {}
@@ -102,7 +96,8 @@ def run_scenarios(scenarios: Mapping[str, Scenario | str | Path], replications: 
 
 def simulate(scenario: Scenario | str | Path, replications: int = 10, seed: int | None = None, *,
              executor: str | Executor = "serial", workers: int | None = None, progress: bool = False,
-             trace: bool = False, engine: str = "des", warmup_check: bool = True) -> Results:
+             trace: bool = False, engine: str = "des", warmup_check: bool = True,
+             scheduler: str | None = None) -> Results:
     """Run replications of a scenario.
 
     Parameters
@@ -117,10 +112,13 @@ def simulate(scenario: Scenario | str | Path, replications: int = 10, seed: int 
         The same seed gives the same results on any executor. The sd engine records it
         but draws nothing.
     executor
-        ``'serial'``, ``'processes'`` (local processes, one replication per task), or an
+        ``'serial'``, ``'processes'`` (local processes, one replication per task),
+        ``'dask'`` (a dask cluster: the ``scheduler`` given, else the current dask client,
+        else a LocalCluster started for the run; see docs/cluster.md), or an
         :class:`~placesim.run.Executor`.
     workers
-        Processes to use (default: the number of CPUs).
+        Processes to use (default: the number of CPUs); with ``'dask'``, the workers of a
+        LocalCluster it starts.
     progress
         Show a progress bar.
     trace
@@ -133,6 +131,9 @@ def simulate(scenario: Scenario | str | Path, replications: int = 10, seed: int 
         After the run, check that the main outputs are not still trending when reporting
         starts, and warn (:class:`~placesim.warmup.WarmupWarning`, with a suggested
         warm-up) if they are; ``results.warmup_check()`` gives the details.
+    scheduler
+        With ``executor='dask'``: the address of a running dask scheduler, e.g.
+        ``'tcp://10.0.0.5:8786'``.
 
     Returns
     -------
@@ -140,7 +141,7 @@ def simulate(scenario: Scenario | str | Path, replications: int = 10, seed: int 
     """
     sc = as_scenario(scenario)
     results = run_scenarios({sc.name: sc}, replications, seed, executor=executor, workers=workers,
-                            progress=progress, trace=trace, engine=engine)[sc.name]
+                            progress=progress, trace=trace, engine=engine, scheduler=scheduler)[sc.name]
     if warmup_check:
         warn_if_trending(results.warmup_check(compile_plan(sc)), stacklevel=2)
     return results
