@@ -15,7 +15,7 @@ from scipy.optimize import brentq
 from .appraisal import appraise
 from .compare import Comparison
 from .errors import PlacesimError
-from .run import simulate
+from .run import Executor, simulate
 from .scenario.paths import get_path, parse_path, set_path
 from .scenario.scenario import Scenario
 
@@ -101,7 +101,7 @@ def _set_path(data: dict[str, Any], path: tuple[Any, ...], value: Any) -> None:
 
 def break_even(baseline: Scenario, option: Scenario, parameter: str, bounds: tuple[float, float], *,
                replications: int = 10, seed: int = 1, engine: str = "des", economics: Any = None,
-               executor: str = "processes", workers: int | None = None, label: str = "option",
+               executor: str | Executor = "processes", workers: int | None = None, label: str = "option",
                xtol: float | None = None) -> BreakEven:
     """Find the value of one option parameter at which its NPV against the baseline is zero.
 
@@ -127,6 +127,8 @@ def break_even(baseline: Scenario, option: Scenario, parameter: str, bounds: tup
         As for :func:`placesim.appraisal.appraise` (default: the baseline's).
     xtol
         Tolerance on the parameter (default: 1/1000 of the range).
+    executor, workers
+        As for :func:`placesim.simulate`.
     """
     try:
         path = parse_path(parameter)

@@ -44,6 +44,7 @@ from .io import atomic_path
 from .reinvest import Reinvestment, reinvest
 from .report import write_report
 from .review import ReviewSettings, review_power
+from .run import Executor, make_executor
 from .scenario.base import Days, FileModel, Money, Months, Name, Replications, Seed
 from .scenario.files import read_text, refer
 from .scenario.loader import deep_merge, merge_marks, read_scenario_data
@@ -369,8 +370,8 @@ class OptionsRun:
 
 
 def run_options(options: OptionsFile | str | Path, *, replications: int | None = None, seed: int | None = None,
-                executor: str = "processes", workers: int | None = None, progress: bool = False,
-                break_evens: bool = True) -> OptionsRun:
+                executor: str | Executor = "processes", workers: int | None = None, progress: bool = False,
+                break_evens: bool = True, scheduler: str | None = None) -> OptionsRun:
     """Run every option and the baseline with common random numbers, appraise the options,
     and compute the review power and break-even values the file asks for.
 
@@ -380,8 +381,9 @@ def run_options(options: OptionsFile | str | Path, *, replications: int | None =
         An :class:`OptionsFile` or the path of one.
     replications, seed
         Override the file's ``run`` settings.
-    executor, workers, progress
-        As for :func:`placesim.compare`.
+    executor, workers, progress, scheduler
+        As for :func:`placesim.compare`. One executor serves every run of the file (with
+        ``'dask'``, one cluster).
     break_evens
         Run the file's break-even searches (each runs the option many times).
     """
@@ -389,7 +391,15 @@ def run_options(options: OptionsFile | str | Path, *, replications: int | None =
     m = of.model
     reps = replications if replications is not None else m.run.replications
     seed_ = seed if seed is not None else m.run.seed
-    comparison = compare(of.scenarios, reps, seed_, executor=executor, workers=workers, progress=progress)
+    with make_executor(executor, workers, scheduler) as runner:
+        return _run_options(of, reps, seed_, runner, progress, break_evens)
+
+
+def _run_options(of: OptionsFile, reps: int, seed_: int, executor: Executor, progress: bool,
+                 break_evens: bool) -> OptionsRun:
+    """:func:`run_options` with its executor open."""
+    m = of.model
+    comparison = compare(of.scenarios, reps, seed_, executor=executor, progress=progress)
     reinvestments = []
     for label, option in m.options.items():
         if option.reinvest is not None:
@@ -398,7 +408,7 @@ def run_options(options: OptionsFile | str | Path, *, replications: int | None =
                                      cost_gbp_per_place_per_year=rv.cost_gbp_per_place_per_year,
                                      organisations=rv.organisations, delay_days=rv.delay_days,
                                      baseline=of.baseline, replications=reps, seed=seed_, executor=executor,
-                                     workers=workers, progress=progress)
+                                     progress=progress)
             comparison.results[label] = results
             reinvestments.append(made)
     if reinvestments:
@@ -426,5 +436,5 @@ def run_options(options: OptionsFile | str | Path, *, replications: int | None =
             run.break_evens.append(break_even(
                 of.scenarios[of.baseline], of.scenarios[spec.option], spec.parameter, spec.bounds,
                 replications=spec.replications or reps, seed=seed_, engine=spec.engine, executor=executor,
-                workers=workers, label=spec.option))
+                label=spec.option))
     return run

@@ -31,6 +31,7 @@ from .compare import Comparison
 from .errors import PlacesimError
 from .plan.clock import DAYS_PER_YEAR
 from .results import Results
+from .run import Executor
 from .run.pipeline import run_scenarios
 from .scenario.scenario import Scenario
 from .stats import mean_interval
@@ -111,7 +112,7 @@ HEADERS = ("Year", "Cashable savings", "Reinvested next year", "Places added nex
 
 def reinvest(comparison: Comparison, option: str, scenario: Scenario, *, into: str, share: float,
              cost_gbp_per_place_per_year: float, organisations: Sequence[str] | None = None, delay_days: float = 0.0,
-             baseline: str | None = None, replications: int, seed: int, executor: str = "serial",
+             baseline: str | None = None, replications: int, seed: int, executor: str | Executor = "serial",
              workers: int | None = None, progress: bool = False) -> tuple[Results, Reinvestment]:
     """Run an option that reinvests a share of its cashable savings, year by year.
 
