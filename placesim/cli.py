@@ -23,7 +23,7 @@ from .io import check_writable, os_reason
 from .options import run_options
 from .plan import compile_plan
 from .report import report_from_netcdf
-from .run import simulate
+from .run import EXECUTORS, simulate
 from .scenario.limits import MAX_FILE_MB_VARIABLE, MAX_REPLICATIONS
 from .scenario.scenario import Scenario, load_scenario
 from .tables import appraisal_table, calibration_table, comparison_table, service_table, summary_table
@@ -32,6 +32,9 @@ from .warmup import WarmupCheck
 # Piped output (CI logs, files) gets a wide table instead of rich's 80-column default.
 console = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
+
+EXECUTOR_NAMES = list(EXECUTORS)
+"""Executors the command line offers: serial, processes, dask."""
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 128 + signal.SIGINT
@@ -97,9 +100,13 @@ _common = [
                  show_default=True, help="Independent replications."),
     click.option("--seed", "-s", type=click.IntRange(min=0, max=2**63 - 1), default=None,
                  help="Seed (default: a random one, printed and stored in the results)."),
-    click.option("--executor", type=click.Choice(["processes", "serial"]), default="processes", show_default=True,
-                 help="Run replications in local processes or one after another."),
-    click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes to use (default: CPUs)."),
+    click.option("--executor", type=click.Choice(EXECUTOR_NAMES), default="processes", show_default=True,
+                 help="Run replications in local processes, one after another, or on a dask cluster "
+                      "(--scheduler, else a LocalCluster)."),
+    click.option("--workers", type=click.IntRange(min=1), default=None,
+                 help="Processes to use (default: CPUs); with --executor dask, the LocalCluster's workers."),
+    click.option("--scheduler", metavar="ADDR", default=None,
+                 help="With --executor dask: the address of a running dask scheduler, e.g. tcp://host:8786."),
     click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
                  help="Write the results to this NetCDF file (atomically)."),
     click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar."),
@@ -113,6 +120,13 @@ def common(f):
     for option in reversed(_common):
         f = option(f)
     return f
+
+
+def _cluster(executor: str, scheduler: str | None) -> None:
+    """Refuse a --scheduler without --executor dask (before any work)."""
+    if scheduler is not None and executor != "dask":
+        raise PlacesimError(f"--scheduler is the address of a dask scheduler: use it with --executor dask "
+                            f"(got --executor {executor})")
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -150,14 +164,15 @@ def validate(files: tuple[Path, ...]) -> None:
 @click.option("--warmup-check/--no-warmup-check", default=True, show_default=True,
               help="After the run, warn (on stderr) if the main outputs are still trending when reporting starts, "
                    "with a suggested warm-up.")
-def run(file: Path, replications: int, seed: int | None, executor: str, workers: int | None,
+def run(file: Path, replications: int, seed: int | None, executor: str, workers: int | None, scheduler: str | None,
         out: Path | None, progress: bool, engine: str, warmup_check: bool) -> None:
     """Run replications of the scenario FILE and print its summary tables."""
     try:
         _writable(out)
+        _cluster(executor, scheduler)
         scenario = load_scenario(file)
         results = simulate(scenario, replications, seed, executor=executor, workers=workers, progress=progress,
-                           engine=engine, warmup_check=False)
+                           engine=engine, warmup_check=False, scheduler=scheduler)
         if out is not None:
             results.to_netcdf(out)
     except (PlacesimError, OSError) as exc:
@@ -177,14 +192,15 @@ def run(file: Path, replications: int, seed: int | None, executor: str, workers:
 @click.option("--labels", default=None, help="Comma-separated column labels (default: the file names without .yaml).")
 @common
 def compare(files: tuple[Path, ...], labels: str | None, replications: int, seed: int | None, executor: str,
-            workers: int | None, out: Path | None, progress: bool, engine: str) -> None:
+            workers: int | None, scheduler: str | None, out: Path | None, progress: bool, engine: str) -> None:
     """Compare scenario FILES with common random numbers; the first is the baseline."""
     try:
         _writable(out)
+        _cluster(executor, scheduler)
         scenarios = [load_scenario(f) for f in files]
         names = _labels(scenarios, files, labels)
         comparison = compare_scenarios(dict(zip(names, scenarios)), replications, seed, executor=executor,
-                                       workers=workers, progress=progress, engine=engine)
+                                       workers=workers, progress=progress, engine=engine, scheduler=scheduler)
         if out is not None:
             comparison.to_netcdf(out)
     except (PlacesimError, OSError) as exc:
@@ -203,11 +219,14 @@ def compare(files: tuple[Path, ...], labels: str | None, replications: int, seed
 @click.argument("setup", type=click.Path(path_type=Path))
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Folder for calibrated.yaml, parameters.csv, fitted.csv and the diagnostics (created if missing).")
-@click.option("--executor", type=click.Choice(["processes", "serial"]), default="processes", show_default=True,
+@click.option("--executor", type=click.Choice(EXECUTOR_NAMES), default="processes", show_default=True,
               help="How the DES check runs its replications.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes to use (default: CPUs).")
+@click.option("--scheduler", metavar="ADDR", default=None,
+              help="With --executor dask: the address of a running dask scheduler, e.g. tcp://host:8786.")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Print each stage.")
-def calibrate(setup: Path, out: Path, executor: str, workers: int | None, progress: bool) -> None:
+def calibrate(setup: Path, out: Path, executor: str, workers: int | None, scheduler: str | None,
+              progress: bool) -> None:
     """Fit the parameters of calibration SETUP to its observed data; write the results to --out."""
     try:
         if out.exists() and not out.is_dir():
@@ -215,7 +234,8 @@ def calibrate(setup: Path, out: Path, executor: str, workers: int | None, progre
         if not out.parent.exists():
             raise PlacesimError(f"cannot write to {out}: folder {out.parent} does not exist")
         check_writable(out, folder=True)
-        cal = run_calibration(setup, executor=executor, workers=workers,
+        _cluster(executor, scheduler)
+        cal = run_calibration(setup, executor=executor, workers=workers, scheduler=scheduler,
                               progress=(lambda line: err.print(escape(line), highlight=False)) if progress else None)
         paths = cal.write(out)
     except (PlacesimError, OSError) as exc:
@@ -233,14 +253,16 @@ def calibrate(setup: Path, out: Path, executor: str, workers: int | None, progre
               help="Replications of every scenario (default: the file's run.replications).")
 @click.option("--seed", "-s", type=click.IntRange(min=0, max=2**63 - 1), default=None,
               help="Seed (default: the file's run.seed).")
-@click.option("--executor", type=click.Choice(["processes", "serial"]), default="processes", show_default=True,
-              help="Run replications in worker processes, or in this process.")
+@click.option("--executor", type=click.Choice(EXECUTOR_NAMES), default="processes", show_default=True,
+              help="Run replications in worker processes, in this process, or on a dask cluster.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes to use (default: CPUs).")
+@click.option("--scheduler", metavar="ADDR", default=None,
+              help="With --executor dask: the address of a running dask scheduler, e.g. tcp://host:8786.")
 @click.option("--break-even/--no-break-even", default=True, show_default=True,
               help="Run the file's break-even searches (each runs the option many times).")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar.")
 def options(file: Path, out: Path, replications: int | None, seed: int | None, executor: str,
-            workers: int | None, break_even: bool, progress: bool) -> None:
+            workers: int | None, scheduler: str | None, break_even: bool, progress: bool) -> None:
     """Run the scale-up options of options FILE against its baseline; write the appraisal and report to --out."""
     try:
         if out.exists() and not out.is_dir():
@@ -248,8 +270,9 @@ def options(file: Path, out: Path, replications: int | None, seed: int | None, e
         if not out.parent.exists():
             raise PlacesimError(f"cannot write to {out}: folder {out.parent} does not exist")
         check_writable(out, folder=True)
+        _cluster(executor, scheduler)
         run = run_options(file, replications=replications, seed=seed, executor=executor, workers=workers,
-                          progress=progress, break_evens=break_even)
+                          progress=progress, break_evens=break_even, scheduler=scheduler)
         paths = run.write(out)
     except (PlacesimError, OSError) as exc:
         _fail(exc)
