@@ -43,6 +43,10 @@ EXIT_TERMINATED = 128 + signal.SIGTERM
 """Exit status after SIGTERM: 143."""
 
 
+CHECKPOINT_KEY = "placesim.checkpoint"
+"""Where a command records its checkpoint folder (``ctx.meta``), for the interrupt message."""
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised in the main thread so a run stops as it does on Ctrl-C: queued
     replications cancelled, workers ended, no output file half-written."""
@@ -76,8 +80,11 @@ class _Commands(click.Group):
             except KeyboardInterrupt as exc:
                 terminated = isinstance(exc, Terminated)
                 what = "terminated (SIGTERM)" if terminated else "interrupted (Ctrl-C)"
+                kept = ctx.meta.get(CHECKPOINT_KEY)
+                note = (f"; the finished replications are kept in {escape(str(kept))} "
+                        f"(continue with --resume {escape(str(kept))})" if kept is not None else "")
                 err.print(f"[bold red]{what}:[/] the run was stopped and its workers ended; "
-                          "no output file was left half-written", markup=True, highlight=False, soft_wrap=True)
+                          f"no output file was left half-written{note}", markup=True, highlight=False, soft_wrap=True)
                 sys.exit(EXIT_TERMINATED if terminated else EXIT_INTERRUPTED)
 
 
@@ -109,6 +116,11 @@ _common = [
                  help="With --executor dask: the address of a running dask scheduler, e.g. tcp://host:8786."),
     click.option("--out", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None,
                  help="Write the results to this NetCDF file (atomically)."),
+    click.option("--checkpoint", type=click.Path(file_okay=False, path_type=Path), default=None,
+                 help="Keep each finished replication in this folder as it arrives; run again with the same folder "
+                      "(or --resume) to skip the replications already there."),
+    click.option("--resume", type=click.Path(file_okay=False, path_type=Path), default=None,
+                 help="Continue the run kept in this checkpoint folder (it must hold one)."),
     click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar."),
     click.option("--engine", type=click.Choice(["des", "sd"]), default="des", show_default=True,
                  help="des: discrete-event replications; sd: one deterministic system-dynamics run "
@@ -127,6 +139,16 @@ def _cluster(executor: str, scheduler: str | None) -> None:
     if scheduler is not None and executor != "dask":
         raise PlacesimError(f"--scheduler is the address of a dask scheduler: use it with --executor dask "
                             f"(got --executor {executor})")
+
+
+def _checkpoint(checkpoint: Path | None, resume: Path | None) -> tuple[Path | None, bool]:
+    """The checkpoint folder of --checkpoint or --resume (not both), and whether to resume only."""
+    if checkpoint is not None and resume is not None:
+        raise PlacesimError("give --checkpoint DIR (start or continue) or --resume DIR (continue), not both")
+    folder = resume if resume is not None else checkpoint
+    if folder is not None:
+        click.get_current_context().meta[CHECKPOINT_KEY] = folder
+    return folder, resume is not None
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
@@ -165,14 +187,17 @@ def validate(files: tuple[Path, ...]) -> None:
               help="After the run, warn (on stderr) if the main outputs are still trending when reporting starts, "
                    "with a suggested warm-up.")
 def run(file: Path, replications: int, seed: int | None, executor: str, workers: int | None, scheduler: str | None,
-        out: Path | None, progress: bool, engine: str, warmup_check: bool) -> None:
+        out: Path | None, checkpoint: Path | None, resume: Path | None, progress: bool, engine: str,
+        warmup_check: bool) -> None:
     """Run replications of the scenario FILE and print its summary tables."""
     try:
         _writable(out)
         _cluster(executor, scheduler)
+        folder, only_resume = _checkpoint(checkpoint, resume)
         scenario = load_scenario(file)
         results = simulate(scenario, replications, seed, executor=executor, workers=workers, progress=progress,
-                           engine=engine, warmup_check=False, scheduler=scheduler)
+                           engine=engine, warmup_check=False, scheduler=scheduler, checkpoint=folder,
+                           resume=only_resume)
         if out is not None:
             results.to_netcdf(out)
     except (PlacesimError, OSError) as exc:
@@ -192,15 +217,18 @@ def run(file: Path, replications: int, seed: int | None, executor: str, workers:
 @click.option("--labels", default=None, help="Comma-separated column labels (default: the file names without .yaml).")
 @common
 def compare(files: tuple[Path, ...], labels: str | None, replications: int, seed: int | None, executor: str,
-            workers: int | None, scheduler: str | None, out: Path | None, progress: bool, engine: str) -> None:
+            workers: int | None, scheduler: str | None, out: Path | None, checkpoint: Path | None,
+            resume: Path | None, progress: bool, engine: str) -> None:
     """Compare scenario FILES with common random numbers; the first is the baseline."""
     try:
         _writable(out)
         _cluster(executor, scheduler)
+        folder, only_resume = _checkpoint(checkpoint, resume)
         scenarios = [load_scenario(f) for f in files]
         names = _labels(scenarios, files, labels)
         comparison = compare_scenarios(dict(zip(names, scenarios)), replications, seed, executor=executor,
-                                       workers=workers, progress=progress, engine=engine, scheduler=scheduler)
+                                       workers=workers, progress=progress, engine=engine, scheduler=scheduler,
+                                       checkpoint=folder, resume=only_resume)
         if out is not None:
             comparison.to_netcdf(out)
     except (PlacesimError, OSError) as exc:
@@ -258,11 +286,17 @@ def calibrate(setup: Path, out: Path, executor: str, workers: int | None, schedu
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Processes to use (default: CPUs).")
 @click.option("--scheduler", metavar="ADDR", default=None,
               help="With --executor dask: the address of a running dask scheduler, e.g. tcp://host:8786.")
+@click.option("--checkpoint", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Keep every finished replication of every run in this folder; run again with it (or --resume) "
+                   "to skip what is there.")
+@click.option("--resume", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Continue the run kept in this checkpoint folder (it must hold one).")
 @click.option("--break-even/--no-break-even", default=True, show_default=True,
               help="Run the file's break-even searches (each runs the option many times).")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar.")
 def options(file: Path, out: Path, replications: int | None, seed: int | None, executor: str,
-            workers: int | None, scheduler: str | None, break_even: bool, progress: bool) -> None:
+            workers: int | None, scheduler: str | None, checkpoint: Path | None, resume: Path | None,
+            break_even: bool, progress: bool) -> None:
     """Run the scale-up options of options FILE against its baseline; write the appraisal and report to --out."""
     try:
         if out.exists() and not out.is_dir():
@@ -271,8 +305,10 @@ def options(file: Path, out: Path, replications: int | None, seed: int | None, e
             raise PlacesimError(f"cannot write to {out}: folder {out.parent} does not exist")
         check_writable(out, folder=True)
         _cluster(executor, scheduler)
+        folder, only_resume = _checkpoint(checkpoint, resume)
         run = run_options(file, replications=replications, seed=seed, executor=executor, workers=workers,
-                          progress=progress, break_evens=break_even, scheduler=scheduler)
+                          progress=progress, break_evens=break_even, scheduler=scheduler, checkpoint=folder,
+                          resume=only_resume)
         paths = run.write(out)
     except (PlacesimError, OSError) as exc:
         _fail(exc)
