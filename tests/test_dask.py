@@ -3,8 +3,9 @@
 cluster's nodes.
 
 * Runs on the cluster give the serial dataset bit for bit (simulate, compare, the sd
-  engine, the command line's output file), with the results in task order and the
-  progress callbacks following the futures.
+  engine, the command line's output file, a run stopped and resumed from its
+  checkpoint), with the results in task order and the progress callbacks following the
+  futures.
 * The cluster is found as documented: a scheduler address, else the current client (used,
   and left open).
 * Faults: a task's error is raised as raised; an interrupted run cancels its futures so
@@ -31,6 +32,7 @@ import distributed
 import pytest
 import xarray as xr
 from click.testing import CliRunner
+from stopping import StopAfter
 
 import placesim as ps
 from placesim.cli import main
@@ -167,6 +169,20 @@ def test_the_cli_on_a_cluster_writes_the_serial_file(scheduler, tmp_path):
     assert a.exit_code == 0, a.output
     assert b.exit_code == 0, b.output
     assert (tmp_path / "a.nc").read_bytes() == (tmp_path / "b.nc").read_bytes()
+
+
+def test_a_run_stopped_on_a_cluster_resumes_to_the_serial_dataset(scheduler, tmp_path):
+    """Each result is kept by the caller as its future finishes: stopped after two, the
+    run resumed on the cluster gives the dataset of a serial run never stopped."""
+    sc = _toy()
+    folder = tmp_path / "ck"
+    with pytest.raises(KeyboardInterrupt):
+        ps.simulate(sc, 5, seed=8, executor=StopAfter(2, DaskExecutor(scheduler=scheduler)), checkpoint=folder,
+                    warmup_check=False)
+    assert len(list(folder.glob("*.nc"))) == 2
+    resumed = ps.simulate(sc, 5, executor="dask", scheduler=scheduler, checkpoint=folder, resume=True,
+                          warmup_check=False)
+    xr.testing.assert_identical(ps.simulate(sc, 5, seed=8, warmup_check=False).ds, resumed.ds)
 
 
 # ----------------------------------------------------------------------------- which cluster
