@@ -214,7 +214,7 @@ class DaskExecutor(Executor):
         if n_tasks is not None:
             n = max(1, min(n, n_tasks))
         cluster = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                                           dashboard_address=None, silence_logs=logging.ERROR, preload=[PRELOAD])
+                                           dashboard_address=":0", silence_logs=logging.ERROR, preload=[PRELOAD])
         try:
             client = distributed.Client(cluster, set_as_default=False)
         except BaseException:
