@@ -108,7 +108,10 @@ def run_scenarios(scenarios: Mapping[str, Scenario | str | Path], replications: 
     with progress_bar(len(tasks), progress, label or " vs ".join(loaded)) as advance:
         for _ in range(len(tasks) - len(todo)):
             advance()
-        fresh = runner.map(run_task, [tasks[i] for i in todo], advance, keep if store is not None else None)
+        pending = [tasks[i] for i in todo]
+        # on_result only when it is needed: an Executor written before it existed still runs plain runs
+        fresh = (runner.map(run_task, pending, advance, on_result=keep) if store is not None
+                 else runner.map(run_task, pending, advance))
     for i, result in zip(todo, fresh):
         done[i] = result
     results: dict[str, Results] = {}
