@@ -18,7 +18,7 @@ SCENARIOS = sorted(p for p in (ROOT / "scenarios").rglob("*.yaml") if p not in O
 BRENT = sorted(p for p in (ROOT / "scenarios/brent").glob("*.yaml") if p not in VALIDATIONS)
 FIGURES = {row["id"]: row for row in csv.DictReader((ROOT / "scenarios/reference/figures.csv").open(encoding="utf-8"))}
 DEFLATOR = {row["year"]: row for row in csv.DictReader((ROOT / "scenarios/reference/gdp_deflator.csv").open(encoding="utf-8"))}
-ID = re.compile(r"\b(?:UC|BR|HO|EN|GB|PA|WG|LM|KW|ST|EV|NH|TA|PL|CS|BX)\d{2}\b")
+ID = re.compile(r"\b(?:UC|BR|HO|EN|GB|PA|WG|LM|KW|ST|EV|NH|TA|PL|CS|BX|NC|DF)\d{2}\b")
 # Settings of the run or of policy rather than parameters taken from evidence.
 STRUCTURAL = {"placesim", "horizon_days", "warmup_days", "report_every_days", "start_day", "end_day", "days_per_week",
               "min_level", "servers", "days", "probability", "level", "placesim_options", "replications", "seed",
