@@ -161,13 +161,46 @@ def main(max_file_mb: float | None) -> None:
         os.environ[MAX_FILE_MB_VARIABLE] = f"{max_file_mb:g}"  # read by every file read, workers included
 
 
+def _other_file(path: Path) -> str | None:
+    """Validate a file that is not a scenario (an options file, a validation file, a calibration
+    set-up, told apart by their version key) and say what it holds; None for a scenario."""
+    import re
+
+    try:
+        head = path.read_text(encoding="utf-8", errors="replace")[:20000]
+    except OSError:
+        return None  # load_scenario reports it
+    key = re.search(r"^(placesim_options|placesim_validation|placesim_calibration)\s*:", head, re.M)
+    if key is None:
+        return None
+    if key.group(1) == "placesim_options":
+        from .options import load_options
+
+        o = load_options(path)
+        return f"options file {o.model.name!r}, {len(o.model.options)} option(s) against {o.model.base.label!r}"
+    if key.group(1) == "placesim_validation":
+        from .validation import load_validation
+
+        v = load_validation(path)
+        return f"validation file {v.model.name!r}, {len(v.model.checks)} check(s) of {v.model.scenario}"
+    from .calibration.setup import load_setup
+
+    c = load_setup(path)
+    return f"calibration set-up {c.model.name!r}, {len(c.model.parameters)} parameter(s)"
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(files: tuple[Path, ...]) -> None:
-    """Check scenario FILES; print what each describes, or every problem with its line."""
+    """Check FILES (scenarios, options files, validation files, calibration set-ups: each by its
+    version key); print what each describes, or every problem with its line."""
     bad = 0
     for f in files:
         try:
+            other = _other_file(f)
+            if other is not None:
+                console.print(f"[green]ok[/] {escape(str(f))}: {escape(other)}", highlight=False, soft_wrap=True)
+                continue
             s = load_scenario(f)
         except (PlacesimError, OSError) as exc:
             err.print(f"[bold red]error:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)

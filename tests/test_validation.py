@@ -99,3 +99,18 @@ def test_the_brent_validation_file_loads_and_cites_reference_rows():
         ids = re.findall(r"\b[A-Z]{2}\d{2}\b", check.source)
         assert ids, name
         assert all(f"\n{i}," in figures for i in ids), (name, ids)
+
+
+def test_placesim_validate_checks_options_validation_and_scenario_files_alike(tmp_path):
+    from click.testing import CliRunner
+
+    from placesim.cli import main
+
+    files = [str(ROOT / "scenarios/brent" / f) for f in ("options.yaml", "validation.yaml", "siloed.yaml")]
+    result = CliRunner().invoke(main, ["validate", *files])
+    assert result.exit_code == 0, result.output
+    assert "options file 'Brent INT scale-up options'" in result.output
+    assert "validation file 'Brent siloed baseline against public volumes', 6 check(s)" in result.output
+    broken = _write(tmp_path, **{"range: [0, 100000]": "range: [5, 1]"})
+    result = CliRunner().invoke(main, ["validate", str(broken)])
+    assert result.exit_code != 0 and "checks.ta_stock.range" in result.output
