@@ -149,3 +149,12 @@ def test_workbook_reads_back_in_the_gmca_layout(toy, tmp_path):
     table = list(wb["Options table"].iter_rows(values_only=True))
     assert "public_value_bcr_lower" in table[0] and len(table) == 2
     assert not list(tmp_path.glob("*.part"))
+
+
+def test_the_same_appraisal_writes_the_same_workbook_bytes(toy, tmp_path):
+    a = appraise(toy)
+    first = a.to_workbook(tmp_path / "a.xlsx").read_bytes()
+    second = a.to_workbook(tmp_path / "b.xlsx").read_bytes()
+    assert first == second
+    props = openpyxl.load_workbook(tmp_path / "a.xlsx").properties
+    assert props.modified.year == 2000 and props.created.year == 2000

@@ -4,6 +4,9 @@ full options table with intervals, and the assumptions behind them."""
 
 from __future__ import annotations
 
+import io
+import re
+import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -118,5 +121,26 @@ def write_workbook(appraisal: Appraisal, path: str | Path) -> Path:
         ["Intervals", f"{appraisal.level:.0%} Student-t intervals over replications (Options table)"],
     ])
     with atomic_path(path) as tmp:
-        wb.save(tmp)
+        Path(tmp).write_bytes(_reproducible(wb))
     return Path(path)
+
+
+FIXED_TIME = "2000-01-01T00:00:00Z"
+"""The workbook's created and modified times: fixed, so that the same appraisal writes the same
+bytes (a resumed run's files equal an uninterrupted run's)."""
+
+
+def _reproducible(wb: Workbook) -> bytes:
+    """The workbook's bytes with its timestamps fixed (document properties and zip entries)."""
+    raw = io.BytesIO()
+    wb.save(raw)
+    out = io.BytesIO()
+    with zipfile.ZipFile(raw) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)", rb"\g<1>" + FIXED_TIME.encode()
+                              + rb"\g<3>", data)
+            dst.writestr(zipfile.ZipInfo(item.filename, date_time=(1980, 1, 1, 0, 0, 0)), data,
+                         compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
