@@ -10,7 +10,7 @@ import numpy as np
 import simpy
 
 from ...plan import Plan, ServicePlan, derived_outputs
-from .background_counts import add_background_counts, counts_only
+from .background_counts import add_background_counts, counts_only, referred_background_targets
 from .contacts import RepeatContacts
 from .hazards import HazardTables
 from .node import NodeContext, ServiceNode
@@ -80,10 +80,11 @@ class DesReplication:
         rec.start()
         # background demand: counted after the run where nothing can wait for it, else as events
         self.counted: list[ServicePlan] = []
+        referred = referred_background_targets(plan.services)
         for node in self.nodes:
             if node.plan.background is None:
                 continue
-            if self.trace is None and counts_only(node.plan, node.always_open):
+            if self.trace is None and counts_only(node.plan, node.always_open, referred):
                 self.counted.append(node.plan)
             else:
                 env.process(background_arrivals(env, node, node.plan.background, streams, clock.warmup))
@@ -106,7 +107,7 @@ class DesReplication:
         rec.finish()
         out = rec.arrays(self.plan)
         for sp in self.counted:
-            add_background_counts(out, sp, self.clock, self.streams.generator("background-counts", sp.name))
+            add_background_counts(out, sp, self.clock, self.streams)
         out.update(derived_outputs(self.plan.services, self.clock, out))
         return out
 
