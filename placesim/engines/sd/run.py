@@ -11,6 +11,7 @@ from scipy.integrate import solve_ivp
 from ...plan import COUNTERS, Plan, derived_outputs
 from .builder import Builder
 from .core import REACH_COUNTERS, RESIDENT_COUNTERS
+from .fast import Compiled, SegmentFailed, supports
 from .nodes import ServiceFlows
 from .rhs import SegmentInputs, System
 from .solver import NonNegativeBDF
@@ -23,6 +24,9 @@ from that of the stocks they integrate (measured: within 3e-4 of a run at rtol 1
 FLOOR = 0.1
 """Lowest value a stock may step to, as a share of ``ATOL`` people (see :mod:`.solver`)."""
 METHOD = NonNegativeBDF
+SOLVERS = ("compiled", "scipy")
+"""``compiled``: :mod:`.fast` (scipy's BDF compiled with numba; scipy's own for a segment it
+cannot do); ``scipy``: :class:`~.solver.NonNegativeBDF` through ``solve_ivp``, the reference."""
 
 
 def schedule_breaks(plan: Plan) -> list[float]:
@@ -40,12 +44,28 @@ class SdRun:
         The compiled scenario.
     flows
         The SD flows class of each kind of service in the plan (see :mod:`placesim.kinds`).
+    solver
+        One of :data:`SOLVERS`: ``compiled`` (the default) or ``scipy`` (the reference).
     """
 
-    def __init__(self, plan: Plan, flows: Mapping[str, type[ServiceFlows]]):
+    def __init__(self, plan: Plan, flows: Mapping[str, type[ServiceFlows]], solver: str = "compiled"):
+        if solver not in SOLVERS:
+            raise ValueError(f"solver must be one of {SOLVERS}, not {solver!r}")
         self.plan = plan
         self.b = Builder(plan, flows).build()
         self.sys = System(self.b)
+        self.solver = solver
+        self.fallbacks: list[str] = []
+        """Why each segment the compiled path left to scipy's BDF was left to it."""
+        self._compiled: Compiled | None = None
+
+    def compiled(self) -> Compiled | None:
+        """The compiled System (made on first use), or None if the compiled path cannot run it."""
+        if self.solver != "compiled" or not supports(self.sys):
+            return None
+        if self._compiled is None:
+            self._compiled = Compiled(self.sys)
+        return self._compiled
 
     # ------------------------------------------------------------------ initial state
     def initial_state(self) -> np.ndarray:
@@ -129,20 +149,34 @@ class SdRun:
         for a, z in zip(breaks[:-1], breaks[1:]):
             sys.set_inputs(self.inputs(a))
             inner = [e for i, e in enumerate(edges) if a < e < z and not recorded[i]]
-            sol = solve_ivp(sys, (a, z), y, method=METHOD, jac=sys.jacobian, t_eval=inner + [z],
-                            rtol=RTOL, atol=atol, floor=floor, check_at=inner)
-            if not sol.success:  # pragma: no cover
-                at = sol.t[-1] if len(sol.t) else a
-                raise RuntimeError(f"SD integration failed between days {a:g} and {z:g} (at {at:.3f}): {sol.message}")
+            states = self.segment(a, z, y, inner, atol, floor)
             for j, tt in enumerate(inner):
-                record(tt, sol.y[:, j])
-            y = sol.y[:, -1].copy()
+                record(tt, states[j])
+            y = states[-1].copy()
             record(z, y)
             for n in b.nodes:  # a service closing for good at z: what it does then falls in the next bin
                 if abs(n.until - z) <= 1e-9:
                     y = n.end_jump(b, y)
         assert recorded.all()
         return self.assemble(out)
+
+    def segment(self, a: float, z: float, y: np.ndarray, inner: list[float], atol: np.ndarray,
+                floor: np.ndarray) -> np.ndarray:
+        """The states at ``inner`` and ``z`` (rows), integrating from ``y`` at ``a`` with the
+        inputs last set: compiled where it can, else (or if it stops) scipy's BDF."""
+        fast = self.compiled()
+        if fast is not None:
+            try:
+                return fast.segment(a, z, y, inner + [z], len(inner), RTOL, atol, floor)
+            except SegmentFailed as e:  # pragma: no cover - not met on the repository's scenarios
+                self.fallbacks.append(f"days {a:g}-{z:g}: {e}")
+        sys = self.sys
+        sol = solve_ivp(sys, (a, z), y, method=METHOD, jac=sys.jacobian, t_eval=inner + [z],
+                        rtol=RTOL, atol=atol, floor=floor, check_at=inner)
+        if not sol.success:  # pragma: no cover
+            at = sol.t[-1] if len(sol.t) else a
+            raise RuntimeError(f"SD integration failed between days {a:g} and {z:g} (at {at:.3f}): {sol.message}")
+        return sol.y.T
 
     # ------------------------------------------------------------------ outputs
     def assemble(self, states: np.ndarray) -> dict[str, np.ndarray]:

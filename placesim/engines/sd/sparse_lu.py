@@ -1,0 +1,172 @@
+"""LU factors of the SD's Newton matrices, compiled, on a pattern fixed for the whole run.
+
+The stiff solver factors ``I - c J`` again and again, always with the same sparsity pattern.
+The pattern is ordered once (a fill-reducing symmetric permutation, from SuperLU's
+minimum-degree ordering of ``A + A^T``), the fill of the factors is found once
+(:func:`symbolic`), and each factorisation is then a left-looking elimination on that
+structure with the diagonal as pivots (:func:`factor`), a few microseconds for the Brent
+systems (SuperLU took about 0.4 ms, most of it setting up what does not change).
+
+Pivoting on the diagonal is safe for these matrices: ``J``'s off-diagonal entries are
+flows out of a stock into another (non-negative), its diagonal the flows out (non-positive),
+and each column's off-diagonal entries add up to at most its diagonal's size, so
+``I - c J`` is column diagonally dominant, for which Gaussian elimination without pivoting
+is stable. The capacity terms and the extra flows can break the dominance a little, so a
+pivot smaller than ``PIVOT_TOL`` times its column's largest entry is refused:
+:func:`factor` returns False and the caller falls back to scipy's BDF with SuperLU.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+from scipy import sparse
+from scipy.sparse.linalg import splu
+
+jit = nb.njit(cache=True, nogil=True)
+
+PIVOT_TOL = 1e-8
+"""Smallest pivot accepted, relative to the largest entry of its column before elimination."""
+
+
+def ordering(indptr: np.ndarray, indices: np.ndarray, n: int) -> np.ndarray:
+    """A fill-reducing symmetric permutation of the pattern: SuperLU's minimum degree ordering
+    of ``A + A^T`` (its column permutation ``perm_c``, with values that make the diagonal dominant
+    so that SuperLU's pivots stay on it)."""
+    data = np.ones(len(indices))
+    A = sparse.csc_matrix((data, indices, indptr), shape=(n, n))
+    A = A + sparse.identity(n, format="csc") * (n + 1.0)
+    lu = splu(A.tocsc(), permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0,
+              options={"SymmetricMode": True})
+    return np.ascontiguousarray(lu.perm_c, dtype=np.int64)
+
+
+@jit
+def symbolic(indptr, indices, perm):
+    """The structure of the LU factors of the pattern permuted by ``perm`` on both sides.
+
+    Returns ``(Ap, Ai, Amap, Lp, Li, Up, Ui)``: the permuted pattern in compressed columns with
+    ``Amap`` (where each of its entries is in the original's data), the strictly lower factor
+    ``L`` (unit diagonal not stored) and the upper factor ``U`` (diagonal last in each column),
+    row indices ascending in each column.
+    """
+    n = len(indptr) - 1
+    inv = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        inv[perm[i]] = i
+    nnz = indptr[n]
+    Ap = np.zeros(n + 1, dtype=np.int64)
+    Ai = np.empty(nnz, dtype=np.int64)
+    Amap = np.empty(nnz, dtype=np.int64)
+    for j in range(n):
+        c = perm[j]
+        Ap[j + 1] = Ap[j] + indptr[c + 1] - indptr[c]
+        q = Ap[j]
+        for k in range(indptr[c], indptr[c + 1]):
+            Ai[q] = inv[indices[k]]
+            Amap[q] = k
+            q += 1
+    mark = np.zeros(n, dtype=np.bool_)
+    Lcols = [np.empty(0, dtype=np.int64) for _ in range(0)]
+    Ucols = [np.empty(0, dtype=np.int64) for _ in range(0)]
+    nl = 0
+    nu = 0
+    for j in range(n):
+        for q in range(Ap[j], Ap[j + 1]):
+            mark[Ai[q]] = True
+        mark[j] = True
+        for k in range(j):
+            if mark[k]:
+                lk = Lcols[k]
+                for t in range(len(lk)):
+                    mark[lk[t]] = True
+        cu = 0
+        cl = 0
+        for i in range(n):
+            if mark[i]:
+                if i <= j:
+                    cu += 1
+                else:
+                    cl += 1
+        u = np.empty(cu, dtype=np.int64)
+        l_ = np.empty(cl, dtype=np.int64)
+        cu = 0
+        cl = 0
+        for i in range(n):
+            if mark[i]:
+                mark[i] = False
+                if i <= j:
+                    u[cu] = i
+                    cu += 1
+                else:
+                    l_[cl] = i
+                    cl += 1
+        Ucols.append(u)
+        Lcols.append(l_)
+        nu += len(u)
+        nl += len(l_)
+    Lp = np.zeros(n + 1, dtype=np.int64)
+    Up = np.zeros(n + 1, dtype=np.int64)
+    Li = np.empty(nl, dtype=np.int64)
+    Ui = np.empty(nu, dtype=np.int64)
+    for j in range(n):
+        Lp[j + 1] = Lp[j] + len(Lcols[j])
+        Up[j + 1] = Up[j] + len(Ucols[j])
+        Li[Lp[j]: Lp[j + 1]] = Lcols[j]
+        Ui[Up[j]: Up[j + 1]] = Ucols[j]
+    return Ap, Ai, Amap, Lp, Li, Up, Ui
+
+
+@jit
+def factor(data, Ap, Ai, Amap, Lp, Li, Lx, Up, Ui, Ux, x):
+    """Factor the permuted matrix whose values (in the original pattern's order) are ``data``
+    into ``Lx`` and ``Ux``; ``x`` is scratch of length n, left zero. False if a pivot is too
+    small (or not finite)."""
+    n = len(Ap) - 1
+    for j in range(n):
+        big = 0.0
+        for q in range(Ap[j], Ap[j + 1]):
+            v = data[Amap[q]]
+            x[Ai[q]] = v
+            big = max(big, abs(v))
+        for q in range(Up[j], Up[j + 1] - 1):  # rows k < j, ascending: x[k] is final when reached
+            k = Ui[q]
+            xk = x[k]
+            Ux[q] = xk
+            x[k] = 0.0
+            if xk != 0.0:
+                for r in range(Lp[k], Lp[k + 1]):
+                    x[Li[r]] -= Lx[r] * xk
+        piv = x[j]
+        x[j] = 0.0
+        Ux[Up[j + 1] - 1] = piv
+        if not (abs(piv) > PIVOT_TOL * big) or not np.isfinite(piv):
+            for r in range(Lp[j], Lp[j + 1]):
+                x[Li[r]] = 0.0
+            return False
+        for r in range(Lp[j], Lp[j + 1]):
+            i = Li[r]
+            Lx[r] = x[i] / piv
+            x[i] = 0.0
+    return True
+
+
+@jit
+def solve(perm, Lp, Li, Lx, Up, Ui, Ux, b, out, z):
+    """``out = A^-1 b`` from the factors; ``z`` is scratch of length n."""
+    n = len(perm)
+    for i in range(n):
+        z[i] = b[perm[i]]
+    for j in range(n):  # L z = z, unit diagonal
+        zj = z[j]
+        if zj != 0.0:
+            for r in range(Lp[j], Lp[j + 1]):
+                z[Li[r]] -= Lx[r] * zj
+    for j in range(n - 1, -1, -1):  # U z = z, by columns
+        zj = z[j] / Ux[Up[j + 1] - 1]
+        z[j] = zj
+        if zj != 0.0:
+            for q in range(Up[j], Up[j + 1] - 1):
+                z[Ui[q]] -= Ux[q] * zj
+    for i in range(n):
+        out[perm[i]] = z[i]
