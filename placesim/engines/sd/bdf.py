@@ -17,6 +17,7 @@ import math
 import numba as nb
 import numpy as np
 
+from . import extras as X
 from . import kernels as K
 from . import sparse_lu as L
 
@@ -91,15 +92,21 @@ def _dense(t_new, h, order, D, te, out):
 
 
 @jit
-def _fun(a, inp, w, y, f, counts):
+def _fun(a, inp, w, y, f, counts, token):
     counts[0] += 1
     K.rhs(a, inp, y, w, f)
+    if token >= 0:
+        with nb.objmode():
+            X.add_rhs(token, y, f)
 
 
 @jit
-def _jac(a, inp, w, y, J, counts):
+def _jac(a, inp, w, y, J, counts, token):
     counts[1] += 1
     K.jac_values(a, inp, y, w, J)
+    if token >= 0:
+        with nb.objmode():
+            X.add_jac(token, y, J)
 
 
 @jit
@@ -115,21 +122,22 @@ def _lu(a, c, J, Mx, lu, Lx, Ux, x, counts):
 
 
 @jit
-def integrate(a, inp, w, lu, y0, t0, t_bound, t_eval, n_check, floor, rtol, atol, out, counts):
+def integrate(a, inp, w, lu, y0, t0, t_bound, t_eval, n_check, floor, rtol, atol, out, counts, token):
     """Integrate from ``t0`` to ``t_bound`` (> t0), writing the state at each of ``t_eval``
     (ascending, in ``(t0, t_bound]``) into the rows of ``out``.
 
     The first ``n_check`` output times are also checked against ``floor``, as
     :class:`~.solver.NonNegativeBDF` checks its ``check_at``. ``counts`` gets the right-hand
     side and Jacobian evaluations, LU factorisations, steps and steps rejected below the
-    floor. Returns the status (:data:`OK` ...) and the time reached.
+    floor. ``token``: the System's in :mod:`.extras` if it has flows added in Python, else -1.
+    Returns the status (:data:`OK` ...) and the time reached.
     """
     n = len(y0)
     f = np.empty(n)
     t = t0
     y = y0.copy()
     # --- BDF.__init__
-    _fun(a, inp, w, y, f, counts)
+    _fun(a, inp, w, y, f, counts, token)
     # select_initial_step (order 1, no max_step)
     interval = abs(t_bound - t0)
     scale = np.empty(n)
@@ -141,7 +149,7 @@ def integrate(a, inp, w, lu, y0, t0, t_bound, t_eval, n_check, floor, rtol, atol
     h0 = min(h0, interval)
     y1 = y + h0 * f
     f1 = np.empty(n)
-    _fun(a, inp, w, y1, f1, counts)
+    _fun(a, inp, w, y1, f1, counts, token)
     d2 = _norm(f1 - f, scale) / h0
     if d1 <= 1e-15 and d2 <= 1e-15:
         h1 = max(1e-6, h0 * 1e-3)
@@ -150,7 +158,7 @@ def integrate(a, inp, w, lu, y0, t0, t_bound, t_eval, n_check, floor, rtol, atol
     h_abs = min(100 * h0, h1, interval)
     newton_tol = max(10 * EPS / rtol, min(0.03, rtol**0.5))
     J = np.zeros(len(a.indices))
-    _jac(a, inp, w, y, J, counts)
+    _jac(a, inp, w, y, J, counts, token)
     D = np.zeros((MAX_ORDER + 3, n))
     D[0] = y
     D[1] = f * h_abs
@@ -171,6 +179,7 @@ def integrate(a, inp, w, lu, y0, t0, t_bound, t_eval, n_check, floor, rtol, atol
     b = np.empty(n)
     yd = np.empty(n)
     D_old = np.empty_like(D)
+    y_old = np.empty(n)
     i_eval = 0
     n_eval = len(t_eval)
     while True:
@@ -180,8 +189,8 @@ def integrate(a, inp, w, lu, y0, t0, t_bound, t_eval, n_check, floor, rtol, atol
         t_prev = t
         while True:  # NonNegativeBDF._step_impl
             t_old, h_old, order_old = t, h_abs, order
-            y_old = y.copy()
-            D_old[:] = D
+            y_old[:] = y
+            D_old[: order + 3] = D[: order + 3]  # a step changes no row below these
             # --- BDF._step_impl
             min_step = 10 * abs(np.nextafter(t, np.inf) - t)
             if h_abs < min_step:
@@ -230,7 +239,7 @@ def integrate(a, inp, w, lu, y0, t0, t_bound, t_eval, n_check, floor, rtol, atol
                     converged = False
                     k = 0
                     for k in range(NEWTON_MAXITER):
-                        _fun(a, inp, w, ynew, f, counts)
+                        _fun(a, inp, w, ynew, f, counts, token)
                         finite = True
                         for c in range(n):
                             if not np.isfinite(f[c]):
@@ -258,7 +267,7 @@ def integrate(a, inp, w, lu, y0, t0, t_bound, t_eval, n_check, floor, rtol, atol
                     if not converged:
                         if current_jac:
                             break
-                        _jac(a, inp, w, y_predict, J, counts)
+                        _jac(a, inp, w, y_predict, J, counts, token)
                         lu_ok = False
                         current_jac = True
                 if not converged:
@@ -337,7 +346,7 @@ def integrate(a, inp, w, lu, y0, t0, t_bound, t_eval, n_check, floor, rtol, atol
             factor = 0.5 * abs(t - t_old) / h_old
             t = t_old
             y[:] = y_old
-            D[:] = D_old
+            D[: order_old + 3] = D_old[: order_old + 3]
             order = order_old
             h_abs = h_old * factor
             _change_D(D, order, factor)

@@ -3,9 +3,9 @@
 
 :class:`Compiled` packs a System's arrays and factors its Jacobian's pattern symbolically once;
 :meth:`Compiled.segment` then integrates one segment of piecewise-constant inputs (those the
-System was last given by ``set_inputs``) without returning to Python. A System with flows a
-kind adds in Python (:class:`~.rhs.ExtraFlow`, e.g. an INT team's case-finding) is not
-compiled: :func:`supports` says so and the caller uses scipy's BDF.
+System was last given by ``set_inputs``) without returning to Python, except to add the
+flows a kind adds in Python (:class:`~.rhs.ExtraFlow`, e.g. an INT team's case-finding; see
+:mod:`.extras`).
 """
 
 from __future__ import annotations
@@ -13,14 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 from . import bdf
+from . import extras as X
 from . import kernels as K
 from . import sparse_lu as L
 from .rhs import System
-
-
-def supports(sys: System) -> bool:
-    """Whether the compiled path can integrate ``sys`` (no flows added in Python)."""
-    return not sys.extras
 
 
 class SegmentFailed(RuntimeError):
@@ -31,14 +27,11 @@ class Compiled:
     """A System's compiled arrays, Jacobian pattern and LU structure, for :meth:`segment`."""
 
     def __init__(self, sys: System):
-        if not supports(sys):
-            raise ValueError("the compiled SD path does not take flows added in Python (ExtraFlow)")
         self.sys = sys
-        self.a = K.pack(sys)
+        self.a = K.pack(sys, *X.pattern(sys))
         self.w = K.work(self.a)
         a = self.a
-        perm = L.ordering(a.indptr, a.indices, a.n)
-        Ap, Ai, Amap, Lp, Li, Up, Ui = L.symbolic(a.indptr, a.indices, perm)
+        perm, (Ap, Ai, Amap, Lp, Li, Up, Ui) = L.best_ordering(a.indptr, a.indices)
         self.lu = (perm, Ap, Ai, Amap, Lp, Li, Up, Ui)
         self.counts = np.zeros(5, dtype=np.int64)
         """Right-hand side evaluations, Jacobians, LU factorisations, steps, steps redone below the floor."""
@@ -51,9 +44,10 @@ class Compiled:
         out = np.zeros((len(t_eval), len(y0)))
         y0 = np.ascontiguousarray(y0, dtype=float)
         before = int(self.counts[0])
-        status, t = bdf.integrate(self.a, K.inputs(self.sys), self.w, self.lu, y0, float(t0), float(t1),
-                                  np.asarray(t_eval, dtype=float), int(n_check), np.minimum(floor, y0),
-                                  float(rtol), np.ascontiguousarray(atol, dtype=float), out, self.counts)
+        with X.active(self.sys, self.a.jpos) as token:
+            status, t = bdf.integrate(self.a, K.inputs(self.sys), self.w, self.lu, y0, float(t0), float(t1),
+                                      np.asarray(t_eval, dtype=float), int(n_check), np.minimum(floor, y0),
+                                      float(rtol), np.ascontiguousarray(atol, dtype=float), out, self.counts, token)
         if status != bdf.OK:
             what = {bdf.TOO_SMALL_STEP: "the step fell below its minimum", bdf.BAD_PIVOT: "a pivot was too small",
                     bdf.NOT_FINITE: "a state is not finite"}[status]

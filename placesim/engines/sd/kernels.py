@@ -320,9 +320,9 @@ def rhs(a, inp, y, w, dy):
     pos[:ns] = 0.0
     neg[:ns] = 0.0
     for e in range(len(a.src)):
-        pos[a.dst[e]] += w.flow[e]
-    for e in range(len(a.src)):
-        neg[a.src[e]] += w.flow[e] * a.sub[e]
+        fe = w.flow[e]
+        pos[a.dst[e]] += fe
+        neg[a.src[e]] += fe * a.sub[e]
     for i in range(ns):
         dy[i] = pos[i] - neg[i]
     if len(a.tk_src):

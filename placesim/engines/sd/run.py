@@ -11,7 +11,7 @@ from scipy.integrate import solve_ivp
 from ...plan import COUNTERS, Plan, derived_outputs
 from .builder import Builder
 from .core import REACH_COUNTERS, RESIDENT_COUNTERS
-from .fast import Compiled, SegmentFailed, supports
+from .fast import Compiled, SegmentFailed
 from .nodes import ServiceFlows
 from .rhs import SegmentInputs, System
 from .solver import NonNegativeBDF
@@ -60,8 +60,8 @@ class SdRun:
         self._compiled: Compiled | None = None
 
     def compiled(self) -> Compiled | None:
-        """The compiled System (made on first use), or None if the compiled path cannot run it."""
-        if self.solver != "compiled" or not supports(self.sys):
+        """The compiled System (made on first use), or None with the scipy solver."""
+        if self.solver != "compiled":
             return None
         if self._compiled is None:
             self._compiled = Compiled(self.sys)
