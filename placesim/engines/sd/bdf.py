@@ -21,7 +21,7 @@ from . import extras as X
 from . import kernels as K
 from . import sparse_lu as L
 
-jit = nb.njit(cache=True, nogil=True)
+jit = nb.njit(cache=True)  # not nogil: the extra flows are called in object mode
 
 MAX_ORDER = 5
 NEWTON_MAXITER = 4
