@@ -50,33 +50,46 @@ def _norm(v, scale):
 
 
 @jit
-def _compute_R(order, factor):
-    M = np.zeros((order + 1, order + 1))
-    for i in range(1, order + 1):
-        for j in range(1, order + 1):
-            M[i, j] = (i - 1 - factor * j) / i
+def _compute_R(order, factor, M):
+    """``scipy.integrate._ivp.bdf.compute_R`` into ``M[:order + 1, :order + 1]``."""
     for j in range(order + 1):
         M[0, j] = 1.0
     for i in range(1, order + 1):
+        M[i, 0] = 0.0
+        for j in range(1, order + 1):
+            M[i, j] = (i - 1 - factor * j) / i
+    for i in range(1, order + 1):
         for j in range(order + 1):
             M[i, j] *= M[i - 1, j]
-    return M
 
 
 @jit
-def _change_D(D, order, factor):
-    """``scipy.integrate._ivp.bdf.change_D``: rescale the differences to a step times ``factor``."""
-    R = _compute_R(order, factor)
-    U = _compute_R(order, 1.0)
-    RU = R @ U
-    old = D[: order + 1].copy()
+def _change_D(D, order, factor, S):
+    """``scipy.integrate._ivp.bdf.change_D``: rescale the differences to a step times ``factor``
+    (``S``: scratch, :func:`_scratch`)."""
+    R, U, RU, old = S
+    _compute_R(order, factor, R)
+    _compute_R(order, 1.0, U)
+    for i in range(order + 1):
+        for j in range(order + 1):
+            v = 0.0
+            for k in range(order + 1):
+                v += R[i, k] * U[k, j]
+            RU[i, j] = v
     n = D.shape[1]
+    old[: order + 1] = D[: order + 1]
     for i in range(order + 1):
         for c in range(n):
-            s = 0.0
+            v = 0.0
             for k in range(order + 1):
-                s += RU[k, i] * old[k, c]
-            D[i, c] = s
+                v += RU[k, i] * old[k, c]
+            D[i, c] = v
+
+
+@jit
+def _scratch(n):
+    m = MAX_ORDER + 1
+    return np.zeros((m, m)), np.zeros((m, m)), np.zeros((m, m)), np.zeros((m, n))
 
 
 @jit
@@ -179,6 +192,7 @@ def integrate(a, inp, w, lu, y0, t0, t_bound, t_eval, n_check, floor, rtol, atol
     b = np.empty(n)
     yd = np.empty(n)
     D_old = np.empty_like(D)
+    S = _scratch(n)
     y_old = np.empty(n)
     i_eval = 0
     n_eval = len(t_eval)
@@ -194,7 +208,7 @@ def integrate(a, inp, w, lu, y0, t0, t_bound, t_eval, n_check, floor, rtol, atol
             # --- BDF._step_impl
             min_step = 10 * abs(np.nextafter(t, np.inf) - t)
             if h_abs < min_step:
-                _change_D(D, order, min_step / h_abs)
+                _change_D(D, order, min_step / h_abs, S)
                 h_abs = min_step
                 n_equal_steps = 0
             current_jac = False
@@ -210,7 +224,7 @@ def integrate(a, inp, w, lu, y0, t0, t_bound, t_eval, n_check, floor, rtol, atol
                 t_new = t + h
                 if t_new - t_bound > 0:
                     t_new = t_bound
-                    _change_D(D, order, abs(t_new - t) / h_abs)
+                    _change_D(D, order, abs(t_new - t) / h_abs, S)
                     n_equal_steps = 0
                     lu_ok = False
                 h = t_new - t
@@ -272,7 +286,7 @@ def integrate(a, inp, w, lu, y0, t0, t_bound, t_eval, n_check, floor, rtol, atol
                         current_jac = True
                 if not converged:
                     h_abs *= 0.5
-                    _change_D(D, order, 0.5)
+                    _change_D(D, order, 0.5, S)
                     n_equal_steps = 0
                     lu_ok = False
                     continue
@@ -285,7 +299,7 @@ def integrate(a, inp, w, lu, y0, t0, t_bound, t_eval, n_check, floor, rtol, atol
                 if error_norm > 1:
                     factor = max(MIN_FACTOR, safety * error_norm ** (-1 / (order + 1)))
                     h_abs *= factor
-                    _change_D(D, order, factor)
+                    _change_D(D, order, factor, S)
                     n_equal_steps = 0
                 else:
                     accepted = True
@@ -319,7 +333,7 @@ def integrate(a, inp, w, lu, y0, t0, t_bound, t_eval, n_check, floor, rtol, atol
                 order += delta
                 factor = min(MAX_FACTOR, safety * best)
                 h_abs *= factor
-                _change_D(D, order, factor)
+                _change_D(D, order, factor, S)
                 n_equal_steps = 0
                 lu_ok = False
             counts[3] += 1
@@ -349,7 +363,7 @@ def integrate(a, inp, w, lu, y0, t0, t_bound, t_eval, n_check, floor, rtol, atol
             D[: order_old + 3] = D_old[: order_old + 3]
             order = order_old
             h_abs = h_old * factor
-            _change_D(D, order, factor)
+            _change_D(D, order, factor, S)
             n_equal_steps = 0
             lu_ok = False
             min_step = 10 * abs(np.nextafter(t, np.inf) - t)

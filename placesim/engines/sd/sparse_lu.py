@@ -18,6 +18,8 @@ pivot smaller than ``PIVOT_TOL`` times its column's largest entry is refused:
 
 from __future__ import annotations
 
+import heapq
+
 import numba as nb
 import numpy as np
 from scipy import sparse
@@ -85,36 +87,45 @@ def symbolic(indptr, indices, perm):
     Ucols = [np.empty(0, dtype=np.int64) for _ in range(0)]
     nl = 0
     nu = 0
+    heap = [np.int64(0) for _ in range(0)]
+    lower = np.empty(n, dtype=np.int64)
+    upper = np.empty(n, dtype=np.int64)
     for j in range(n):
+        # column j's structure: A's rows, and the rows of every earlier L column they reach,
+        # the rows above the diagonal taken in ascending order (a heap) as the elimination does
+        nlo = 0
+        nup = 0
         for q in range(Ap[j], Ap[j + 1]):
-            mark[Ai[q]] = True
-        mark[j] = True
-        for k in range(j):
-            if mark[k]:
-                lk = Lcols[k]
-                for t in range(len(lk)):
-                    mark[lk[t]] = True
-        cu = 0
-        cl = 0
-        for i in range(n):
-            if mark[i]:
-                if i <= j:
-                    cu += 1
+            i = Ai[q]
+            if not mark[i] and i != j:
+                mark[i] = True
+                if i < j:
+                    heapq.heappush(heap, i)
                 else:
-                    cl += 1
-        u = np.empty(cu, dtype=np.int64)
-        l_ = np.empty(cl, dtype=np.int64)
-        cu = 0
-        cl = 0
-        for i in range(n):
-            if mark[i]:
-                mark[i] = False
-                if i <= j:
-                    u[cu] = i
-                    cu += 1
-                else:
-                    l_[cl] = i
-                    cl += 1
+                    lower[nlo] = i
+                    nlo += 1
+        while len(heap):
+            k = heapq.heappop(heap)
+            upper[nup] = k
+            nup += 1
+            lk = Lcols[k]
+            for t in range(len(lk)):
+                i = lk[t]
+                if not mark[i] and i != j:
+                    mark[i] = True
+                    if i < j:
+                        heapq.heappush(heap, i)
+                    else:
+                        lower[nlo] = i
+                        nlo += 1
+        u = np.empty(nup + 1, dtype=np.int64)
+        u[:nup] = upper[:nup]
+        u[nup] = j
+        l_ = np.sort(lower[:nlo])
+        for t in range(nup):
+            mark[upper[t]] = False
+        for t in range(nlo):
+            mark[lower[t]] = False
         Ucols.append(u)
         Lcols.append(l_)
         nu += len(u)
