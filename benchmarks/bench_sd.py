@@ -62,6 +62,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ("scenarios/brent/siloed.yaml", "scenarios/validation/mmc.yaml")
 TARGET = 1000.0
 TARGET_REPLICATION = 300.0
+ISSUE_12_SCENARIO = "brent/siloed.yaml"
 SEED = 1
 
 
@@ -191,11 +192,14 @@ def report(res: dict, repeats: int, des_repeats: int) -> str:
         "x run = DES run / SD.",
     ]
     if rows:
-        worst_engine = min(r["ratio_engine"] for r in rows)
+        named = [r for r in rows if r["scenario"].endswith(ISSUE_12_SCENARIO)]
+        on = named or rows  # the issue names Brent siloed; without it, the worst row
+        worst_engine = min(r["ratio_engine"] for r in on)
         v12 = "MET" if worst_engine >= TARGET_REPLICATION else "NOT MET"
         stretch = "met" if worst_engine >= TARGET else "not met"
-        lines.append(f"Target (issue 12) SD engine >= {TARGET_REPLICATION:,.0f} x faster than one DES replication: "
-                     f"{v12} (x engine {worst_engine:,.1f} at worst; stretch {TARGET:,.0f} x {stretch}).")
+        where = ISSUE_12_SCENARIO if named else "at worst"
+        lines.append(f"Target (issue 12) SD engine >= {TARGET_REPLICATION:,.0f} x faster than one DES replication "
+                     f"of Brent siloed: {v12} (x engine {worst_engine:,.1f}, {where}; stretch {TARGET:,.0f} x {stretch}).")
         worst = min(r["ratio_run"] for r in rows)
         verdict = "MET" if worst >= TARGET else "NOT MET"
         lines.append(f"Target SD >= {TARGET:,.0f} x faster than the DES run (issue 4): {verdict} "
