@@ -159,7 +159,10 @@ def pack(sys: System, extra_rows: np.ndarray | None = None, extra_cols: np.ndarr
     empty = np.zeros(0, dtype=np.int64)
     jpos, indptr, indices, diag = pattern(s, empty if extra_rows is None else extra_rows,
                                           empty if extra_cols is None else extra_cols)
-    pe_f, pe_comp, pe_ptr, pe_rs = [], [], [0], []
+    pe_f: list[int] = []
+    pe_comp: list[bool] = []
+    pe_ptr: list[int] = [0]
+    pe_rs: list[int] = []
     for f, rs, comp in s.pe:
         pe_f.append(f)
         pe_comp.append(bool(comp))

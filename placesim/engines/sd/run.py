@@ -267,12 +267,12 @@ class SdRun:
         if not D:
             return out
         at0_gd, at0_cells, tot_gd, tot_cells = self.layout()["need"]
-        at0 = np.zeros((b.G * D, len(states)))
-        tot = np.zeros((b.G * D, len(states)))
-        np.add.at(at0, at0_gd, states[:, at0_cells].T)
-        np.add.at(tot, tot_gd, states[:, tot_cells].T)
-        at0 = at0.T.reshape(len(states), b.G, D)
-        tot = tot.T.reshape(len(states), b.G, D)
+        at0_flat = np.zeros((b.G * D, len(states)))
+        tot_flat = np.zeros((b.G * D, len(states)))
+        np.add.at(at0_flat, at0_gd, states[:, at0_cells].T)
+        np.add.at(tot_flat, tot_gd, states[:, tot_cells].T)
+        at0 = at0_flat.T.reshape(len(states), b.G, D)
+        tot = tot_flat.T.reshape(len(states), b.G, D)
         share0 = np.where(tot > 0, at0 / np.maximum(tot, 1e-300), 1.0).prod(axis=2)
         in_need = tot[:, :, 0] * (1.0 - share0)                       # (edges, G) per member
         clock = plan.clock
