@@ -197,3 +197,21 @@ def test_the_solver_is_checked():
     with pytest.raises(ValueError, match="solver"):
         SdRun(compile_plan(_short("tests/scenarios/toy_int.yaml")), sd_flows(), "rk45")
     assert fast.SegmentFailed.__mro__[1] is RuntimeError
+
+
+def test_next_opening_is_the_first_open_day_at_or_after_each_time():
+    """``calendar._next_open`` (vectorised for speed) against a day-by-day scalar walk, for every
+    week with an open day."""
+    import itertools
+
+    from placesim.engines.sd.calendar import DAY_EPS, _next_open
+
+    u = np.concatenate([(np.arange(7 * 24) + 0.5) / 24, [0.0, 2.0, 6.999, 7.0, 9.5]])
+    for days in itertools.product([False, True], repeat=7):
+        if not any(days):
+            continue
+        want = []
+        for x in u:
+            d = int(np.floor(x + DAY_EPS))
+            want.append(x if days[d % 7] else next(float(k) for k in range(d + 1, d + 8) if days[k % 7]))
+        np.testing.assert_array_equal(_next_open(u, days), np.array(want))
