@@ -31,7 +31,8 @@ class Compiled:
         self.a = K.pack(sys, *X.pattern(sys))
         self.w = K.work(self.a)
         a = self.a
-        perm, (Ap, Ai, Amap, Lp, Li, Up, Ui) = L.best_ordering(a.indptr, a.indices)
+        perm = L.ordering(a.indptr, a.indices, a.n)
+        Ap, Ai, Amap, Lp, Li, Up, Ui = L.symbolic(a.indptr, a.indices, perm)
         self.lu = (perm, Ap, Ai, Amap, Lp, Li, Up, Ui)
         self.counts = np.zeros(5, dtype=np.int64)
         """Right-hand side evaluations, Jacobians, LU factorisations, steps, steps redone below the floor."""

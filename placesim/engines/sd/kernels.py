@@ -143,9 +143,7 @@ def pattern(sys: System, extra_rows: np.ndarray, extra_cols: np.ndarray) -> tupl
     key = np.concatenate([cols[sel] * n + rows[sel], np.arange(n, dtype=np.int64) * (n + 1)])
     uniq = np.unique(key)
     ucol, urow = uniq // n, uniq % n
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.add.at(indptr, ucol + 1, 1)
-    indptr = np.cumsum(indptr)
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(ucol, minlength=n))]).astype(np.int64)
     jpos = np.full(len(rows), -1, dtype=np.int64)
     jpos[sel] = np.searchsorted(uniq, cols[sel] * n + rows[sel])
     diag = np.searchsorted(uniq, np.arange(n, dtype=np.int64) * (n + 1))

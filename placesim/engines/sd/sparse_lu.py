@@ -2,7 +2,7 @@
 
 The stiff solver factors ``I - c J`` again and again, always with the same sparsity pattern.
 The pattern is ordered once (a fill-reducing symmetric permutation, see
-:func:`best_ordering`), the fill of the factors is found once
+:func:`ordering`), the fill of the factors is found once
 (:func:`symbolic`), and each factorisation is then a left-looking elimination on that
 structure with the diagonal as pivots (:func:`factor`), a few microseconds for the Brent
 systems (SuperLU took about 0.4 ms, most of it setting up what does not change).
@@ -24,7 +24,6 @@ import numba as nb
 import numpy as np
 from scipy import sparse
 from scipy.sparse.csgraph import reverse_cuthill_mckee
-from scipy.sparse.linalg import splu
 
 jit = nb.njit(cache=True, nogil=True)
 
@@ -32,29 +31,14 @@ PIVOT_TOL = 1e-8
 """Smallest pivot accepted, relative to the largest entry of its column before elimination."""
 
 
-def orderings(indptr: np.ndarray, indices: np.ndarray, n: int) -> list[np.ndarray]:
-    """Candidate fill-reducing symmetric permutations of the pattern: reverse Cuthill-McKee of
-    ``A + A^T`` and SuperLU's minimum degree ordering of ``A + A^T`` (its column permutation, with
-    values that keep SuperLU's pivots on the diagonal). :func:`best_ordering` keeps the one with
-    the smaller factors (on the Brent systems reverse Cuthill-McKee: 4,600 entries against 6,400)."""
+def ordering(indptr: np.ndarray, indices: np.ndarray, n: int) -> np.ndarray:
+    """A fill-reducing symmetric permutation of the pattern: reverse Cuthill-McKee of ``A + A^T``.
+
+    On every scenario of the repository its factors are smaller than with SuperLU's minimum
+    degree ordering of ``A + A^T`` (Brent siloed: 4,557 entries against 6,410; the INT files
+    25,354 against 41,948; ``A`` has 3,458 and 14,161)."""
     A = sparse.csc_matrix((np.ones(len(indices)), indices, indptr), shape=(n, n))
-    A = (A + sparse.identity(n, format="csc") * (n + 1.0)).tocsc()
-    rcm = reverse_cuthill_mckee((A + A.T).tocsr(), symmetric_mode=True)
-    mmd = splu(A, permc_spec="MMD_AT_PLUS_A", diag_pivot_thresh=0.0, options={"SymmetricMode": True}).perm_c
-    return [np.ascontiguousarray(p, dtype=np.int64) for p in (rcm, mmd)]
-
-
-def best_ordering(indptr: np.ndarray, indices: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, ...]]:
-    """The candidate of :func:`orderings` with the fewest entries in its factors, and its
-    :func:`symbolic` structure."""
-    n = len(indptr) - 1
-    best: tuple[np.ndarray, tuple[np.ndarray, ...]] | None = None
-    for perm in orderings(indptr, indices, n):
-        sym = symbolic(indptr, indices, perm)
-        if best is None or len(sym[4]) + len(sym[6]) < len(best[1][4]) + len(best[1][6]):
-            best = (perm, sym)
-    assert best is not None
-    return best
+    return np.ascontiguousarray(reverse_cuthill_mckee((A + A.T).tocsr(), symmetric_mode=True), dtype=np.int64)
 
 
 @jit
