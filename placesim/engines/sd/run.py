@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.integrate import solve_ivp
@@ -11,10 +12,12 @@ from scipy.integrate import solve_ivp
 from ...plan import COUNTERS, Plan, derived_outputs
 from .builder import Builder
 from .core import REACH_COUNTERS, RESIDENT_COUNTERS
-from .fast import Compiled, SegmentFailed
 from .nodes import ServiceFlows
 from .rhs import SegmentInputs, System
 from .solver import NonNegativeBDF
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .fast import Compiled
 
 RTOL = 1e-4
 ATOL = 1e-3
@@ -65,6 +68,8 @@ class SdRun:
         if self.solver != "compiled":
             return None
         if self._compiled is None:
+            from .fast import Compiled  # numba is imported on the first SD run, not with placesim
+
             self._compiled = Compiled(self.sys)
         return self._compiled
 
@@ -167,6 +172,8 @@ class SdRun:
         inputs last set: compiled where it can, else (or if it stops) scipy's BDF."""
         fast = self.compiled()
         if fast is not None:
+            from .fast import SegmentFailed
+
             try:
                 return fast.segment(a, z, y, inner + [z], len(inner), RTOL, atol, floor)
             except SegmentFailed as e:  # pragma: no cover - not met on the repository's scenarios
