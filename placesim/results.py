@@ -9,6 +9,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 import xarray as xr
+import yaml
 
 from ._version import __version__
 from .errors import PlacesimError
@@ -27,6 +28,15 @@ TRACE_COLUMNS = ["replication", "time", "event", "service", "resident", "domain"
 during it), like the Dataset's ``time``; ``service``, ``resident``, ``domain`` and
 ``target`` (the service a referral goes to) are indices on the results' axes, -1 where
 they do not apply."""
+
+
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def scenario_yaml(scenario: Scenario) -> str:
+    """:meth:`Scenario.to_yaml`'s text, written by PyYAML's C emitter where it is built (a
+    few times faster: it was a sixth of an SD run's time); the same text either way."""
+    return yaml.dump(scenario.to_dict(), Dumper=_DUMPER, sort_keys=False, allow_unicode=True)
 
 
 def assemble(scenario: Scenario, plan: Plan, outs: list[dict[str, np.ndarray]], seed: int,
@@ -89,7 +99,7 @@ def assemble(scenario: Scenario, plan: Plan, outs: list[dict[str, np.ndarray]], 
         "title": f"placesim results: {m.name}",
         "scenario_name": m.name,
         "scenario_hash": scenario.hash,
-        "scenario_yaml": scenario.to_yaml(),
+        "scenario_yaml": scenario_yaml(scenario),
         "scenario_source": scenario.source or "",
         DATASET_KEY: assumptions_to_json(assumptions_table(scenario)),
         "seed": int(seed),
