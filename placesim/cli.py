@@ -8,8 +8,10 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 import click
 from rich.console import Console
@@ -18,7 +20,7 @@ from rich.markup import escape
 from ._version import __version__
 from .calibration import calibrate as run_calibration
 from .compare import compare as compare_scenarios
-from .errors import PlacesimError
+from .errors import PlacesimError, PlacesimWarning
 from .io import check_writable, os_reason
 from .options import run_options
 from .plan import compile_plan
@@ -62,12 +64,35 @@ def _sigterm_stops() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+@contextlib.contextmanager
+def _warnings_on_stderr() -> Iterator[None]:
+    """While a command runs, placesim's warnings are printed on stderr as ``warning: ...``,
+    each text once; other warnings are shown as Python shows them."""
+    shown: set[str] = set()
+    python_shows = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: TextIO | None = None, line: str | None = None) -> None:
+        if not issubclass(category, PlacesimWarning):
+            python_shows(message, category, filename, lineno, file, line)
+        elif str(message) not in shown:
+            shown.add(str(message))
+            err.print(f"[bold yellow]warning:[/] {escape(str(message))}", markup=True, highlight=False,
+                      soft_wrap=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", PlacesimWarning)  # every one reaches show(), which prints each text once
+        warnings.showwarning = show
+        yield
+
+
 class _Commands(click.Group):
-    """The command group: an interrupted command prints one line and exits with 130 (SIGINT)
-    or 143 (SIGTERM), with no traceback."""
+    """The command group: placesim's warnings go to stderr (:func:`_warnings_on_stderr`); an
+    interrupted command prints one line and exits with 130 (SIGINT) or 143 (SIGTERM), with
+    no traceback."""
 
     def invoke(self, ctx: click.Context) -> object:
-        with _sigterm_stops():
+        with _sigterm_stops(), _warnings_on_stderr():
             try:
                 return super().invoke(ctx)
             except KeyboardInterrupt as exc:
@@ -140,6 +165,8 @@ def validate(files: tuple[Path, ...]) -> None:
         facts = (f"{s.name!r}, {s.n_residents:,} residents, {len(s.services)} services"
                  + (f", INT in {len(s.int_team.neighbourhoods)} neighbourhood(s)" if s.int_team else ""))
         console.print(f"[green]ok[/] {escape(str(f))}: {escape(facts)}", highlight=False, soft_wrap=True)
+        for problem in s.warnings():
+            warnings.warn(str(problem), PlacesimWarning, stacklevel=1)
     if bad:
         sys.exit(EXIT_BAD_INPUT)
 

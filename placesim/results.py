@@ -11,6 +11,7 @@ import pandas as pd
 import xarray as xr
 
 from ._version import __version__
+from .cautions import warn_run
 from .errors import PlacesimError
 from .io import write_netcdf
 from .plan import COUNTERS, Plan, compile_plan
@@ -34,8 +35,11 @@ def assemble(scenario: Scenario, plan: Plan, outs: list[dict[str, np.ndarray]], 
     """Stack per-replication arrays into the results Dataset (with units and provenance).
 
     Every variable of :data:`~placesim.plan.COUNTERS` is there; one the engine does not
-    fill is NaN. Organisation costs are the services' costs by funding share.
+    fill is NaN. Organisation costs are the services' costs by funding share. Warns
+    (:func:`placesim.cautions.warn_run`) of too few replications and of the scenario's own
+    warnings.
     """
+    warn_run(scenario, len(outs), engine)
     m = scenario.model
     axes = plan.axes
     t = m.time

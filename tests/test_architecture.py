@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("placesim.engines",),
     ("placesim.kinds",),
     ("placesim.plots",),
-    ("placesim.results", "placesim.variables", "placesim.warmup"),
+    ("placesim.results", "placesim.variables", "placesim.warmup", "placesim.cautions"),
     ("placesim.run",),
     ("placesim.appraisal", "placesim.review", "placesim.calibration"),
     ("placesim.compare",),
