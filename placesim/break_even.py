@@ -15,6 +15,7 @@ from scipy.optimize import brentq
 from .appraisal import appraise
 from .compare import Comparison
 from .errors import PlacesimError
+from .formatting import money
 from .run import simulate
 from .scenario.paths import get_path, parse_path, set_path
 from .scenario.scenario import Scenario
@@ -169,7 +170,7 @@ def break_even(baseline: Scenario, option: Scenario, parameter: str, bounds: tup
         value = hi
     elif np.sign(f_lo) == np.sign(f_hi):
         word = "positive" if f_lo > 0 else "negative"
-        note = (f"NPV is {word} across the whole range ({parameter} {lo:g}: £{f_lo:,.0f}; {hi:g}: £{f_hi:,.0f}); "
+        note = (f"NPV is {word} across the whole range ({parameter} {lo:g}: {money(f_lo)}; {hi:g}: {money(f_hi)}); "
                 f"no break-even within it")
     elif integer:
         value = float(integer_root(npv, int(math.ceil(lo)), int(math.floor(hi))))

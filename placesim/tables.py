@@ -21,7 +21,9 @@ def summary_table(frame: pd.DataFrame, title: str) -> Table:
 
 
 def service_table(frame: pd.DataFrame, title: str) -> Table:
-    """Render :meth:`Results.service_summary` output (means and intervals)."""
+    """Render :meth:`Results.service_summary` output (means and intervals, in the units of
+    ``frame.attrs['units']``)."""
+    units = frame.attrs.get("units", {})
     t = Table(title=title, title_justify="left")
     t.add_column("service")
     t.add_column("organisation")
@@ -31,7 +33,7 @@ def service_table(frame: pd.DataFrame, title: str) -> Table:
     for service, row in frame.iterrows():
         cells = [str(service), str(row[("organisation", "")])]
         for m in measures:
-            cells.append(estimate_text(row[(m, "mean")], row[(m, "lower")], row[(m, "upper")], ""))
+            cells.append(estimate_text(row[(m, "mean")], row[(m, "lower")], row[(m, "upper")], units.get(m, "")))
         t.add_row(*cells)
     return t
 
