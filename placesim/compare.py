@@ -16,7 +16,7 @@ from .errors import PlacesimError
 from .io import write_netcdf
 from .plots import ComparisonPlots
 from .reach import reach_frame, reach_per_replication
-from .results import Results
+from .results import Results, int_neighbourhoods
 from .run import Executor, run_scenarios
 from .scenario.scenario import Scenario
 from .stats import Interval, mean_interval
@@ -100,8 +100,27 @@ class Comparison(ComparisonPlots):
     def labels(self) -> list[str]:
         return list(self.results)
 
+    @property
+    def names(self) -> dict[str, str]:
+        """Each label's name for people to read: its scenario's name, with the label added
+        in brackets where several scenarios share a name; the label where there is none."""
+        names = {label: r.name.strip() or label for label, r in self.results.items()}
+        shared = {n for n in names.values() if list(names.values()).count(n) > 1}
+        return {label: f"{n} ({label})" if n in shared and n != label else n for label, n in names.items()}
+
+    @property
+    def int_areas(self) -> list[str]:
+        """Neighbourhoods where an INT team works in any of the scenarios: each gets a crises
+        row in :meth:`summary` and :meth:`differences`, in every scenario."""
+        found = {nb for r in self.results.values() for nb in int_neighbourhoods(r.ds)}
+        first = next(iter(self.results.values())).ds
+        return [str(n) for n in first["neighbourhood"].values if str(n) in found]
+
     def per_replication(self) -> dict[str, pd.DataFrame]:
-        frames = {k: r.per_replication() for k, r in self.results.items()}
+        """Each scenario's headline measures, one row per replication, on the same measures
+        (an organisation absent from a scenario costs 0 there)."""
+        areas = self.int_areas
+        frames = {k: r.per_replication(areas) for k, r in self.results.items()}
         columns: list[str] = []
         units: dict[str, str] = {}
         for f in frames.values():

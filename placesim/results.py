@@ -21,6 +21,7 @@ from .plots import ResultsPlots
 from .reach import reach_frame, reach_per_replication
 from .scenario.assumptions import DATASET_KEY, assumptions_table, assumptions_to_json
 from .scenario.model import LEVEL_NAMES
+from .scenario.network import INT_PREFIX
 from .scenario.scenario import Scenario
 from .stats import Interval, mean_interval, ratio
 from .warmup import WarmupCheck, check_warmup
@@ -112,8 +113,24 @@ def assemble(scenario: Scenario, plan: Plan, outs: list[dict[str, np.ndarray]], 
     return ds
 
 
-def _per_replication(ds: xr.Dataset) -> pd.DataFrame:
-    """Headline measures per replication (rows: replication; columns: measure)."""
+def int_neighbourhoods(ds: xr.Dataset) -> list[str]:
+    """The neighbourhoods where an INT team works in these results (its services ``int:NAME``),
+    in the order of the ``neighbourhood`` axis."""
+    if "service_kind" not in ds.coords or ds["service_kind"].ndim != 1:
+        return []
+    teams = {str(s).removeprefix(INT_PREFIX) for s, k in zip(ds["service"].values, ds["service_kind"].values)
+             if k == "int" and str(s).startswith(INT_PREFIX)}
+    return [str(n) for n in ds["neighbourhood"].values if str(n) in teams]
+
+
+def area_label(neighbourhood: str) -> str:
+    """The summary row of the crises in one neighbourhood where an INT works."""
+    return f"crises in {neighbourhood} (INT area)"
+
+
+def _per_replication(ds: xr.Dataset, areas: list[str] | None = None) -> pd.DataFrame:
+    """Headline measures per replication (rows: replication; columns: measure); ``areas`` are
+    the neighbourhoods given their own crises row (default: :func:`int_neighbourhoods`)."""
     rows: dict[str, np.ndarray] = {}
     units: dict[str, str] = {}
     if ds.sizes.get("domain", 0) and ds.sizes.get("neighbourhood", 0):
@@ -123,6 +140,13 @@ def _per_replication(ds: xr.Dataset) -> pd.DataFrame:
         for d in ds["domain"].values:
             rows[f"crises: {d}"] = crises.sel(domain=d).values
             units[f"crises: {d}"] = "crises"
+        by_area = ds["crises"].sum(("time", "cohort", "domain"))
+        known = [str(n) for n in ds["neighbourhood"].values]
+        for nb in int_neighbourhoods(ds) if areas is None else areas:
+            if nb not in known:
+                raise PlacesimError(f"no neighbourhood {nb!r} in these results; neighbourhoods: {', '.join(known)}")
+            rows[area_label(nb)] = by_area.sel(neighbourhood=nb).values
+            units[area_label(nb)] = "crises"
         rows["help-seeking presentations"] = ds["help_seeking"].sum(
             ("time", "neighbourhood", "cohort", "domain")).values
         units["help-seeking presentations"] = "presentations"
@@ -258,11 +282,13 @@ class Results(ResultsPlots):
             return cls(ds.load())
 
     # ------------------------------------------------------------------ summaries
-    def per_replication(self) -> pd.DataFrame:
-        """Headline measures, one row per replication (the basis of summaries and comparisons)."""
-        return _per_replication(self.ds)
+    def per_replication(self, areas: list[str] | None = None) -> pd.DataFrame:
+        """Headline measures, one row per replication (the basis of summaries and comparisons);
+        ``areas`` as for :meth:`summary`."""
+        return _per_replication(self.ds, areas)
 
-    def summary(self, level: float = 0.9, interval: Interval = "confidence") -> ReadableFrame:
+    def summary(self, level: float = 0.9, interval: Interval = "confidence",
+                areas: list[str] | None = None) -> ReadableFrame:
         """Crises, costs by organisation and journey figures over the reported horizon.
 
         Parameters
@@ -272,13 +298,16 @@ class Results(ResultsPlots):
         interval
             ``'confidence'`` (t-interval of the mean across replications) or ``'spread'``
             (central range of the replications).
+        areas
+            Neighbourhoods whose crises get a row of their own beside the whole place's
+            (``crises in NAME (INT area)``); default: those where an INT team works.
 
         Returns
         -------
         DataFrame indexed by measure with columns ``unit``, ``mean``, ``lower``, ``upper``
         (a :class:`~placesim.display.ReadableFrame`: it displays its figures readably).
         """
-        return _summarise(self.per_replication(), level, interval)
+        return _summarise(self.per_replication(areas), level, interval)
 
     def story_summary(self, level: float = 0.9, interval: Interval = "confidence") -> pd.DataFrame:
         """'Telling my story' over the whole run, per neighbourhood and cohort: assessments and
