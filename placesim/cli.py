@@ -22,13 +22,15 @@ from .calibration import calibrate as run_calibration
 from .compare import compare as compare_scenarios
 from .errors import PlacesimError, PlacesimWarning
 from .io import check_writable, os_reason
-from .options import run_options
+from .options import OptionsRun, run_options
 from .plan import compile_plan
 from .report import report_from_netcdf
+from .report.headline import HEADLINE, headline_frame
+from .report.messages import key_messages
 from .run import simulate
 from .scenario.limits import MAX_FILE_MB_VARIABLE, MAX_REPLICATIONS
 from .scenario.scenario import Scenario, load_scenario
-from .tables import appraisal_table, calibration_table, comparison_table, service_table, summary_table
+from .tables import calibration_table, comparison_table, headline_table, service_table, summary_table
 from .warmup import WarmupCheck
 
 # Piped output (CI logs, files) gets a wide table instead of rich's 80-column default.
@@ -281,18 +283,26 @@ def options(file: Path, out: Path, replications: int | None, seed: int | None, e
     except (PlacesimError, OSError) as exc:
         _fail(exc)
         return
-    a = run.appraisal
-    r = next(iter(run.comparison.results.values()))
-    console.print(appraisal_table(a, f"{run.options.model.name}: {r.replications} replications, seed {r.seed}; "
-                                     f"£ at {a.economics.price_year} prices; intervals are 90 % "
-                                     f"(paired, common random numbers)"))
-    if run.review is not None:
-        console.print(str(run.review))
-    elif run.review_note:
-        console.print(f"Six-month review power {run.review_note}")
-    for b in run.break_evens:
-        console.print(f"Break-even: {b}")
+    _print_options(run)
     console.print(f"written to {out}: " + ", ".join(p.name for p in paths.values()))
+
+
+def _print_options(run: OptionsRun) -> None:
+    """The answer first: the key messages, then one row per option (every figure: options.csv)."""
+    a = run.appraisal
+    names = run.comparison.names
+    r = next(iter(run.comparison.results.values()))
+    console.print(f"[bold]{escape(run.options.model.name)}: key messages[/] (against "
+                  f"{escape(names[a.baseline])}; {r.replications} replications, seed {r.seed})", highlight=False)
+    messages = key_messages(a, names, run.review, run.review_note, run.break_evens, run.comparison)
+    for m in messages:
+        console.print(f"[bold]{escape(m.figure)}[/]  {escape(m.caption)}: {escape(m.text)}", highlight=False)
+        for point in m.points:
+            console.print(f"    - {escape(point)}", highlight=False)
+    console.print(headline_table(headline_frame(a), HEADLINE, names,
+                                 f"Each option against {names[a.baseline]}: £ at {a.economics.price_year} "
+                                 "prices; mean and 90 % interval (paired, common random numbers); every figure "
+                                 "is in options.csv"))
 
 
 @main.command()

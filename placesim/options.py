@@ -67,6 +67,7 @@ class BaseSpec(_Model):
 
     scenario: Name = Field(description="Scenario file of the baseline (relative to the options file).")
     label: Name = Field(BASELINE, min_length=1, description="Its label in tables and results.")
+    name: str | None = Field(None, min_length=1, description="Its name in the report and the command's tables (default: its scenario's name).")
     overrides: dict[str, Any] = Field(default_factory=dict, description="Scenario fields set for the baseline and every option (e.g. time).")
 
 
@@ -92,6 +93,7 @@ class ReinvestSpec(_Model):
 class OptionSpec(_Model):
     """One scale-up option."""
 
+    name: str | None = Field(None, min_length=1, description="The option's name in the report and the command's tables, e.g. 'Harlesden pilot, 1 day a week' (default: its scenario's name; the label, e.g. harlesden_1day, stays the option's id in options.csv and results.nc).")
     description: str = Field("", description="What the option is, in a sentence.")
     scenario: Name | None = Field(None, description="Scenario file the option starts from (default: the base's).")
     overrides: dict[str, Any] = Field(default_factory=dict, description="Scenario fields the option changes.")
@@ -217,14 +219,15 @@ def load_options(path: str | Path) -> OptionsFile:
         raise ScenarioError(problems, SUBJECT)
     out = OptionsFile(model, p, text=text)
     out.scenarios[model.base.label] = _build(p, marks, model.base.scenario, ("base", "scenario"),
-                                             [(("base", "overrides"), model.base.overrides)], model)
+                                             [(("base", "overrides"), model.base.overrides)], model,
+                                             (("base", "name"), model.base.name))
     for label, option in model.options.items():
         if option.adaptive is not None:
             continue  # built from two other options' runs
         layers = [(("base", "overrides"), model.base.overrides), (("options", label, "overrides"), option.overrides)]
         file = option.scenario or model.base.scenario
         field_at = ("options", label, "scenario") if option.scenario else ("base", "scenario")
-        out.scenarios[label] = _build(p, marks, file, field_at, layers, model)
+        out.scenarios[label] = _build(p, marks, file, field_at, layers, model, (("options", label, "name"), option.name))
         if option.reinvest is not None:
             _check_reinvest(out.scenarios[label], option.reinvest, ("options", label, "reinvest", "into"), marks, p)
     return out
@@ -251,7 +254,7 @@ def _check_reinvest(scenario: Scenario, spec: ReinvestSpec, where: tuple[Any, ..
 
 
 def _build(path: Path, marks: Marks, file: str, where: tuple[Any, ...], layers: list[tuple[tuple[Any, ...], dict]],
-           model: OptionsModel) -> Scenario:
+           model: OptionsModel, name: tuple[tuple[Any, ...], str | None]) -> Scenario:
     target = path.parent / file
     if not target.exists():
         raise ScenarioError([Problem(f"scenario file {file!r} not found (looked for {target})",
@@ -272,8 +275,14 @@ def _build(path: Path, marks: Marks, file: str, where: tuple[Any, ...], layers: 
             omarks = _under(marks, prefix)
         smarks = merge_marks(smarks, overrides, omarks)
         data = deep_merge(data, overrides)
+    name_at, new_name = name
+    if new_name is not None:  # the option's name is its scenario's name
+        data["name"] = new_name
+        smarks[("name",)] = (str(path), marks.get(name_at, (None, None))[1])
     scenario = Scenario.from_dict(data, source=str(target), marks=smarks)
     scenario._sources = _sources(data, smarks, path, layers)
+    if new_name is not None:
+        scenario._sources["name"] = text_comments(read_text(path)).get(name_at, "")
     return scenario
 
 
@@ -409,6 +418,8 @@ def run_options(options: OptionsFile | str | Path, *, replications: int | None =
             a = option.adaptive
             results, decision = decide(comparison, label, a.if_fall, a.if_not, months=a.months, alpha=a.alpha,
                                        baseline=of.baseline)
+            if option.name is not None:
+                results.ds.attrs["scenario_name"] = option.name
             comparison.results[label] = results
             decisions.append(decision)
     if decisions:  # in the file's order of options
