@@ -30,6 +30,7 @@ from .report.messages import key_messages
 from .run import simulate
 from .scenario.limits import MAX_FILE_MB_VARIABLE, MAX_REPLICATIONS
 from .scenario.scenario import Scenario, load_scenario
+from .starter import write_starter
 from .tables import calibration_table, comparison_table, headline_table, service_table, summary_table
 from .warmup import WarmupCheck
 
@@ -303,6 +304,22 @@ def _print_options(run: OptionsRun) -> None:
                                  f"Each option against {names[a.baseline]}: £ at {a.economics.price_year} "
                                  "prices; mean and 90 % interval (paired, common random numbers); every figure "
                                  "is in options.csv"))
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--name", default="My place (starter)", show_default=True, help="The scenario's name.")
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+def new(file: Path, name: str, force: bool) -> None:
+    """Write a complete, commented starter scenario to FILE, to adapt to your place."""
+    try:
+        write_starter(file, name=name, overwrite=force)
+    except (PlacesimError, OSError) as exc:
+        _fail(exc)
+        return
+    console.print(f"wrote {escape(str(file))}: a starter scenario (every figure an example to replace); check it "
+                  f"with `placesim validate {escape(str(file))}`, run it with `placesim run {escape(str(file))}`",
+                  highlight=False, soft_wrap=True)
 
 
 @main.command()

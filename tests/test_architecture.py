@@ -32,7 +32,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("placesim.appraisal", "placesim.review", "placesim.calibration"),
     ("placesim.compare",),
     ("placesim.break_even", "placesim.tables", "placesim.adaptive", "placesim.reinvest"),
-    ("placesim.report", "placesim.options", "placesim.options_reference"),
+    ("placesim.report", "placesim.options", "placesim.options_reference", "placesim.starter"),
     ("placesim.cli", "placesim.__init__"),
 ]
 """From the bottom up: a module may import from its own layer or any layer below it."""
