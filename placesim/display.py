@@ -74,13 +74,14 @@ def _is_number(v: Any) -> bool:
 class ReadableFrame(pd.DataFrame):
     """A DataFrame of figures that displays them readably (see :func:`readable`).
 
-    Its values are the floats; anything derived from it (a selection, a sum) is a plain
-    DataFrame.
+    Its values are the floats; a frame taken from it (``.loc[...]``, a copy) displays the
+    same way, with the units it still has (a column of one figure is a plain Series).
+    ``pd.DataFrame(frame)`` gives a plain DataFrame.
     """
 
     @property
-    def _constructor(self):  # derived frames are plain DataFrames
-        return pd.DataFrame
+    def _constructor(self):
+        return ReadableFrame
 
     def readable(self) -> pd.DataFrame:
         """The figures as text (what the frame displays)."""

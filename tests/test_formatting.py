@@ -106,7 +106,9 @@ def test_a_readable_frame_holds_floats_and_displays_text():
     frame = summary_like()
     assert isinstance(frame, ReadableFrame) and isinstance(frame, pd.DataFrame)
     assert frame.loc["crises", "mean"] == 9509.0 and frame["mean"].dtype == float
-    assert type(frame[["mean"]]) is pd.DataFrame  # what is derived from it is plain
+    selected = frame.loc[["crises", "cost: total"]]  # a selection keeps the display
+    assert isinstance(selected, ReadableFrame) and "£1,234,568" in repr(selected)
+    assert type(frame["mean"]) is pd.Series and type(pd.DataFrame(frame)) is pd.DataFrame
     shown = repr(frame) + frame._repr_html_()
     assert not SCIENTIFIC.search(shown), shown
     for text in ("9,509", "£1,234,568", "46 %", "0.00"):
