@@ -199,3 +199,18 @@ def averted_words(averted: Any, lo: Any, hi: Any, replications: int, level: floa
         low, high = (float(lo), float(hi)) if a > 0 else (-float(hi), -float(lo))
         text += f" ({level_text(level)} interval {range_text(low, high, unit)})"
     return text
+
+
+def significant(x: Any, digits: int = 4) -> str:
+    """A value to ``digits`` significant figures, never in scientific notation: ``20,000``,
+    ``0.3149``, ``1.5``."""
+    if is_missing(x):
+        return MISSING
+    v = float(x)
+    if v == 0:
+        return "0"
+    if not math.isfinite(v):
+        return fmt(v)
+    places = max(0, digits - 1 - math.floor(math.log10(abs(v))))
+    text = _digits(round(v, places), places)
+    return text.rstrip("0").rstrip(".") if "." in text else text

@@ -25,6 +25,7 @@ from placesim.formatting import (
     pct,
     range_text,
     settled,
+    significant,
 )
 
 NAN = math.nan
@@ -90,6 +91,11 @@ def test_an_effect_is_claimed_only_when_its_interval_excludes_zero():
     assert averted_words(412.0, NAN, NAN, 1) == "averts 412 crises"  # one exact run (the sd engine)
     assert settled(1, 2) and settled(-2, -1) and not settled(-1, 2) and settled(NAN, NAN)
     assert range_text(-60231.2, 73049.4, "GBP") == "-£60,231 to £73,049"
+
+
+def test_parameter_values_keep_four_significant_figures_without_e_notation():
+    assert [significant(x) for x in (20000.0, 0.3149, 1.5, 0.000123456, 123456.7, -2.5, 0.0)] == \
+        ["20,000", "0.3149", "1.5", "0.0001235", "123,457", "-2.5", "0"]
 
 
 # --------------------------------------------------------------------------- tables that display readably

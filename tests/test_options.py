@@ -161,6 +161,8 @@ def test_break_even_finds_the_cost_at_which_npv_is_zero(engine):
     # NPV falls by the uplifted set-up cost: 1.1 per GBP, undiscounted in year 0.
     slope = (ev["npv_gbp"].iloc[-1] - ev["npv_gbp"].iloc[0]) / (ev["value"].iloc[-1] - ev["value"].iloc[0])
     assert slope == pytest.approx(-1.1, rel=1e-9)
+    shown = b._repr_html_()  # in a notebook: pounds, whole, with their sign before the pound
+    assert f"-£{-ev['npv_gbp'].iloc[-1]:,.0f}" in shown and "e+" not in shown
 
 
 def test_break_even_reports_no_crossing_and_bad_paths():

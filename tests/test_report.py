@@ -465,7 +465,7 @@ def test_what_would_have_to_be_true_to_break_even():
         option, parameter, value = "a", "int.effect.escalation_multiplier", 0.3149
 
     m = break_even_message(short, NAMES, [Found()])
-    assert m.points == ["Option A would break even if int.effect.escalation_multiplier were 0.31."]
+    assert m.points == ["Option A would break even if int.effect.escalation_multiplier were 0.3149."]
 
 
 def test_review_message_says_why_it_is_missing():

@@ -15,7 +15,18 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..appraisal.valuation import DAYS_PER_MONTH
-from ..formatting import averted_words, fmt, is_missing, level_text, money, month_text, pct, range_text, settled
+from ..formatting import (
+    averted_words,
+    fmt,
+    is_missing,
+    level_text,
+    money,
+    month_text,
+    pct,
+    range_text,
+    settled,
+    significant,
+)
 from ..scenario.paths import get_path, parse_path
 from .page import esc, section
 
@@ -282,8 +293,8 @@ def _break_even_point(b: Any, names: Mapping[str, str], comparison: Comparison |
         note = str(getattr(b, "note", "") or b)
         return f"{name}: {note}"
     current = _current(comparison, option, parameter)
-    now = f" (the option takes {fmt(current)})" if current is not None else ""
-    return f"{name} would break even if {parameter} were {fmt(value)}{now}."
+    now = f" (the option takes {significant(current)})" if current is not None else ""
+    return f"{name} would break even if {parameter} were {significant(value)}{now}."
 
 
 def _current(comparison: Comparison | None, option: str, parameter: str) -> float | None:
