@@ -30,6 +30,10 @@ SHARE_UNITS = frozenset({"share", "share of replications", "share of residents"}
 NOT_REACHED = "not within the period"
 """A payback month that the cumulative net benefit never reaches."""
 
+MONTH_SLACK = 0.05
+"""Months (about a day and a half) past a month's end that still count in that month:
+reporting bins of whole days end a little past a month of 30.44 days."""
+
 
 def is_missing(x: Any) -> bool:
     """True for None and NaN."""
@@ -112,10 +116,12 @@ def month_text(mean: Any, lower: Any = math.nan, upper: Any = math.nan) -> str:
     """A payback month with its earliest and latest: ``month 14 (earliest 12, latest 17)``.
 
     Months count from the first reported day, the first month being month 1: a payback at
-    the end of 13.4 months falls in month 14. NaN means the period ends first.
+    the end of 13.4 months falls in month 14. Up to :data:`MONTH_SLACK` past a month's end
+    still counts in that month (a period of 1,096 days is 36.008 months: month 36, not 37).
+    NaN means the period ends first.
     """
     def month(x: Any) -> str:
-        return f"{math.ceil(float(x) - 1e-6):d}"
+        return f"{max(1, math.ceil(float(x) - MONTH_SLACK)):d}"
 
     if is_missing(mean):
         text = NOT_REACHED

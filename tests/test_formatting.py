@@ -81,6 +81,7 @@ def test_payback_months_count_from_month_one():
     assert month_text(13.4, 12.2, 17.0) == "month 14 (earliest 13, latest 17)"
     assert month_text(35.48, 28.58, NAN) == f"month 36 (earliest 29, latest: {NOT_REACHED})"
     assert month_text(NAN) == NOT_REACHED
+    assert month_text(1096 / (365.25 / 12)) == "month 36"  # the last day of three years, not month 37
 
 
 def test_an_effect_is_claimed_only_when_its_interval_excludes_zero():

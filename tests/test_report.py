@@ -401,7 +401,7 @@ def test_the_crises_message_claims_an_effect_only_where_its_interval_excludes_ze
     [crises] = [m for m in key_messages(appraisal, comparison.names) if m.id == "crises"]
     s = appraisal.summary()
     for option in appraisal.options:
-        [point] = [p for p in crises.points if p.startswith(comparison.names[option] + " ")]
+        [point] = [p for p in crises.points if p.startswith(f'"{comparison.names[option]}" ')]
         lo, hi = s.loc[option, "crises_averted_lower"], s.loc[option, "crises_averted_upper"]
         assert ("no effect on crises detectable with 3 replications" in point) == (lo <= 0 <= hi), point
         assert ("averts" in point) == (lo > 0), point

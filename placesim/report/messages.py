@@ -209,7 +209,8 @@ def key_messages(appraisal: Appraisal, names: Mapping[str, str] | None = None, r
     appraisal
         The options' appraisal.
     names
-        Option label -> name (default: the comparison's :attr:`~placesim.Comparison.names`).
+        Option label -> name (default: the comparison's :attr:`~placesim.Comparison.names`);
+        the messages quote them.
     review, review_note
         The pilot's review power, or why it is not available.
     break_evens
@@ -224,6 +225,7 @@ def key_messages(appraisal: Appraisal, names: Mapping[str, str] | None = None, r
     named = {str(k): str(v) for k, v in names.items()}
     for label in [appraisal.baseline, *appraisal.options]:
         named.setdefault(label, label)
+    named = {k: f'"{v}"' for k, v in named.items()}  # names may hold commas: quoted, a list of them reads
     out = [payback_message(appraisal, named), crises_message(appraisal, named)]
     if review is not None or review_note:
         out.append(review_message(review, named, review_note))
