@@ -39,6 +39,7 @@ from .adaptive import Decision, decide
 from .appraisal import Appraisal, appraise
 from .break_even import BreakEven, break_even
 from .compare import Comparison, compare
+from .display import readable_frame
 from .errors import PlacesimError, Problem, ScenarioError
 from .io import atomic_path
 from .reinvest import Reinvestment, reinvest
@@ -314,7 +315,8 @@ class OptionsRun:
     def table(self) -> pd.DataFrame:
         """The options table (``options.csv``): the appraisal's figures per option, then the
         review power and false-alarm rate (for the reviewed option) and break-even values
-        (for the options searched), NaN elsewhere."""
+        (for the options searched), NaN elsewhere. It holds the floats and displays readably
+        (a :class:`~placesim.display.ReadableFrame`)."""
         table = self.appraisal.summary()
         units = dict(table.attrs.get("units", {}))
         r = self.review
@@ -346,7 +348,7 @@ class OptionsRun:
                 table[key] = np.nan
             table.loc[b.option, key] = np.nan if b.value is None else b.value
         table.attrs["units"] = units
-        return table
+        return readable_frame(table)
 
     def write(self, out: str | Path) -> dict[str, Path]:
         """Write ``options.csv`` (:meth:`table`), ``organisations.csv``, ``results.nc`` and ``report.html``

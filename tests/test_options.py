@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -110,6 +111,8 @@ def test_options_run_writes_the_table_results_and_report(toy_run):
     assert table.loc["pilot", "review_power"] == run.review.power
     assert table.loc["pilot", "review_false_alarm_upper"] == run.review.false_alarm_interval[1]
     assert pd.isna(table.loc["bigger", "review_power"])
+    shown = repr(run.table())  # at the prompt and in a notebook: pounds whole, shares as percentages
+    assert "£" in shown and " %" in shown and not re.search(r"\d[eE][+-]?\d", shown)
     orgs = pd.read_csv(paths["organisations.csv"], index_col=["option", "organisation"])
     assert orgs.loc["pilot", "int_cost_gbp"].sum() == pytest.approx(table.loc["pilot", "int_cost_gbp"], rel=1e-9)
     reopened = ps.Comparison.open(paths["results.nc"])
