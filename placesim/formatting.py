@@ -140,8 +140,8 @@ def month_text(mean: Any, lower: Any = math.nan, upper: Any = math.nan) -> str:
 def estimate_text(mean: Any, lo: Any, hi: Any, unit: str = "") -> str:
     """A mean and its interval: ``mean ± half-width`` if symmetric, else ``mean [lower, upper]``.
 
-    All three have the decimals of the largest; an interval of no width (or none, NaN) is
-    the mean alone; a missing bound is ``-``. Unit ``month`` is a payback month
+    All three have the decimals of the largest; an interval narrower than the last digit
+    shown (or none, NaN) is the mean alone; a missing bound is ``-``. Unit ``month`` is a payback month
     (:func:`month_text`).
     """
     if unit == "month":
@@ -155,12 +155,21 @@ def estimate_text(mean: Any, lo: Any, hi: Any, unit: str = "") -> str:
     if is_missing(lo) or is_missing(hi):
         return f"{fmt(mean, unit, places)} [{fmt(lo, unit, places)}, {fmt(hi, unit, places)}]"
     m, low, high = float(mean), float(lo), float(hi)
-    if fmt(low, unit, places) == fmt(high, unit, places):
-        return fmt(mean, unit, places)
     half = (high - low) / 2
+    if fmt(low, unit, places) == fmt(high, unit, places) or _is_zero(fmt(abs(half), unit, places)):
+        return fmt(mean, unit, places)  # narrower than the last digit shown
     if math.isclose(m - low, high - m, rel_tol=1e-6, abs_tol=1e-9):
         return f"{fmt(mean, unit, places)} ± {fmt(abs(half), unit, places)}"
     return f"{fmt(mean, unit, places)} [{fmt(low, unit, places)}, {fmt(high, unit, places)}]"
+
+
+def _is_zero(text: str) -> bool:
+    """Whether a written figure is zero (``0``, ``£0``, ``0.00``, ``0 %``)."""
+    digits = text.replace("£", "").replace("%", "").replace(",", "").replace("-", "").strip()
+    try:
+        return float(digits) == 0
+    except ValueError:
+        return False
 
 
 def range_text(lo: Any, hi: Any, unit: str = "") -> str:

@@ -62,6 +62,7 @@ def test_an_interval_is_written_with_the_decimals_of_its_largest_figure(a, b, c,
 def test_the_finance_leads_symptoms_are_gone():
     assert estimate_text(9509.0, 9400.0, 9630.0, "") == "9,509 [9,400, 9,630]"       # not 9.509000e+03
     assert estimate_text(-0.001, -0.003, 0.001, "") == "0.00"                          # not -0.00 ± 0.00
+    assert estimate_text(0.024, 0.022, 0.026, "") == "0.02"  # an interval narrower than the last digit: the mean
     assert estimate_text(-0.0, -0.0, 0.0, "GBP") == "£0"
     assert estimate_text(NAN, 12.81, NAN, "month") == f"{NOT_REACHED} (earliest: month 13)"  # not - [12.81, -]
     assert estimate_text(80.1, 61.33, 98.87, "crises") == "80 ± 19"                   # crises as whole numbers
