@@ -17,7 +17,7 @@ from .compare import Comparison
 from .display import readable
 from .errors import PlacesimError
 from .formatting import money, significant
-from .run import simulate
+from .run import Checkpoint, Executor, simulate
 from .scenario.paths import get_path, parse_path, set_path
 from .scenario.scenario import Scenario
 
@@ -105,8 +105,8 @@ def _set_path(data: dict[str, Any], path: tuple[Any, ...], value: Any) -> None:
 
 def break_even(baseline: Scenario, option: Scenario, parameter: str, bounds: tuple[float, float], *,
                replications: int = 10, seed: int = 1, engine: str = "des", economics: Any = None,
-               executor: str = "processes", workers: int | None = None, label: str = "option",
-               xtol: float | None = None) -> BreakEven:
+               executor: str | Executor = "processes", workers: int | None = None, label: str = "option",
+               xtol: float | None = None, checkpoint: Checkpoint | None = None) -> BreakEven:
     """Find the value of one option parameter at which its NPV against the baseline is zero.
 
     Every evaluation re-runs the option with the same seed and replications as the
@@ -131,6 +131,11 @@ def break_even(baseline: Scenario, option: Scenario, parameter: str, bounds: tup
         As for :func:`placesim.appraisal.appraise` (default: the baseline's).
     xtol
         Tolerance on the parameter (default: 1/1000 of the range).
+    executor, workers
+        As for :func:`placesim.simulate`.
+    checkpoint
+        An open :class:`~placesim.run.Checkpoint` (an options file's) keeping every
+        evaluation's replications; a resumed search finds them there.
     """
     try:
         path = parse_path(parameter)
@@ -147,7 +152,8 @@ def break_even(baseline: Scenario, option: Scenario, parameter: str, bounds: tup
     if isinstance(current, bool) or not isinstance(current, (int, float)):
         raise PlacesimError(f"{parameter} is {current!r}, not a number")
     integer = isinstance(current, int)
-    base = simulate(baseline, replications, seed, engine=engine, executor=executor, workers=workers)
+    base = simulate(baseline, replications, seed, engine=engine, executor=executor, workers=workers,
+                    checkpoint=checkpoint)
     rows: list[tuple[float, float, float, float]] = []
     cache: dict[float, float] = {}
 
@@ -157,7 +163,8 @@ def break_even(baseline: Scenario, option: Scenario, parameter: str, bounds: tup
         d = copy.deepcopy(data)
         _set_path(d, path, int(round(x)) if integer else float(x))
         variant = Scenario.from_dict(d, source=option.source)
-        res = simulate(variant, replications, seed, engine=engine, executor=executor, workers=workers)
+        res = simulate(variant, replications, seed, engine=engine, executor=executor, workers=workers,
+                       checkpoint=checkpoint)
         a = appraise(Comparison({"baseline": base, label: res}), economics=economics)
         s = a.summary().iloc[0]
         rows.append((x, s["npv_gbp"], s["npv_gbp_lower"], s["npv_gbp_upper"]))

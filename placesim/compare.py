@@ -17,7 +17,7 @@ from .io import write_netcdf
 from .plots import ComparisonPlots
 from .reach import reach_frame, reach_per_replication
 from .results import Results, int_neighbourhoods
-from .run import Executor, run_scenarios
+from .run import Checkpoint, Executor, run_scenarios
 from .scenario.scenario import Scenario
 from .stats import Interval, mean_interval
 
@@ -270,7 +270,8 @@ def split(ds: xr.Dataset) -> dict[str, Results]:
 
 def compare(scenarios: Mapping[str, Scenario | str | Path], replications: int = 10, seed: int | None = None, *,
             baseline: str | None = None, executor: str | Executor = "serial", workers: int | None = None,
-            progress: bool = False, trace: bool = False, engine: str = "des") -> Comparison:
+            progress: bool = False, trace: bool = False, engine: str = "des", scheduler: str | None = None,
+            checkpoint: str | Path | Checkpoint | None = None, resume: bool = False) -> Comparison:
     """Run scenarios with common random numbers and compare them.
 
     Parameters
@@ -278,7 +279,7 @@ def compare(scenarios: Mapping[str, Scenario | str | Path], replications: int = 
     scenarios
         Label -> scenario (or path), e.g. ``{"siloed": a, "int": b}``; the first is the
         baseline unless ``baseline`` is given.
-    replications, seed, executor, workers, progress, trace, engine
+    replications, seed, executor, workers, progress, trace, engine, scheduler, checkpoint, resume
         As for :func:`placesim.simulate`; every scenario gets the same seed, so
         replication ``r`` of each shares its random streams. With ``engine='sd'`` each
         scenario is one deterministic run and the differences are exact (no intervals).
@@ -290,7 +291,8 @@ def compare(scenarios: Mapping[str, Scenario | str | Path], replications: int = 
     if not isinstance(scenarios, Mapping) or not scenarios:
         raise PlacesimError("compare needs a mapping of labels to scenarios, e.g. {'siloed': a, 'int': b}")
     results = run_scenarios(scenarios, replications, seed, executor=executor, workers=workers, progress=progress,
-                            trace=trace, engine=engine, label="compare " + " vs ".join(str(k) for k in scenarios))
+                            trace=trace, engine=engine, label="compare " + " vs ".join(str(k) for k in scenarios),
+                            scheduler=scheduler, checkpoint=checkpoint, resume=resume)
     return Comparison(results, baseline)
 
 

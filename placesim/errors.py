@@ -69,6 +69,17 @@ class ScenarioError(PlacesimError, ValueError):
         return "\n".join([head] + [f"  {p}" for p in self.problems])
 
 
+class ClusterError(PlacesimError):
+    """A dask cluster cannot be used: its scheduler cannot be reached, or ``executor='dask'``
+    was asked for with settings it does not take."""
+
+
+class CheckpointError(PlacesimError):
+    """A checkpoint folder cannot be used for this run: it belongs to another run (another
+    scenario, seed, replications or engine), is not a checkpoint folder, or holds a task
+    file that cannot be read."""
+
+
 class PlacesimWarning(UserWarning):
     """Base class of placesim's warnings: the input runs, but probably not as meant (too few
     replications to read, an INT team that starts after the horizon, a cohort of no one).

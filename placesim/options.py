@@ -26,6 +26,7 @@ field is documented in ``docs/budget-planners-guide.md``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +46,7 @@ from .io import atomic_path
 from .reinvest import Reinvestment, reinvest
 from .report import write_report
 from .review import ReviewSettings, review_power
+from .run import Checkpoint, Executor, make_executor
 from .scenario.base import Days, FileModel, Money, Months, Name, Replications, Seed
 from .scenario.files import read_text, refer
 from .scenario.loader import deep_merge, merge_marks, read_scenario_data
@@ -351,17 +353,19 @@ class OptionsRun:
         return readable_frame(table)
 
     def write(self, out: str | Path) -> dict[str, Path]:
-        """Write ``options.csv`` (:meth:`table`), ``organisations.csv``, ``results.nc`` and ``report.html``
-        (and ``reinvestment.csv``, one row per reinvesting option and year, if any option reinvests)
+        """Write ``options.csv`` (:meth:`table`), ``organisations.csv``, ``appraisal.xlsx`` (the GMCA CBA
+        layout), ``results.nc`` and ``report.html`` (and ``reinvestment.csv``, one row per reinvesting option and year, if any option reinvests)
         into folder ``out`` (created if missing), each atomically."""
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
         paths = {"options.csv": folder / "options.csv", "organisations.csv": folder / "organisations.csv",
-                 "results.nc": folder / "results.nc", "report.html": folder / "report.html"}
+                 "appraisal.xlsx": folder / "appraisal.xlsx", "results.nc": folder / "results.nc",
+                 "report.html": folder / "report.html"}
         with atomic_path(paths["options.csv"]) as tmp:
             self.table().to_csv(tmp)
         with atomic_path(paths["organisations.csv"]) as tmp:
             self.appraisal.by_organisation().to_csv(tmp)
+        self.appraisal.to_workbook(paths["appraisal.xlsx"])
         if self.reinvestments:
             paths["reinvestment.csv"] = folder / "reinvestment.csv"
             frame = pd.concat([rv.years.assign(option=rv.option, into=rv.into) for rv in self.reinvestments])
@@ -380,8 +384,9 @@ class OptionsRun:
 
 
 def run_options(options: OptionsFile | str | Path, *, replications: int | None = None, seed: int | None = None,
-                executor: str = "processes", workers: int | None = None, progress: bool = False,
-                break_evens: bool = True) -> OptionsRun:
+                executor: str | Executor = "processes", workers: int | None = None, progress: bool = False,
+                break_evens: bool = True, scheduler: str | None = None, checkpoint: str | Path | None = None,
+                resume: bool = False) -> OptionsRun:
     """Run every option and the baseline with common random numbers, appraise the options,
     and compute the review power and break-even values the file asks for.
 
@@ -391,16 +396,38 @@ def run_options(options: OptionsFile | str | Path, *, replications: int | None =
         An :class:`OptionsFile` or the path of one.
     replications, seed
         Override the file's ``run`` settings.
-    executor, workers, progress
-        As for :func:`placesim.compare`.
+    executor, workers, progress, scheduler
+        As for :func:`placesim.compare`. One executor serves every run of the file (with
+        ``'dask'``, one cluster).
     break_evens
         Run the file's break-even searches (each runs the option many times).
+    checkpoint, resume
+        A folder keeping every finished replication of every run the file makes (the
+        comparison, reinvesting years, break-even evaluations), and whether only to
+        continue one; a stopped run resumed with the same folder runs only what is
+        missing (see :func:`placesim.simulate`).
     """
     of = options if isinstance(options, OptionsFile) else load_options(options)
     m = of.model
     reps = replications if replications is not None else m.run.replications
     seed_ = seed if seed is not None else m.run.seed
-    comparison = compare(of.scenarios, reps, seed_, executor=executor, workers=workers, progress=progress)
+    store = None
+    if checkpoint is not None:
+        described = {"options": f"{m.name} ({hashlib.sha256(of.text.encode()).hexdigest()[:12]})",
+                     "scenarios": {k: f"{sc.name} ({sc.hash[:12]})" for k, sc in of.scenarios.items()},
+                     "seed": seed_, "replications": reps}
+        store = Checkpoint.open(checkpoint, described, resume=resume)
+    elif resume:
+        raise PlacesimError("resume=True continues the run kept in a checkpoint folder; give it as checkpoint=")
+    with make_executor(executor, workers, scheduler) as runner:
+        return _run_options(of, reps, seed_, runner, progress, break_evens, store)
+
+
+def _run_options(of: OptionsFile, reps: int, seed_: int, executor: Executor, progress: bool, break_evens: bool,
+                 store: Checkpoint | None) -> OptionsRun:
+    """:func:`run_options` with its executor open and its checkpoint (if any) opened."""
+    m = of.model
+    comparison = compare(of.scenarios, reps, seed_, executor=executor, progress=progress, checkpoint=store)
     reinvestments = []
     for label, option in m.options.items():
         if option.reinvest is not None:
@@ -409,7 +436,7 @@ def run_options(options: OptionsFile | str | Path, *, replications: int | None =
                                      cost_gbp_per_place_per_year=rv.cost_gbp_per_place_per_year,
                                      organisations=rv.organisations, delay_days=rv.delay_days,
                                      baseline=of.baseline, replications=reps, seed=seed_, executor=executor,
-                                     workers=workers, progress=progress)
+                                     progress=progress, checkpoint=store)
             comparison.results[label] = results
             reinvestments.append(made)
     if reinvestments:
@@ -439,5 +466,5 @@ def run_options(options: OptionsFile | str | Path, *, replications: int | None =
             run.break_evens.append(break_even(
                 of.scenarios[of.baseline], of.scenarios[spec.option], spec.parameter, spec.bounds,
                 replications=spec.replications or reps, seed=seed_, engine=spec.engine, executor=executor,
-                workers=workers, label=spec.option))
+                label=spec.option, checkpoint=store))
     return run

@@ -32,6 +32,7 @@ from .errors import PlacesimError
 from .formatting import averted_words, money, pct, range_text
 from .plan.clock import DAYS_PER_YEAR
 from .results import Results
+from .run import Checkpoint, Executor
 from .run.pipeline import run_scenarios
 from .scenario.scenario import Scenario
 from .stats import mean_interval
@@ -113,8 +114,9 @@ HEADERS = ("Year", "Cashable savings", "Reinvested next year", "Places added nex
 
 def reinvest(comparison: Comparison, option: str, scenario: Scenario, *, into: str, share: float,
              cost_gbp_per_place_per_year: float, organisations: Sequence[str] | None = None, delay_days: float = 0.0,
-             baseline: str | None = None, replications: int, seed: int, executor: str = "serial",
-             workers: int | None = None, progress: bool = False) -> tuple[Results, Reinvestment]:
+             baseline: str | None = None, replications: int, seed: int, executor: str | Executor = "serial",
+             workers: int | None = None, progress: bool = False,
+             checkpoint: Checkpoint | None = None) -> tuple[Results, Reinvestment]:
     """Run an option that reinvests a share of its cashable savings, year by year.
 
     Parameters
@@ -139,6 +141,9 @@ def reinvest(comparison: Comparison, option: str, scenario: Scenario, *, into: s
     baseline, replications, seed, executor, workers, progress
         The baseline's label (default the comparison's) and how the option is run again
         (the comparison's replications and seed, so that the runs share random numbers).
+    checkpoint
+        An open :class:`~placesim.run.Checkpoint` (an options file's) keeping each year's
+        replications.
 
     Returns
     -------
@@ -185,7 +190,8 @@ def reinvest(comparison: Comparison, option: str, scenario: Scenario, *, into: s
                       "note": f"reinvested: {share:.0%} of year {y + 1}'s cashable savings"})
         current = scenario.with_overrides({"services": {into: {"added_places": list(added)}}})
         results = run_scenarios({option: current}, replications, seed, executor=executor, workers=workers,
-                                progress=progress, engine=engine, label=f"{option}: reinvesting year {y + 1}")[option]
+                                progress=progress, engine=engine, label=f"{option}: reinvesting year {y + 1}",
+                                checkpoint=checkpoint)[option]
         appraisal = appraise(Comparison({base: comparison.results[base], option: results}, base), baseline=base)
     with_ = appraisal.per_replication(option)
     without = first.per_replication(option)

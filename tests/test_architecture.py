@@ -29,7 +29,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("placesim.results", "placesim.variables", "placesim.warmup", "placesim.display", "placesim.cautions",
      "placesim.reach"),
     ("placesim.run",),
-    ("placesim.appraisal", "placesim.review", "placesim.calibration"),
+    ("placesim.appraisal", "placesim.review", "placesim.calibration", "placesim.validation"),
     ("placesim.compare",),
     ("placesim.break_even", "placesim.tables", "placesim.adaptive", "placesim.reinvest"),
     ("placesim.report", "placesim.options", "placesim.options_reference", "placesim.starter"),

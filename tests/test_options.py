@@ -136,7 +136,8 @@ def test_options_command_prints_the_table_and_writes_the_folder(folder):
     assert printed.index("key messages") < printed.index("net present value") < printed.index("Payback")
     assert "Pilot, one day a week in A" in printed and "chance that the review sees the pilot's effect" in printed
     assert "warning: 2 replications" in result.stderr
-    assert {p.name for p in out.iterdir()} == {"options.csv", "organisations.csv", "results.nc", "report.html"}
+    assert {p.name for p in out.iterdir()} == {"options.csv", "organisations.csv", "appraisal.xlsx", "results.nc",
+                                              "report.html"}
     report = CliRunner().invoke(main, ["report", str(out / "results.nc"), "-o", str(folder / "again.html")])
     assert report.exit_code == 0, report.output
     assert (folder / "again.html").read_text().count("<img") >= 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -29,8 +30,9 @@ HEADLINE: dict[str, str] = {
 """Headline figures (keys of :data:`placesim.appraisal.METRICS`) and their column headings."""
 
 
-def headline_frame(appraisal: Appraisal) -> pd.DataFrame:
-    """The headline cells as text: one row per option, one column per :data:`HEADLINE` figure.
+def headline_frame(appraisal: Appraisal, figures: Sequence[str] = tuple(HEADLINE)) -> pd.DataFrame:
+    """The headline cells as text: one row per option, one column per figure (default the
+    :data:`HEADLINE` figures; any key of :data:`placesim.appraisal.METRICS`).
 
     Cells are ``mean ± half-width`` (or ``mean [lower, upper]``) as
     :func:`placesim.appraisal.appraisal.readable` writes them; payback is
@@ -41,15 +43,18 @@ def headline_frame(appraisal: Appraisal) -> pd.DataFrame:
     summary = appraisal.summary()
     text = readable(summary).T
     text.columns = list(METRICS)
-    out = text[list(HEADLINE)].copy()
+    out = text[list(figures)].copy()
     for option, row in summary.iterrows():
-        out.loc[option, "payback_month"] = month_text(row["payback_month"], row["payback_month_lower"],
-                                                      row["payback_month_upper"])
+        if "payback_month" in out:
+            out.loc[option, "payback_month"] = month_text(row["payback_month"], row["payback_month_lower"],
+                                                          row["payback_month_upper"])
         lo, hi = row["crises_averted_lower"], row["crises_averted_upper"]
         if not settled(lo, hi):
-            out.loc[option, "crises_averted"] = f"none detectable [{fmt(lo, 'crises')}, {fmt(hi, 'crises')}]"
-            out.loc[option, "cost_per_crisis_averted_gbp"] = "n/a (no crises averted detectably)"
-        elif not row["crises_averted"] > 0:
+            if "crises_averted" in out:
+                out.loc[option, "crises_averted"] = f"none detectable [{fmt(lo, 'crises')}, {fmt(hi, 'crises')}]"
+            if "cost_per_crisis_averted_gbp" in out:
+                out.loc[option, "cost_per_crisis_averted_gbp"] = "n/a (no crises averted detectably)"
+        elif not row["crises_averted"] > 0 and "cost_per_crisis_averted_gbp" in out:
             out.loc[option, "cost_per_crisis_averted_gbp"] = "n/a (no crises averted)"
     out.index.name = "option"
     return out
