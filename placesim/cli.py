@@ -392,7 +392,7 @@ def _print_options(run: OptionsRun) -> None:
         console.print(f"[bold]{escape(m.figure)}[/]  {escape(m.caption)}: {escape(m.text)}", highlight=False)
         for point in m.points:
             console.print(f"    - {escape(point)}", highlight=False)
-    headings = dict(HEADLINE)
+    headings = {**HEADLINE, "bcr": "BCR", "npv_gbp": "NPV"}  # narrow columns: the terminal's abbreviations
     if a.economics.values:  # economic and social values given: the public value BCR beside the fiscal one
         at = list(headings).index("bcr") + 1
         items = list(headings.items())

@@ -165,6 +165,15 @@ def test_headline_table_has_a_row_per_option(report, appraisal):
         assert html.escape(mean) in report, cell
 
 
+def test_the_headline_cells_can_be_any_figures_of_the_appraisal(appraisal):
+    cells = headline_frame(appraisal, ["bcr", "public_value_bcr", "crises_averted"])
+    assert list(cells.columns) == ["bcr", "public_value_bcr", "crises_averted"]
+    s = appraisal.summary()
+    for option in appraisal.options:
+        detectable = s.loc[option, "crises_averted_lower"] > 0 or s.loc[option, "crises_averted_upper"] < 0
+        assert cells.loc[option, "crises_averted"].startswith("none detectable") != detectable
+
+
 def test_every_option_has_its_savings_by_organisation(report, appraisal):
     ids = Page(report).ids
     for i in range(len(appraisal.options)):
