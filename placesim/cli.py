@@ -8,8 +8,10 @@ import os
 import signal
 import sys
 import threading
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TextIO
 
 import click
 from rich.console import Console
@@ -18,15 +20,18 @@ from rich.markup import escape
 from ._version import __version__
 from .calibration import calibrate as run_calibration
 from .compare import compare as compare_scenarios
-from .errors import PlacesimError
+from .errors import PlacesimError, PlacesimWarning
 from .io import check_writable, os_reason
-from .options import run_options
+from .options import OptionsRun, run_options
 from .plan import compile_plan
 from .report import report_from_netcdf
+from .report.headline import HEADLINE, headline_frame
+from .report.messages import key_messages
 from .run import EXECUTORS, simulate
 from .scenario.limits import MAX_FILE_MB_VARIABLE, MAX_REPLICATIONS
 from .scenario.scenario import Scenario, load_scenario
-from .tables import appraisal_table, calibration_table, comparison_table, service_table, summary_table
+from .starter import write_starter
+from .tables import calibration_table, comparison_table, headline_table, service_table, summary_table
 from .warmup import WarmupCheck
 
 # Piped output (CI logs, files) gets a wide table instead of rich's 80-column default.
@@ -69,12 +74,35 @@ def _sigterm_stops() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
+@contextlib.contextmanager
+def _warnings_on_stderr() -> Iterator[None]:
+    """While a command runs, placesim's warnings are printed on stderr as ``warning: ...``,
+    each text once; other warnings are shown as Python shows them."""
+    shown: set[str] = set()
+    python_shows = warnings.showwarning
+
+    def show(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+             file: TextIO | None = None, line: str | None = None) -> None:
+        if not issubclass(category, PlacesimWarning):
+            python_shows(message, category, filename, lineno, file, line)
+        elif str(message) not in shown:
+            shown.add(str(message))
+            err.print(f"[bold yellow]warning:[/] {escape(str(message))}", markup=True, highlight=False,
+                      soft_wrap=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", PlacesimWarning)  # every one reaches show(), which prints each text once
+        warnings.showwarning = show
+        yield
+
+
 class _Commands(click.Group):
-    """The command group: an interrupted command prints one line and exits with 130 (SIGINT)
-    or 143 (SIGTERM), with no traceback."""
+    """The command group: placesim's warnings go to stderr (:func:`_warnings_on_stderr`); an
+    interrupted command prints one line and exits with 130 (SIGINT) or 143 (SIGTERM), with
+    no traceback."""
 
     def invoke(self, ctx: click.Context) -> object:
-        with _sigterm_stops():
+        with _sigterm_stops(), _warnings_on_stderr():
             try:
                 return super().invoke(ctx)
             except KeyboardInterrupt as exc:
@@ -209,6 +237,8 @@ def validate(files: tuple[Path, ...]) -> None:
         facts = (f"{s.name!r}, {s.n_residents:,} residents, {len(s.services)} services"
                  + (f", INT in {len(s.int_team.neighbourhoods)} neighbourhood(s)" if s.int_team else ""))
         console.print(f"[green]ok[/] {escape(str(f))}: {escape(facts)}", highlight=False, soft_wrap=True)
+        for problem in s.warnings():
+            warnings.warn(str(problem), PlacesimWarning, stacklevel=1)
     if bad:
         sys.exit(EXIT_BAD_INPUT)
 
@@ -346,18 +376,47 @@ def options(file: Path, out: Path, replications: int | None, seed: int | None, e
     except (PlacesimError, OSError) as exc:
         _fail(exc)
         return
-    a = run.appraisal
-    r = next(iter(run.comparison.results.values()))
-    console.print(appraisal_table(a, f"{run.options.model.name}: {r.replications} replications, seed {r.seed}; "
-                                     f"£ at {a.economics.price_year} prices; intervals are 90 % "
-                                     f"(paired, common random numbers)"))
-    if run.review is not None:
-        console.print(str(run.review))
-    elif run.review_note:
-        console.print(f"Six-month review power {run.review_note}")
-    for b in run.break_evens:
-        console.print(f"Break-even: {b}")
+    _print_options(run)
     console.print(f"written to {out}: " + ", ".join(p.name for p in paths.values()))
+
+
+def _print_options(run: OptionsRun) -> None:
+    """The answer first: the key messages, then one row per option (every figure: options.csv)."""
+    a = run.appraisal
+    names = run.comparison.names
+    r = next(iter(run.comparison.results.values()))
+    console.print(f"[bold]{escape(run.options.model.name)}: key messages[/] (against "
+                  f"{escape(names[a.baseline])}; {r.replications} replications, seed {r.seed})", highlight=False)
+    messages = key_messages(a, names, run.review, run.review_note, run.break_evens, run.comparison)
+    for m in messages:
+        console.print(f"[bold]{escape(m.figure)}[/]  {escape(m.caption)}: {escape(m.text)}", highlight=False)
+        for point in m.points:
+            console.print(f"    - {escape(point)}", highlight=False)
+    headings = {**HEADLINE, "bcr": "BCR", "npv_gbp": "NPV"}  # narrow columns: the terminal's abbreviations
+    if a.economics.values:  # economic and social values given: the public value BCR beside the fiscal one
+        at = list(headings).index("bcr") + 1
+        items = list(headings.items())
+        headings = dict(items[:at] + [("public_value_bcr", "Public value BCR")] + items[at:])
+    console.print(headline_table(headline_frame(a, list(headings)), headings, names,
+                                 f"Each option against {names[a.baseline]}: £ at {a.economics.price_year} "
+                                 "prices; mean and 90 % interval (paired, common random numbers); every figure "
+                                 "is in options.csv"))
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--name", default="My place (starter)", show_default=True, help="The scenario's name.")
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+def new(file: Path, name: str, force: bool) -> None:
+    """Write a complete, commented starter scenario to FILE, to adapt to your place."""
+    try:
+        write_starter(file, name=name, overwrite=force)
+    except (PlacesimError, OSError) as exc:
+        _fail(exc)
+        return
+    console.print(f"wrote {escape(str(file))}: a starter scenario (every figure an example to replace); check it "
+                  f"with `placesim validate {escape(str(file))}`, run it with `placesim run {escape(str(file))}`",
+                  highlight=False, soft_wrap=True)
 
 
 @main.command()

@@ -40,6 +40,7 @@ from .adaptive import Decision, decide
 from .appraisal import Appraisal, appraise
 from .break_even import BreakEven, break_even
 from .compare import Comparison, compare
+from .display import readable_frame
 from .errors import PlacesimError, Problem, ScenarioError
 from .io import atomic_path
 from .reinvest import Reinvestment, reinvest
@@ -69,6 +70,7 @@ class BaseSpec(_Model):
 
     scenario: Name = Field(description="Scenario file of the baseline (relative to the options file).")
     label: Name = Field(BASELINE, min_length=1, description="Its label in tables and results.")
+    name: str | None = Field(None, min_length=1, description="Its name in the report and the command's tables (default: its scenario's name).")
     overrides: dict[str, Any] = Field(default_factory=dict, description="Scenario fields set for the baseline and every option (e.g. time).")
 
 
@@ -94,6 +96,7 @@ class ReinvestSpec(_Model):
 class OptionSpec(_Model):
     """One scale-up option."""
 
+    name: str | None = Field(None, min_length=1, description="The option's name in the report and the command's tables, e.g. 'Harlesden pilot, 1 day a week' (default: its scenario's name; the label, e.g. harlesden_1day, stays the option's id in options.csv and results.nc).")
     description: str = Field("", description="What the option is, in a sentence.")
     scenario: Name | None = Field(None, description="Scenario file the option starts from (default: the base's).")
     overrides: dict[str, Any] = Field(default_factory=dict, description="Scenario fields the option changes.")
@@ -219,14 +222,15 @@ def load_options(path: str | Path) -> OptionsFile:
         raise ScenarioError(problems, SUBJECT)
     out = OptionsFile(model, p, text=text)
     out.scenarios[model.base.label] = _build(p, marks, model.base.scenario, ("base", "scenario"),
-                                             [(("base", "overrides"), model.base.overrides)], model)
+                                             [(("base", "overrides"), model.base.overrides)], model,
+                                             (("base", "name"), model.base.name))
     for label, option in model.options.items():
         if option.adaptive is not None:
             continue  # built from two other options' runs
         layers = [(("base", "overrides"), model.base.overrides), (("options", label, "overrides"), option.overrides)]
         file = option.scenario or model.base.scenario
         field_at = ("options", label, "scenario") if option.scenario else ("base", "scenario")
-        out.scenarios[label] = _build(p, marks, file, field_at, layers, model)
+        out.scenarios[label] = _build(p, marks, file, field_at, layers, model, (("options", label, "name"), option.name))
         if option.reinvest is not None:
             _check_reinvest(out.scenarios[label], option.reinvest, ("options", label, "reinvest", "into"), marks, p)
     return out
@@ -253,7 +257,7 @@ def _check_reinvest(scenario: Scenario, spec: ReinvestSpec, where: tuple[Any, ..
 
 
 def _build(path: Path, marks: Marks, file: str, where: tuple[Any, ...], layers: list[tuple[tuple[Any, ...], dict]],
-           model: OptionsModel) -> Scenario:
+           model: OptionsModel, name: tuple[tuple[Any, ...], str | None]) -> Scenario:
     target = path.parent / file
     if not target.exists():
         raise ScenarioError([Problem(f"scenario file {file!r} not found (looked for {target})",
@@ -274,8 +278,14 @@ def _build(path: Path, marks: Marks, file: str, where: tuple[Any, ...], layers: 
             omarks = _under(marks, prefix)
         smarks = merge_marks(smarks, overrides, omarks)
         data = deep_merge(data, overrides)
+    name_at, new_name = name
+    if new_name is not None:  # the option's name is its scenario's name
+        data["name"] = new_name
+        smarks[("name",)] = (str(path), marks.get(name_at, (None, None))[1])
     scenario = Scenario.from_dict(data, source=str(target), marks=smarks)
     scenario._sources = _sources(data, smarks, path, layers)
+    if new_name is not None:
+        scenario._sources["name"] = text_comments(read_text(path)).get(name_at, "")
     return scenario
 
 
@@ -307,7 +317,8 @@ class OptionsRun:
     def table(self) -> pd.DataFrame:
         """The options table (``options.csv``): the appraisal's figures per option, then the
         review power and false-alarm rate (for the reviewed option) and break-even values
-        (for the options searched), NaN elsewhere."""
+        (for the options searched), NaN elsewhere. It holds the floats and displays readably
+        (a :class:`~placesim.display.ReadableFrame`)."""
         table = self.appraisal.summary()
         units = dict(table.attrs.get("units", {}))
         r = self.review
@@ -339,7 +350,7 @@ class OptionsRun:
                 table[key] = np.nan
             table.loc[b.option, key] = np.nan if b.value is None else b.value
         table.attrs["units"] = units
-        return table
+        return readable_frame(table)
 
     def write(self, out: str | Path) -> dict[str, Path]:
         """Write ``options.csv`` (:meth:`table`), ``organisations.csv``, ``appraisal.xlsx`` (the GMCA CBA
@@ -436,6 +447,8 @@ def _run_options(of: OptionsFile, reps: int, seed_: int, executor: Executor, pro
             a = option.adaptive
             results, decision = decide(comparison, label, a.if_fall, a.if_not, months=a.months, alpha=a.alpha,
                                        baseline=of.baseline)
+            if option.name is not None:
+                results.ds.attrs["scenario_name"] = option.name
             comparison.results[label] = results
             decisions.append(decision)
     if decisions:  # in the file's order of options

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,6 +29,7 @@ from .appraisal import appraise
 from .appraisal.valuation import service_uprating
 from .compare import Comparison
 from .errors import PlacesimError
+from .formatting import averted_words, money, pct, range_text
 from .plan.clock import DAYS_PER_YEAR
 from .results import Results
 from .run import Checkpoint, Executor
@@ -75,30 +76,31 @@ class Reinvestment:
         """Places bought over the run."""
         return int(self.years["places_added"].sum())
 
-    def reading(self) -> str:
-        """The shift in plain words."""
+    def reading(self, names: Mapping[str, str] | None = None) -> str:
+        """The shift in plain words; ``names`` gives the option's name (default: its label)."""
+        name = (names or {}).get(self.option, self.option)
         npv, lo, hi = mean_interval(self.npv_gain, self.level)
         cr, clo, chi = mean_interval(self.averted_gain, self.level)
         if not self.places:
-            return (f"{self.option}: no year's cashable savings were positive enough to buy a place at "
+            return (f"{name}: no year's cashable savings were positive enough to buy a place at "
                     f"{self.into}, so nothing was reinvested.")
         spent = self.years["reinvested_gbp"].sum()
         if self.npv_gain.size < 2:  # one deterministic run (the sd engine): exact differences
             lo = hi = npv
-            crises, money = f"{cr:,.1f} more crises", f"£{npv:,.0f}"
+            value = money(npv)
         else:
-            crises = f"{cr:,.1f} more crises ({clo:,.1f} to {chi:,.1f})"
-            money = f"£{npv:,.0f} (£{lo:,.0f} to £{hi:,.0f})"
+            value = f"{money(npv)} ({range_text(lo, hi, 'GBP')})"
+        crises = averted_words(cr, clo, chi, int(self.averted_gain.size), self.level)
         verdict = ("pays for itself" if lo > 0 else "does not pay for itself" if hi < 0
                    else "cannot be told from paying for itself or not")
-        return (f"{self.option}: reinvesting {self.share:.0%} of each year's cashable savings bought "
-                f"{self.places:,} places at {self.into} (£{spent:,.0f} over the run). Against the same option "
-                f"without reinvestment the shift averts {crises} and changes the NPV by {money}: within the "
+        return (f"{name}: reinvesting {pct(self.share)} of each year's cashable savings bought "
+                f"{self.places:,} places at {self.into} ({money(spent)} over the run). Against the same option "
+                f"without reinvestment the shift {crises} and changes the NPV by {value}: within the "
                 f"period it {verdict}.")
 
     def rows(self) -> list[list[str]]:
         """The years as table rows (year, savings, reinvested next year, places added, places open)."""
-        return [[f"{int(r.year) + 1}", f"£{r.cashable_savings_gbp:,.0f}", f"£{r.reinvested_gbp:,.0f}",
+        return [[f"{int(r.year) + 1}", money(r.cashable_savings_gbp), money(r.reinvested_gbp),
                  f"{int(r.places_added):,}", f"{int(r.places):,}"] for r in self.years.itertuples()]
 
     def _repr_html_(self) -> str:
