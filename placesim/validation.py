@@ -29,15 +29,15 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from .errors import Problem, ScenarioError
 from .results import Results
 from .run import simulate
 from .scenario import load_scenario
 from .scenario.base import FileModel, Name, Replications, Seed
-from .scenario.messages import problems_from_validation
-from .scenario.yamlio import dotted, locate, read_yaml_file
+from .scenario.messages import read_model_file
+from .scenario.yamlio import dotted, locate
 from .stats import mean_interval
 
 SUBJECT = "the validation file"
@@ -101,19 +101,8 @@ class Validation:
 
 def load_validation(path: str | Path) -> Validation:
     """Read and validate a validation file (file, field and line of every problem)."""
-    p = Path(path)
-    try:
-        data, marks, _ = read_yaml_file(p)
-    except ScenarioError as exc:
-        raise ScenarioError(exc.problems, SUBJECT) from None
-    if not isinstance(data, dict):
-        raise ScenarioError([Problem("expected a mapping of fields (placesim_validation: 1, name: ...)",
-                                     "", str(p), 1)])
-    try:
-        model = ValidationFile.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(problems_from_validation(exc, ValidationFile, marks, str(p)), SUBJECT) from None
-    return Validation(model, p, marks)
+    model, marks = read_model_file(path, ValidationFile, SUBJECT, "placesim_validation: 1, name: ...")
+    return Validation(model, Path(path), marks)
 
 
 def measure(results: Results, check: Check, name: str = "", validation: Validation | None = None) -> np.ndarray:
