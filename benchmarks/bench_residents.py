@@ -1,6 +1,10 @@
-"""How placesim's time and memory grow with the number of residents.
+"""How placesim's time and memory grow with the number of residents, against issue 12's targets.
 
-Runs the resident-level scenario ``benchmarks/scenarios/residents.yaml`` (10,000 residents
+Three parts, each in fresh Python subprocesses (which import the placesim this script
+imports), each reported against its target:
+
+1. **Scaling** (targets: log-log slope of CPU time <= 1.05 from 10,000 to 160,000
+   residents). Runs the resident-level scenario ``benchmarks/scenarios/residents.yaml`` (10,000 residents
 as written) scaled to each size in ``--sizes``: cohort sizes, neighbourhood populations,
 service capacities (servers, staff) and background arrival rates are all multiplied by
 size / 10,000, so the place is the same, only bigger, and the work per resident stays
@@ -20,9 +24,21 @@ The horizon is ``--horizon`` days (default 730) after the scenario's own 365-day
 which is simulated too (1,095 simulated days at the default). Linear growth shows as
 ratios between successive sizes close to the size ratio (2 for doubling), constant time
 and memory per resident, and a log-log slope close to 1. The comparison is with the
-smallest size, run in the same invocation. This is a report, not a test: exit status 0.
+smallest size, run in the same invocation.
 
-Run:  python benchmarks/bench_residents.py [--sizes 10000 20000 40000] [--horizon 730] [--repeats 3]
+2. **Memory at five years** (target: at most 3 KB a resident). The same scenario at
+   ``--memory-size`` residents (default 40,000) over 1,825 reported days: "run MB" per
+   resident.
+
+3. **A whole borough** (target: a peak under 1 GB). ``scenarios/brent/siloed.yaml`` with
+   its cohort sizes times ``--borough-factor`` (default 3: 115,500 households), 1,825
+   reported days after the file's own warm-up (``--borough-warmup`` to change it), one
+   replication: the peak resident set size of the whole process (getrusage).
+
+This is a report, not a test: exit status 0.
+
+Run:  python benchmarks/bench_residents.py [--sizes 10000 20000 40000 80000 160000] [--horizon 730]
+          [--repeats 2] [--memory-size 40000] [--borough-factor 3] [--borough-warmup DAYS]
 """
 
 from __future__ import annotations
@@ -41,8 +57,13 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 SCENARIO = HERE / "scenarios" / "residents.yaml"
-SIZES = (10000, 20000, 40000)
+BOROUGH = HERE.parent / "scenarios" / "brent" / "siloed.yaml"
+SIZES = (10000, 20000, 40000, 80000, 160000)
 SEED = 1
+FIVE_YEARS = 1825.0
+TARGET_SLOPE = 1.05      # log-log slope of CPU time against residents, 10,000 to 160,000
+TARGET_KB = 3.0          # KB a resident at five years
+TARGET_PEAK_MB = 1024.0  # peak of the whole-borough run (1 GB)
 
 
 # ----------------------------------------------------------------------------- scaling
@@ -94,15 +115,36 @@ def scaled_scenario(n: int, horizon: float | None = None, scale_services: bool =
     return ps.load_scenario(path).with_overrides(over, name=f"{raw.get('name', 'residents')} x {n}")
 
 
+def borough_scenario(factor: float = 3.0, horizon: float = FIVE_YEARS, warmup: float | None = None,
+                     path: Path = BOROUGH):
+    """Brent (siloed) with every cohort's sizes times ``factor``, ``horizon`` reported days
+    (and ``warmup`` days before them, if given; else the file's own)."""
+    import placesim as ps
+
+    raw = yaml.safe_load(path.read_text())
+    over: dict = {"cohorts": {c: {"size": {nb: round(v * factor) for nb, v in co["size"].items()}}
+                              for c, co in raw["cohorts"].items()},
+                  "time": {"horizon_days": horizon}}
+    if warmup is not None:
+        over["time"]["warmup_days"] = warmup
+    return ps.load_scenario(path).with_overrides(over, name=f"{raw.get('name', 'brent')} cohorts x {factor:g}")
+
+
 # ----------------------------------------------------------------------------- one size (child)
-def measure(n: int, horizon: float | None = None, scale_services: bool = True, seed: int = SEED) -> dict:
-    """Run one replication at ``n`` residents in this process; time, peak RSS and work done."""
+def measure(n: int, horizon: float | None = None, scale_services: bool = True, seed: int = SEED,
+            borough: tuple[float, float | None] | None = None) -> dict:
+    """Run one replication at ``n`` residents in this process (or of the borough, if
+    ``borough`` is ``(factor, warmup)``); time, peak RSS and work done."""
     import resource
     import time
 
     from placesim.run import run_one as run_replication
 
-    sc = scaled_scenario(n, horizon, scale_services)
+    if borough is not None:
+        sc = borough_scenario(borough[0], FIVE_YEARS if horizon is None else horizon, borough[1])
+        n = sum(sum(c.size.values()) for c in sc.cohorts.values())
+    else:
+        sc = scaled_scenario(n, horizon, scale_services)
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     c0 = time.process_time()
     t0 = time.perf_counter()
@@ -126,14 +168,23 @@ def measure(n: int, horizon: float | None = None, scale_services: bool = True, s
 
 
 def measure_in_subprocess(n: int, horizon: float | None = None, scale_services: bool = True,
-                          seed: int = SEED) -> dict:
-    """``measure`` in a fresh Python process (so peak memory is this size's alone)."""
+                          seed: int = SEED, borough: tuple[float, float | None] | None = None) -> dict:
+    """``measure`` in a fresh Python process (so peak memory is this size's alone) that
+    imports the same placesim as this one."""
+    import placesim
+
     cmd = [sys.executable, str(Path(__file__).resolve()), "--child", str(n), "--seed", str(seed)]
     if horizon is not None:
         cmd += ["--horizon", repr(float(horizon))]
     if not scale_services:
         cmd.append("--fixed-services")
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if borough is not None:
+        cmd += ["--borough-factor", repr(float(borough[0]))]
+        if borough[1] is not None:
+            cmd += ["--borough-warmup", repr(float(borough[1]))]
+    where = str(Path(placesim.__file__).resolve().parent.parent)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (where, os.environ.get("PYTHONPATH")) if p)}
+    done = subprocess.run(cmd, capture_output=True, text=True, check=False, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"benchmark child for {n} residents failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -144,9 +195,11 @@ def run(sizes=SIZES, horizon: float | None = 730.0, repeats: int = 3, scale_serv
         seed: int = SEED) -> dict:
     """Measure every size ``repeats`` times (fresh process each; sizes interleaved); best time kept.
 
-    Returns ``{"rows": [...], "time_slope": s, "memory_slope": s}``; each row has residents,
-    seconds, us_per_resident, peak_rss_mb, run_mb, kb_per_resident, time_ratio and
-    memory_ratio (to the previous size; nan for the first), size_ratio, and the work done.
+    Returns ``{"rows": [...], "time_slope": s, "cpu_slope": s, "memory_slope": s}``; each
+    row has residents, seconds, cpu_seconds, us_per_resident, peak_rss_mb, run_mb,
+    kb_per_resident, time_ratio, cpu_ratio and memory_ratio (to the previous size; nan for
+    the first), size_ratio, and the work done. The slopes are of wall time, CPU time and
+    run memory; CPU time is the one to read on a busy machine.
     """
     sizes = [int(s) for s in sizes]
     load = os.getloadavg()[0]
@@ -156,7 +209,7 @@ def run(sizes=SIZES, horizon: float | None = 730.0, repeats: int = 3, scale_serv
             runs[n].append(measure_in_subprocess(n, horizon, scale_services, seed))
     best = {}
     for n, ms in runs.items():  # fastest time; largest memory seen (same seed, so near-identical)
-        best[n] = {**min(ms, key=lambda m: m["seconds"]),
+        best[n] = {**min(ms, key=lambda m: m["seconds"]), "cpu_seconds": min(m["cpu_seconds"] for m in ms),
                    "peak_rss_mb": max(m["peak_rss_mb"] for m in ms), "run_mb": max(m["run_mb"] for m in ms)}
     rows, prev = [], None
     for n in sizes:
@@ -165,15 +218,31 @@ def run(sizes=SIZES, horizon: float | None = 730.0, repeats: int = 3, scale_serv
         r["kb_per_resident"] = r["run_mb"] * 1024 / n
         r["events_per_resident"] = (r["service_arrivals"] + r["crises"] + r["help_seeking"]) / n
         if prev is None:
-            r["size_ratio"] = r["time_ratio"] = r["memory_ratio"] = math.nan
+            r["size_ratio"] = r["time_ratio"] = r["cpu_ratio"] = r["memory_ratio"] = math.nan
         else:
             r["size_ratio"] = n / prev["residents"]
             r["time_ratio"] = r["seconds"] / prev["seconds"]
+            r["cpu_ratio"] = r["cpu_seconds"] / prev["cpu_seconds"]
             r["memory_ratio"] = r["run_mb"] / prev["run_mb"] if prev["run_mb"] > 0 else math.nan
         rows.append(r)
         prev = r
-    return {"rows": rows, "time_slope": _slope(rows, "seconds"), "memory_slope": _slope(rows, "run_mb"),
-            "scale_services": scale_services, "load": (load, os.getloadavg()[0])}
+    return {"rows": rows, "time_slope": _slope(rows, "seconds"), "cpu_slope": _slope(rows, "cpu_seconds"),
+            "memory_slope": _slope(rows, "run_mb"), "scale_services": scale_services,
+            "load": (load, os.getloadavg()[0])}
+
+
+def memory_at_five_years(n: int = 40000, seed: int = SEED) -> dict:
+    """One replication of ``n`` residents over five reported years, in a fresh process:
+    ``measure``'s row plus ``kb_per_resident`` (the run's growth of the peak RSS)."""
+    m = measure_in_subprocess(n, FIVE_YEARS, True, seed)
+    return {**m, "kb_per_resident": m["run_mb"] * 1024 / n}
+
+
+def borough_peak(factor: float = 3.0, warmup: float | None = None, horizon: float = FIVE_YEARS,
+                 seed: int = SEED) -> dict:
+    """One replication of the whole borough (cohorts times ``factor``) in a fresh process:
+    ``measure``'s row, its ``peak_rss_mb`` the whole process's peak."""
+    return measure_in_subprocess(0, horizon, True, seed, borough=(factor, warmup))
 
 
 def _slope(rows: list[dict], key: str) -> float:
@@ -199,28 +268,53 @@ def report(res: dict, repeats: int) -> str:
         f"load average {res['load'][0]:.2f} before / {res['load'][1]:.2f} after",
         "",
     ]
-    hdr = (f"{'residents':>9} {'seconds':>8} {'cpu s':>6} {'us/res':>7} {'x time':>7} {'peak MB':>8} {'run MB':>7} "
-           f"{'KB/res':>7} {'x mem':>6} {'x size':>6} {'events/res':>10}")
+    hdr = (f"{'residents':>9} {'seconds':>8} {'cpu s':>7} {'us/res':>7} {'x time':>7} {'x cpu':>6} {'peak MB':>8} "
+           f"{'run MB':>7} {'KB/res':>7} {'x mem':>6} {'x size':>6} {'events/res':>10}")
     lines += [hdr, "-" * len(hdr)]
     for r in rows:
-        lines.append(f"{r['residents']:>9d} {r['seconds']:>8.3f} {r['cpu_seconds']:>6.2f} {r['us_per_resident']:>7.1f} {_f(r['time_ratio'])} "
-                     f"{r['peak_rss_mb']:>8.1f} {r['run_mb']:>7.1f} {r['kb_per_resident']:>7.2f} "
-                     f"{_f(r['memory_ratio'], 6)} {_f(r['size_ratio'], 6)} {r['events_per_resident']:>10.2f}")
+        lines.append(f"{r['residents']:>9d} {r['seconds']:>8.3f} {r['cpu_seconds']:>7.2f} {r['us_per_resident']:>7.1f} "
+                     f"{_f(r['time_ratio'])} {_f(r['cpu_ratio'], 6)} {r['peak_rss_mb']:>8.1f} {r['run_mb']:>7.1f} "
+                     f"{r['kb_per_resident']:>7.2f} {_f(r['memory_ratio'], 6)} {_f(r['size_ratio'], 6)} "
+                     f"{r['events_per_resident']:>10.2f}")
     lines += [
         "",
-        "seconds: wall time of run_replication (us/res from it); cpu s: CPU time of the child;",
-        "x time / x mem / x size: ratio to the previous size (about equal for linear growth);",
+        "seconds: wall time of run_replication (us/res from it); cpu s: its CPU time;",
+        "x time / x cpu / x mem / x size: ratio to the previous size (about equal for linear growth);",
         "events/res: (service arrivals + crises + help-seeking) per resident in the reported horizon.",
-        f"log-log slope: time {res['time_slope']:.3f}, run memory {res['memory_slope']:.3f} (1 = linear).",
+        f"log-log slope: CPU time {res['cpu_slope']:.3f}, wall time {res['time_slope']:.3f}, "
+        f"run memory {res['memory_slope']:.3f} (1 = linear).",
     ]
-    ts = res["time_slope"]
-    if math.isfinite(ts):
-        lines.append("Time grows linearly." if ts <= 1.1 else f"Time grows faster than linearly (slope {ts:.2f}).")
+    cs = res["cpu_slope"]
+    if math.isfinite(cs):
+        span = f"{rows[0]['residents']:,} to {rows[-1]['residents']:,} residents"
+        lines.append(f"CPU-time slope {cs:.3f} from {span}: {cs / TARGET_SLOPE:.2f} x the target of "
+                     f"<= {TARGET_SLOPE} ({_met(cs <= TARGET_SLOPE)}).")
     ms = res["memory_slope"]
     if math.isfinite(ms):
         lines.append("Memory grows linearly (or slower)." if ms <= 1.1
                      else f"Memory grows faster than linearly (slope {ms:.2f}).")
     return "\n".join(lines)
+
+
+def report_memory(m: dict) -> str:
+    kb = m["kb_per_resident"]
+    return (f"memory at five years: {m['residents']:,} residents, {m['horizon_days']:g} reported days after "
+            f"{m['warmup_days']:g} of warm-up: run MB {m['run_mb']:.1f} (peak {m['peak_rss_mb']:.1f}, "
+            f"baseline {m['baseline_rss_mb']:.1f}), {kb:.2f} KB a resident: {kb / TARGET_KB:.2f} x the target "
+            f"of <= {TARGET_KB:g} KB ({_met(kb <= TARGET_KB)}).")
+
+
+def report_borough(b: dict, factor: float) -> str:
+    peak = b["peak_rss_mb"]
+    return (f"whole borough: scenarios/brent/siloed.yaml, cohorts x {factor:g} ({b['residents']:,} households), "
+            f"{b['horizon_days']:g} reported days after {b['warmup_days']:g} of warm-up, one replication: "
+            f"peak RSS {peak:.0f} MB (baseline {b['baseline_rss_mb']:.0f} MB, run {b['run_mb']:.0f} MB), "
+            f"{b['cpu_seconds']:.1f} s CPU, {b['seconds']:.1f} s wall: {peak / TARGET_PEAK_MB:.2f} x the target of "
+            f"< {TARGET_PEAK_MB:.0f} MB ({_met(peak < TARGET_PEAK_MB)}).")
+
+
+def _met(ok: bool) -> str:
+    return "met" if ok else "NOT met"
 
 
 def _f(x: float, width: int = 7) -> str:
@@ -229,18 +323,32 @@ def _f(x: float, width: int = 7) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sizes", type=int, nargs="+", default=list(SIZES), help="resident counts (default 10000 20000 40000)")
+    ap.add_argument("--sizes", type=int, nargs="+", default=list(SIZES),
+                    help="resident counts (default 10000 20000 40000 80000 160000)")
     ap.add_argument("--horizon", type=float, default=730.0, help="reported days after the warm-up (default 730)")
-    ap.add_argument("--repeats", type=int, default=3, help="fresh-process runs per size; best time kept (default 3)")
+    ap.add_argument("--repeats", type=int, default=2, help="fresh-process runs per size; best time kept (default 2)")
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--fixed-services", action="store_true", help="scale the residents only, not the services")
+    ap.add_argument("--memory-size", type=int, default=40000,
+                    help="residents of the five-year memory run (default 40000; 0 skips it)")
+    ap.add_argument("--borough-factor", type=float, default=3.0,
+                    help="multiplier of Brent's cohort sizes in the whole-borough run (default 3; 0 skips it)")
+    ap.add_argument("--borough-warmup", type=float, default=None,
+                    help="warm-up days of the whole-borough run (default: the file's own)")
     ap.add_argument("--child", type=int, default=None, help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.child is not None:
-        print(json.dumps(measure(a.child, a.horizon, not a.fixed_services, a.seed)))
+        borough = (a.borough_factor, a.borough_warmup) if a.child == 0 else None
+        print(json.dumps(measure(a.child, a.horizon, not a.fixed_services, a.seed, borough)))
         return 0
     res = run(a.sizes, a.horizon, a.repeats, not a.fixed_services, a.seed)
     print(report(res, a.repeats))
+    if a.memory_size > 0:
+        print()
+        print(report_memory(memory_at_five_years(a.memory_size, a.seed)))
+    if a.borough_factor > 0:
+        print()
+        print(report_borough(borough_peak(a.borough_factor, a.borough_warmup, seed=a.seed), a.borough_factor))
     return 0
 
 

@@ -96,10 +96,15 @@ def test_residents_benchmark_runs(br):
         assert r["seconds"] > 0 and r["peak_rss_mb"] > 0
         assert r["horizon_days"] == 30.0
     assert rows[1]["size_ratio"] == 2.0
-    assert math.isfinite(rows[1]["time_ratio"])
-    assert math.isfinite(res["time_slope"])
+    assert math.isfinite(rows[1]["time_ratio"]) and math.isfinite(rows[1]["cpu_ratio"])
+    assert math.isfinite(res["time_slope"]) and math.isfinite(res["cpu_slope"])
     text = br.report(res, 1)
-    assert "log-log slope" in text and "residents" in text
+    assert "log-log slope" in text and "residents" in text and "x the target of <= 1.05" in text
+    borough = br.borough_peak(0.02, 10.0, horizon=30.0)
+    assert borough["residents"] == 770 and borough["warmup_days"] == 10.0 and borough["peak_rss_mb"] > 0
+    assert "770 households" in br.report_borough(borough, 0.02)
+    memory = {**rows[0], "kb_per_resident": 1.5}
+    assert "0.50 x the target of <= 3 KB (met)" in br.report_memory(memory)
 
 
 @pytest.fixture(scope="module")

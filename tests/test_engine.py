@@ -472,3 +472,27 @@ def test_without_huddle_each_covered_domain_is_supported_once_per_chain():
     assert total(r, "case_found", "int:A")[0] == 10
     assert total(r, "started", "int:A")[0] == 20
     assert total(r, "assessments", "int:A")[0] == 20
+
+
+def test_residents_hold_their_draws_compactly(toy_scenario):
+    """Each resident reads its draws from arrays of doubles: its row of the shared first
+    blocks, then arrays of its own holding at most a chunk and the one draw left over."""
+    from array import array
+
+    from placesim.engines.des import DesReplication
+    from placesim.engines.des.streams import RESIDENT_CHUNK, RESIDENT_FIRST_BLOCK
+    from placesim.kinds import des_nodes
+    from placesim.plan import compile_plan
+
+    rep = DesReplication(compile_plan(toy_scenario("siloed", horizon_days=1825)), 1, 0, des_nodes())
+    rep.run()
+    residents = rep.pop.residents
+    shared = max((r.u for r in residents), key=len)
+    assert len(shared) == RESIDENT_FIRST_BLOCK * len(residents)
+    refilled = [r for r in residents if r.blk]
+    assert 0 < len(refilled) < len(residents) and any(r.cblk for r in residents)
+    for r in residents:
+        assert isinstance(r.u, array) and isinstance(r.c, array) and r.u.typecode == r.c.typecode == "d"
+        assert (r.u is shared) == (r.blk == 0)
+        assert len(r.u) <= (len(shared) if r.blk == 0 else RESIDENT_CHUNK + 1) and r.k <= r.ue <= len(r.u)
+        assert len(r.c) <= (len(shared) if r.cblk == 0 else RESIDENT_CHUNK)

@@ -600,7 +600,7 @@ def test_the_estimate() -> None:
     s = ps.Scenario.from_yaml(BASE)
     one = estimate({"s": s}, 1, "des", 1)
     more = estimate({"s": s}, 100, "des", 4)
-    assert one.n_residents == 200 and one.residents == 200 * (1_200 + 20 * 2)
+    assert one.n_residents == 200 and one.residents == 200 * (850 + 40 * 2)
     assert more.outputs == 100 * one.outputs and more.total == 4 * (one.residents + one.recorders) + more.outputs
     assert estimate({"s": s}, 100, "sd", 4).residents == 0
     with pytest.raises(PlacesimError, match="more than the 1 KiB of memory available"):

@@ -109,3 +109,18 @@ def test_residents_the_int_never_touches_keep_their_trajectories(toy_scenario):
     ha, hb = history(a), history(b)
     assert len(ha) > 1000
     assert ha.equals(hb)
+
+
+@pytest.mark.parametrize("index, block", [(0, 1), (17, 1), (123_456, 2), (5, 7)])
+def test_a_residents_chunks_are_its_blocks(index: int, block: int) -> None:
+    """A resident's stream handed out in chunks, each drawn when needed, is the stream of
+    whole blocks (the draws a resident reads do not depend on how they are held)."""
+    from placesim.engines.des.streams import CARE, CHUNKS_PER_BLOCK, TRANSITIONS, Streams
+
+    streams = Streams(20261129, 3)
+    for purpose in (TRANSITIONS, CARE):
+        first = (block - 1) * CHUNKS_PER_BLOCK
+        chunks = [streams.resident_chunk(purpose, index, c) for c in range(first, first + CHUNKS_PER_BLOCK)]
+        whole = streams.resident_block(purpose, index, block)
+        assert np.array_equal(np.concatenate(chunks), whole)
+        assert not np.array_equal(chunks[0], chunks[1])

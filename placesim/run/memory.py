@@ -4,12 +4,11 @@ the check that refuses a run that cannot fit in the memory the machine has free.
 The estimate is a lower bound, made from what the discrete-event engine is known to hold
 (``engines/des/population.py``, ``recorder.py``) and what the pipeline keeps:
 
-* every resident of a replication being run is a Python object with its own lists and the
-  first blocks of its random streams: about :data:`RESIDENT_BYTES` plus
-  :data:`RESIDENT_BYTES_PER_DOMAIN` per domain (below the peak Python allocations traced in
-  runs of 40,000 residents with 2 and 6 domains, about 1,290 and 1,385 bytes a resident,
-  and the growth of the process, about 1,500; a resident drawing more random numbers
-  later holds more);
+* every resident of a replication being run is a Python object with its own lists, the
+  first blocks of its random streams (as arrays of doubles) and its clock's wake-up: about
+  :data:`RESIDENT_BYTES` plus :data:`RESIDENT_BYTES_PER_DOMAIN` per domain (below the peak
+  Python allocations traced in runs of 40,000 residents with 2 and 6 domains, about 1,000
+  and 1,165 bytes a resident; a resident drawing more random numbers later holds more);
 * the recorder's counters (one list slot of 8 bytes per bin, counter and service, group or
   neighbourhood) and its snapshot of residents' levels;
 * the output arrays of every replication (8 bytes per value), held twice by the process
@@ -33,9 +32,9 @@ from ..errors import PlacesimError
 from ..plan.counters import COUNTERS, GROUP, NEIGHBOURHOOD, SERVICE
 from ..scenario.scenario import Scenario
 
-RESIDENT_BYTES = 1_200
+RESIDENT_BYTES = 850
 """Bytes a resident of the DES holds at the start of a run, besides its domains."""
-RESIDENT_BYTES_PER_DOMAIN = 20
+RESIDENT_BYTES_PER_DOMAIN = 40
 """Bytes a resident holds for each domain."""
 SLOT_BYTES = 8
 """Bytes of one counter slot of the recorder (a list item) and of one output value (float64)."""

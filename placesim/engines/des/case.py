@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import simpy
 
 from ...plan import NEIGHBOURHOOD_TEAM, Clock, Rule
+from .events import Schedule
 from .recorder import Recorder
 from .streams import Streams
 
@@ -30,6 +31,7 @@ class NodeContext:
     streams: Streams
     clock: Clock
     trace: list | None
+    schedule: Schedule  # how wake-ups are scheduled (the replication's calendar queue)
 
 
 class Case:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from simpy.core import NORMAL
 
-from .events import Wake, scheduler
+from .events import Wake
 from .streams import CRISIS_CONTACT_DAYS, CRISIS_CONTACTS, Streams
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -55,7 +55,7 @@ class RepeatContacts:
         self.days = streams.iterator(CRISIS_CONTACT_DAYS, key)                         # uniforms for their times
         self.over = float(contacts.over_days)
         self.pop = pop
-        self.schedule = scheduler(pop.env)
+        self.schedule = pop.schedule
         self._on_arrive = (self._arrive,)
 
     def after_first(self, r: Resident) -> None:

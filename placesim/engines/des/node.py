@@ -35,7 +35,7 @@ from .case import (
     NodeContext,
     Route,
 )
-from .events import Wake, scheduler
+from .events import Wake
 from .over_time import OverTime
 from .routing import Routing
 
@@ -74,7 +74,7 @@ class ServiceNode(Routing, OverTime):
         self.index = plan.index
         self.kind = plan.kind
         self.env = ctx.env
-        self.schedule = scheduler(ctx.env)
+        self.schedule = ctx.schedule
         self.rec = ctx.rec
         self.pop = ctx.pop
         self.trace = ctx.trace

@@ -9,16 +9,23 @@ transition happens, in proportion to the hazards at that moment. Every transitio
 costs exactly two draws, whatever happened in between, and a stable resident costs nothing
 between events.
 
+The pending wake-up is scheduled through the replication's calendar queue (see
+:mod:`.calqueue`), so the many clocks due far ahead wait in its buckets, not in SimPy's
+heap. When the hazard changes, the pending wake-up is cancelled and a new one scheduled.
+
 Each resident draws from two streams of its own (see :mod:`.streams`): one for its
 transitions and one for what services decide about it (durations, patience, referrals,
 crisis responses, completion effects). Two scenarios therefore treat a resident with the
 same random numbers until they treat it differently -- common random numbers at the level
-of the person.
+of the person. A resident reads its draws from a window ``[k, end)`` of a compact array of
+doubles: at first its row of the population's array of first blocks, then arrays of its own
+holding at most a chunk (:data:`~.streams.RESIDENT_CHUNK`) of draws.
 """
 
 from __future__ import annotations
 
 import math
+from array import array
 from bisect import bisect_right
 from typing import TYPE_CHECKING
 
@@ -27,10 +34,11 @@ import simpy
 from simpy.core import NORMAL
 
 from ...plan import Plan
-from .events import Wake, scheduler
+from .calqueue import CANCELLED
+from .events import Schedule, Wake
 from .hazards import SEEK, HazardTables
 from .recorder import Recorder
-from .streams import CARE, TRANSITIONS, Streams
+from .streams import CARE, RESIDENT_FIRST_BLOCK, TRANSITIONS, Streams
 
 if TYPE_CHECKING:  # pragma: no cover
     from .contacts import RepeatContacts
@@ -43,11 +51,11 @@ _log = math.log
 class Resident:
     """One resident (or household) of a cohort in a neighbourhood."""
 
-    __slots__ = ("idx", "nb", "co", "grp", "rg", "code", "mod", "ev", "u", "k", "blk", "c", "ck", "cblk",
-                 "mass", "rate", "t0", "eng", "held", "sup", "dirty", "stale", "need_t", "j_assess", "j_hand",
-                 "j_done", "pressed")
+    __slots__ = ("idx", "nb", "co", "grp", "rg", "code", "mod", "ev", "u", "k", "ue", "blk", "c", "ck", "ce",
+                 "cblk", "mass", "rate", "t0", "eng", "held", "sup", "dirty", "stale", "need_t", "j_assess",
+                 "j_hand", "j_done", "pressed")
 
-    def __init__(self, idx: int, nb: int, co: int, grp: int, code: int, draws: list[float], n_domains: int,
+    def __init__(self, idx: int, nb: int, co: int, grp: int, code: int, u: array, c: array, n_domains: int,
                  n_cohorts: int):
         # Short names are kept for speed in the per-event path; each says what it is here.
         self.idx = idx          # index of the resident (its own random streams are keyed by it)
@@ -57,13 +65,16 @@ class Resident:
         self.rg = nb * n_cohorts + co  # its offset in resident counters
         self.code = code        # levels of every domain, two bits each (domain d: (code >> 2d) & 3)
         self.mod = 0            # modifier id (HazardTables.mod_id): engaged, held and supported domains
-        self.ev: Wake | None = None  # the pending wake-up of its transition clock (None: stopped)
-        self.u = draws          # transition stream: uniforms for the clock and the choice of transition
-        self.k = 0              # next unused position in u
-        self.blk = 0            # blocks of the transition stream drawn so far
-        self.c: list[float] | None = None  # care stream (first block taken on first use)
-        self.ck = 0             # next unused position in c
-        self.cblk = 0           # blocks of the care stream drawn so far
+        self.ev: Wake | None = None  # the wake-up of its transition clock (None: stopped; cancelled when replaced)
+        first = idx * RESIDENT_FIRST_BLOCK
+        self.u = u              # transition stream: uniforms for the clock and the choice of transition ...
+        self.k = first          # ... its next unused position in u
+        self.ue = first + RESIDENT_FIRST_BLOCK  # ... and the end of its draws in u
+        self.blk = 0            # chunks of the transition stream drawn after its first block
+        self.c = c              # care stream: u, k, ue and blk of the draws for service decisions
+        self.ck = first
+        self.ce = first + RESIDENT_FIRST_BLOCK
+        self.cblk = 0
         self.mass = 0.0         # unspent unit-exponential mass of the transition clock
         self.rate = 0.0         # total hazard the clock runs at since t0
         self.t0 = 0.0           # clock time mass was last updated
@@ -97,10 +108,12 @@ class Population:
         The plan: its groups (residents are numbered through them in order) and axes.
     trace
         A list to append event tuples to, or None.
+    schedule
+        How wake-ups are scheduled (the replication's calendar queue).
     """
 
     def __init__(self, env: simpy.Environment, rec: Recorder, streams: Streams, tables: HazardTables,
-                 plan: Plan, trace: list | None):
+                 plan: Plan, trace: list | None, schedule: Schedule):
         n_neighbourhoods, n_cohorts, n_domains = plan.n_neighbourhoods, plan.n_cohorts, plan.n_domains
         self.env = env
         self.rec = rec
@@ -126,7 +139,9 @@ class Population:
         self.acceptance = np.array([c.acceptance for c in plan.cohorts], dtype=float)
         self.members: list[list[int]] = [[] for _ in range(n_neighbourhoods)]
         total = plan.n_residents
-        first = streams.resident_first_blocks(total, TRANSITIONS).tolist()
+        # every resident's first blocks, row after row: resident i's are [16 i, 16 i + 16)
+        first_u = array("d", streams.resident_first_blocks(total, TRANSITIONS).tobytes())
+        first_c = array("d", streams.resident_first_blocks(total, CARE).tobytes())
         codes = np.zeros(total, dtype=np.int64)
         idx = 0
         for group in plan.groups:
@@ -142,7 +157,7 @@ class Population:
             codes[idx: idx + size] = group_codes
             grp = (nb * n_cohorts + co) * n_domains
             for i in range(size):
-                r = Resident(idx + i, nb, co, grp, int(group_codes[i]), first[idx + i], n_domains, n_cohorts)
+                r = Resident(idx + i, nb, co, grp, int(group_codes[i]), first_u, first_c, n_domains, n_cohorts)
                 self.residents.append(r)
                 if r.code:
                     self.need_n[r.rg] += 1
@@ -152,18 +167,17 @@ class Population:
             idx += size
         self.codes = codes
         self.team_engaged = np.zeros(total, dtype=bool)  # engaged with their neighbourhood team (not screened)
-        self.first_care = streams.resident_first_blocks(total, CARE)
         self.end = math.inf  # clock time the run stops at (set by the replication)
         self._tables = tables.tables
         self._shift = tables.shift
-        self._schedule = scheduler(env)
+        self.schedule = schedule
         self._fire_callbacks = (self._fire,)
         self._fade_callbacks = (self._fade,)
 
     # ------------------------------------------------------------------ draws and scheduling
     def _next_u(self, r: Resident) -> float:
         """Next uniform of the resident's transition stream."""
-        if r.k >= len(r.u):
+        if r.k >= r.ue:
             self._refill(r)
         k = r.k
         r.k = k + 1
@@ -172,11 +186,11 @@ class Population:
     def care(self, r: Resident) -> float:
         """Next uniform of the resident's care stream (service decisions about them)."""
         k = r.ck
-        if r.c is None:
-            r.c = self.first_care[r.idx].tolist()
-        if k == len(r.c):
+        if k == r.ce:
+            chunk = self.streams.resident_chunk(CARE, r.idx, r.cblk)
             r.cblk += 1
-            r.c = self.streams.resident_block(CARE, r.idx, r.cblk)
+            r.c = array("d", chunk.tobytes())
+            r.ce = len(chunk)
             k = 0
         r.ck = k + 1
         return r.c[k]
@@ -203,7 +217,7 @@ class Population:
             r.stale = True
             self._run_clock(r)
             if in_crisis:
-                self._schedule(Wake((r, in_crisis), on_crisis), NORMAL, 0.0)
+                self.schedule(Wake((r, in_crisis), on_crisis), NORMAL, 0.0)
 
     def _initial_crisis(self, ev: Wake) -> None:
         """The crises of a resident who started the run at level 3 (see :meth:`start`)."""
@@ -223,7 +237,11 @@ class Population:
             self._run_clock(r)
 
     def _run_clock(self, r: Resident) -> None:
-        """Schedule the wake-up at which the clock's unspent mass runs out at the current hazard."""
+        """Schedule the wake-up at which the clock's unspent mass runs out at the current hazard
+        (cancelling the one pending, if any)."""
+        ev = r.ev
+        if ev is not None:
+            ev.callbacks = CANCELLED  # calqueue.cancel, inlined: the pending wake-up does nothing now
         r.dirty = False
         if r.stale:
             self._rebuild_modifier(r)
@@ -240,7 +258,7 @@ class Population:
             r.ev = None  # not before the end of the run (a later change re-runs the clock)
             return
         ev = Wake(r, self._fire_callbacks)
-        self._schedule(ev, NORMAL, delay)
+        self.schedule(ev, NORMAL, delay)
         r.ev = ev
 
     def _rebuild_modifier(self, r: Resident) -> None:
@@ -259,12 +277,10 @@ class Population:
         r.stale = False
 
     def _fire(self, ev: Wake) -> None:
-        r = ev._value
-        if r.ev is not ev:
-            return  # superseded when the hazard changed
+        r = ev._value  # a wake-up replaced when the hazard changed was cancelled: it never gets here
         total, cum, outs = self._tables[r.co][(r.mod << self._shift) | r.code]
         k = r.k
-        if k + 1 >= len(r.u):  # two draws: the choice now and the next clock
+        if k + 1 >= r.ue:  # two draws: the choice now and the next clock
             self._refill(r)
             k = r.k
         u = r.u
@@ -283,11 +299,13 @@ class Population:
         self._run_clock(r)
 
     def _refill(self, r: Resident) -> None:
-        """Top up the resident's transition draws so at least two are left."""
-        rest = r.u[r.k:]
+        """Top up the resident's transition draws with its next chunk (at least two are left then)."""
+        u = r.u[r.k:r.ue]  # the unused draw, if any, then the chunk
+        u.frombytes(self.streams.resident_chunk(TRANSITIONS, r.idx, r.blk).tobytes())
         r.blk += 1
-        r.u = rest + self.streams.resident_block(TRANSITIONS, r.idx, r.blk)
+        r.u = u
         r.k = 0
+        r.ue = len(u)
 
     # ------------------------------------------------------------------ state changes
     def set_level(self, r: Resident, d: int, new: int) -> None:
@@ -409,7 +427,7 @@ class Population:
         """End a support and apply its completion effect to the domains in ``mask``; its effect on
         the hazards stops now, or after an exponential time of mean ``persistence`` days."""
         if persistence > 0.0:  # the effect stays on, and fades later (a draw of the care stream)
-            self._schedule(Wake((r, effect), self._fade_callbacks), NORMAL, -persistence * _log(1.0 - self.care(r)))
+            self.schedule(Wake((r, effect), self._fade_callbacks), NORMAL, -persistence * _log(1.0 - self.care(r)))
         else:
             r.sup.remove(effect)
         r.dirty = r.stale = True

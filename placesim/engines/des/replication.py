@@ -11,7 +11,9 @@ import simpy
 
 from ...plan import Plan, ServicePlan, derived_outputs
 from .background_counts import add_background_counts, counts_only, referred_background_targets
+from .calqueue import CalendarQueue, width_for
 from .contacts import RepeatContacts
+from .events import scheduler
 from .hazards import HazardTables
 from .node import NodeContext, ServiceNode
 from .population import Population
@@ -49,19 +51,25 @@ class DesReplication:
         clock = plan.clock
         self.clock = clock
         self.env = env = simpy.Environment()
+        # the engine's wake-ups wait in a calendar queue's day buckets where there are residents,
+        # whose clocks are mostly due far ahead (a queueing model's are not: SimPy's heap alone)
+        self.calendar: CalendarQueue | None = None
+        if plan.n_residents:
+            self.calendar = CalendarQueue(env, clock.end, width_for(plan.n_residents, clock.end))
+        schedule = self.calendar.schedule if self.calendar is not None else scheduler(env)
         self.streams = streams = Streams(seed, replication)
         self.trace: list | None = [] if trace else None
         N, C, D = plan.n_neighbourhoods, plan.n_cohorts, plan.n_domains
         self.rec = rec = Recorder(env, clock, len(plan.services), N * C * D, N, C)
         self.tables = tables = HazardTables([c.hazards for c in plan.cohorts], plan.coupling, D)
-        self.pop = pop = Population(env, rec, streams, tables, plan, self.trace)
+        self.pop = pop = Population(env, rec, streams, tables, plan, self.trace, schedule)
         pop.end = clock.end
         if D:
             rec.residents = np.zeros((rec.n_bins, N * C * D * 4), dtype=np.int64)
             rec.level_snapshot = pop.level_snapshot
             rec.integrate_residents = pop.integrate_need
 
-        ctx = NodeContext(env, rec, pop, streams, clock, self.trace)
+        ctx = NodeContext(env, rec, pop, streams, clock, self.trace, schedule)
         missing = [k for k in plan.kinds() if k not in node_classes]
         if missing:
             raise KeyError(f"no DES node class for kind(s) {', '.join(missing)}")

@@ -11,6 +11,12 @@ draws of a resident it never touches.
 
 Draws are made a block at a time with numpy and handed out by a Python iterator, so the
 per-event cost of a draw is ``next(it)`` rather than a numpy call.
+
+A resident's stream is its first block of :data:`RESIDENT_FIRST_BLOCK` draws (every
+resident's drawn at once), then blocks of :data:`RESIDENT_BLOCK` of its own. Those are
+handed out in chunks of :data:`RESIDENT_CHUNK`, each drawn when it is needed (the block's
+generator advanced to the chunk), so a resident holds at most a chunk of unused draws; the
+draws are the same as if the whole block had been drawn at once.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ import numpy as np
 BLOCK = 1024
 RESIDENT_FIRST_BLOCK = 16
 RESIDENT_BLOCK = 256
+RESIDENT_CHUNK = 32
+CHUNKS_PER_BLOCK = RESIDENT_BLOCK // RESIDENT_CHUNK
 TRANSITIONS = "resident-transitions"
 """Purpose of a resident's stream of transition draws (clock and choice)."""
 CARE = "resident-care"
@@ -66,13 +74,27 @@ class Streams:
 
     def resident_first_blocks(self, n: int, purpose: str) -> np.ndarray:
         """The first block of each of ``n`` residents' streams for ``purpose``, drawn at once
-        (row ``i`` is resident ``i``'s; later blocks come from :meth:`resident_block`)."""
+        (row ``i`` is resident ``i``'s; the rest come from :meth:`resident_chunk`)."""
         return self.generator(purpose, "first").random((n, RESIDENT_FIRST_BLOCK))
 
-    def resident_block(self, purpose: str, index: int, block: int) -> list[float]:
+    def resident_block(self, purpose: str, index: int, block: int) -> np.ndarray:
         """Block number ``block`` (>= 1) of resident ``index``'s own stream for ``purpose``."""
+        return self._resident_rng(purpose, index, block).random(RESIDENT_BLOCK)
+
+    def resident_chunk(self, purpose: str, index: int, chunk: int) -> np.ndarray:
+        """Chunk number ``chunk`` (>= 0) of resident ``index``'s stream for ``purpose`` after its
+        first block: draws ``RESIDENT_CHUNK * (chunk % CHUNKS_PER_BLOCK)`` onwards of its block
+        ``1 + chunk // CHUNKS_PER_BLOCK``, the same as :meth:`resident_block` would give."""
+        block, part = divmod(chunk, CHUNKS_PER_BLOCK)
+        # a double costs one 64-bit output of PCG64, so advancing skips the draws before the chunk
+        return self._resident_rng(purpose, index, block + 1, part * RESIDENT_CHUNK).random(RESIDENT_CHUNK)
+
+    def _resident_rng(self, purpose: str, index: int, block: int, skip: int = 0) -> np.random.Generator:
         ss = np.random.SeedSequence(self.seed, spawn_key=(self.replication, _key(purpose), index, block))
-        return np.random.Generator(np.random.PCG64(ss)).random(RESIDENT_BLOCK).tolist()
+        bits = np.random.PCG64(ss)
+        if skip:
+            bits.advance(skip)
+        return np.random.Generator(bits)
 
 
 def _blocks(draw: Callable[[int], np.ndarray]) -> Iterator[float]:
