@@ -85,7 +85,7 @@ class CalendarQueue:
         self.env = env
         self.width = float(width)
         self._inv = 1.0 / self.width
-        self._queue: list[tuple[float, int, int, Any]] = env._queue
+        self._queue: list[Any] = env._queue
         self._eid = env._eid
         n = max(0, math.ceil(end * self._inv)) if math.isfinite(end) else 0
         self._n = n                       # buckets 0 .. n-1 cover [0, n * width), which holds the run's end
@@ -129,7 +129,7 @@ class CalendarQueue:
             self._times[b] = self._ids[b] = self._wakes[b] = None
             for i, w in enumerate(wakes):
                 if w.callbacks:  # not cancelled
-                    heappush(q, (times[i], NORMAL, ids[i], w))  # type: ignore[index]
+                    heappush(q, (times[i], NORMAL, ids[i], w))
         b += 1
         self.edge = b * self.width
         if b < self._n:
