@@ -48,16 +48,7 @@ def active(sys: System, jpos: np.ndarray) -> Iterator[int]:
 def add_rhs(token: int, y: np.ndarray, dy: np.ndarray) -> None:
     """Add the extra flows (and the counters they feed) at ``y`` to ``dy``, in place."""
     sys = _ACTIVE[token][0]
-    x = y[: sys.ns]
-    for xf in sys.extras:
-        out = xf.rates(x)
-        if out is not None:
-            per, counts = out
-            f = per * x[xf.src]
-            np.subtract.at(dy, xf.src, f)
-            np.add.at(dy, xf.dst, f)
-            for where, r in counts:
-                dy[where] += r
+    sys.add_extra_flows(y[: sys.ns], dy)
 
 
 def add_jac(token: int, y: np.ndarray, J: np.ndarray) -> None:

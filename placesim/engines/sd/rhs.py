@@ -386,6 +386,11 @@ class System:
         if len(self.pr_s):
             dc[self.pr_days] += self.pr_share
         dy = np.concatenate([dx, dc])
+        self.add_extra_flows(x, dy)
+        return dy
+
+    def add_extra_flows(self, x: np.ndarray, dy: np.ndarray) -> None:
+        """Add the flows kinds of service add of their own (:class:`ExtraFlow`) to ``dy``, in place."""
         for xf in self.extras:
             out = xf.rates(x)
             if out is not None:
@@ -395,7 +400,6 @@ class System:
                 np.add.at(dy, xf.dst, f)
                 for where, r in counts:
                     dy[where] += r
-        return dy
 
     def drain(self, y: np.ndarray, cells: np.ndarray) -> np.ndarray:
         """``y`` after the stocks ``cells`` have emptied along their edges, at once.
