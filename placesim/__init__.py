@@ -13,7 +13,7 @@ from .appraisal import Appraisal, appraise
 from .break_even import BreakEven, break_even
 from .calibration import Calibration, calibrate
 from .compare import Comparison, compare, open_results
-from .errors import PlacesimError, Problem, ScenarioError
+from .errors import PlacesimError, PlacesimWarning, Problem, ScenarioError
 from .options import load_options, run_options
 from .results import Results
 from .review import ReviewPower, review_power
@@ -23,8 +23,8 @@ from .scenario.assumptions import assumptions_table
 from .warmup import WarmupCheck, WarmupWarning
 
 __all__ = [
-    "__version__", "Appraisal", "BreakEven", "Calibration", "Comparison", "Decision", "PlacesimError", "Problem",
-    "Results",
+    "__version__", "Appraisal", "BreakEven", "Calibration", "Comparison", "Decision", "PlacesimError",
+    "PlacesimWarning", "Problem", "Results",
     "ReviewPower", "Scenario", "ScenarioError", "WarmupCheck", "WarmupWarning",
     "appraise", "assumptions_table", "break_even", "calibrate",
     "compare", "decide", "load_options", "load_scenario", "open_results", "review_power", "run_options", "simulate",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,7 @@ import xarray as xr
 
 from .compare import Comparison
 from .errors import PlacesimError
+from .formatting import averted_words, pct
 from .results import Results
 from .review import ReviewPower, review_power
 from .stats import mean_interval
@@ -61,28 +63,28 @@ class Decision:
         """Day (from the end of the warm-up) the review ends and the decision takes effect."""
         return float(self.review.post_window[1])
 
-    def reading(self) -> str:
-        """The decision in plain words."""
+    def reading(self, names: Mapping[str, str] | None = None) -> str:
+        """The decision in plain words; ``names`` gives the options' names (default: their labels)."""
+        name = {k: (names or {}).get(k, k) for k in (self.option, self.if_fall, self.if_not)}
         r = self.review
         works = r.true_reduction_interval[0] > 0
         lo, hi = r.true_reduction_interval
-        averted = f"{r.true_reduction:,.1f} ({lo:,.1f} to {hi:,.1f})"
-        text = (f"{self.option}: the pilot's review on day {self.decided_on_day:g} saw crises fall in "
-                f"{self.p_scale:.0%} of the {self.scaled.size} simulated worlds, which then went on as "
-                f"{self.if_fall!r}; the other {1 - self.p_scale:.0%} went on as {self.if_not!r}. The pilot really "
-                f"averted {averted} crises in its review window. ")
+        text = (f"{name[self.option]}: the pilot's review on day {self.decided_on_day:g} saw crises fall in "
+                f"{pct(self.p_scale)} of the {self.scaled.size} simulated worlds, which then went on as "
+                f"'{name[self.if_fall]}'; the other {pct(1 - self.p_scale)} went on as '{name[self.if_not]}'. "
+                f"In its review window the pilot {averted_words(r.true_reduction, lo, hi, r.replications)}. ")
         if works:
-            text += f"So the rule stops a pilot that works in {1 - self.p_scale:.0%} of worlds."
+            text += f"So the rule stops a pilot that works in {pct(1 - self.p_scale)} of worlds."
         else:
             text += (f"Its effect is not distinguishable from none; a review of a pilot that does nothing "
-                     f"scales it up in about {r.false_alarm:.0%} of worlds (the false-alarm rate).")
+                     f"scales it up in about {pct(r.false_alarm)} of worlds (the false-alarm rate).")
         return text
 
     def rows(self) -> list[tuple[str, str]]:
         """The decision's figures as (label, value) rows for tables and the report."""
         _, lo, hi = mean_interval(self.scaled.astype(float), 0.9)
         return [("review ends (day)", f"{self.decided_on_day:g}"),
-                ("worlds scaled up", f"{self.p_scale:.0%} (90 % interval {max(lo, 0):.0%} to {min(hi, 1):.0%})"),
+                ("worlds scaled up", f"{pct(self.p_scale)} (90 % interval {pct(max(lo, 0))} to {pct(min(hi, 1))})"),
                 ("taken if the review sees a fall", self.if_fall),
                 ("taken otherwise", self.if_not)]
 

@@ -14,8 +14,10 @@ from scipy.optimize import brentq
 
 from .appraisal import appraise
 from .compare import Comparison
+from .display import readable
 from .errors import PlacesimError
-from .run import simulate
+from .formatting import money, significant
+from .run import Checkpoint, Executor, simulate
 from .scenario.paths import get_path, parse_path, set_path
 from .scenario.scenario import Scenario
 
@@ -48,8 +50,9 @@ class BreakEven:
     def __str__(self) -> str:
         if self.value is None:
             return f"{self.option}: {self.note}"
-        return (f"{self.option}: NPV reaches zero at {self.parameter} = {self.value:.4g} "
-                f"(searched {self.bounds[0]:g}-{self.bounds[1]:g}; {self.engine}, {self.replications} replications)")
+        return (f"{self.option}: NPV reaches zero at {self.parameter} = {significant(self.value)} "
+                f"(searched {significant(self.bounds[0])} to {significant(self.bounds[1])}; {self.engine}, "
+                f"{self.replications} replications)")
 
     def plot(self, ax: Any = None):
         """NPV at every value tried, with its interval, the zero line and the break-even."""
@@ -66,7 +69,7 @@ class BreakEven:
                             label="90 % interval")
         ax.axhline(0, color="black", lw=0.8)
         if self.value is not None:
-            ax.axvline(self.value, color="grey", ls="--", label=f"break-even {self.value:.4g}")
+            ax.axvline(self.value, color="grey", ls="--", label=f"break-even {significant(self.value)}")
         ax.set_xlabel(self.parameter)
         ax.set_ylabel("NPV, £ thousand")
         ax.set_title(f"Break-even search: {self.option} ({self.engine})")
@@ -74,7 +77,8 @@ class BreakEven:
         return fig
 
     def _repr_html_(self) -> str:
-        return f"<p><b>{html.escape(str(self))}</b></p>" + self.evaluations.to_html(index=False)
+        shown = readable(self.evaluations, {"npv_gbp": "GBP"})
+        return f"<p><b>{html.escape(str(self))}</b></p>" + shown.to_html(index=False)
 
 
 def integer_root(f: Any, lo: int, hi: int) -> int:
@@ -101,8 +105,8 @@ def _set_path(data: dict[str, Any], path: tuple[Any, ...], value: Any) -> None:
 
 def break_even(baseline: Scenario, option: Scenario, parameter: str, bounds: tuple[float, float], *,
                replications: int = 10, seed: int = 1, engine: str = "des", economics: Any = None,
-               executor: str = "processes", workers: int | None = None, label: str = "option",
-               xtol: float | None = None) -> BreakEven:
+               executor: str | Executor = "processes", workers: int | None = None, label: str = "option",
+               xtol: float | None = None, checkpoint: Checkpoint | None = None) -> BreakEven:
     """Find the value of one option parameter at which its NPV against the baseline is zero.
 
     Every evaluation re-runs the option with the same seed and replications as the
@@ -127,6 +131,11 @@ def break_even(baseline: Scenario, option: Scenario, parameter: str, bounds: tup
         As for :func:`placesim.appraisal.appraise` (default: the baseline's).
     xtol
         Tolerance on the parameter (default: 1/1000 of the range).
+    executor, workers
+        As for :func:`placesim.simulate`.
+    checkpoint
+        An open :class:`~placesim.run.Checkpoint` (an options file's) keeping every
+        evaluation's replications; a resumed search finds them there.
     """
     try:
         path = parse_path(parameter)
@@ -143,7 +152,8 @@ def break_even(baseline: Scenario, option: Scenario, parameter: str, bounds: tup
     if isinstance(current, bool) or not isinstance(current, (int, float)):
         raise PlacesimError(f"{parameter} is {current!r}, not a number")
     integer = isinstance(current, int)
-    base = simulate(baseline, replications, seed, engine=engine, executor=executor, workers=workers)
+    base = simulate(baseline, replications, seed, engine=engine, executor=executor, workers=workers,
+                    checkpoint=checkpoint)
     rows: list[tuple[float, float, float, float]] = []
     cache: dict[float, float] = {}
 
@@ -153,7 +163,8 @@ def break_even(baseline: Scenario, option: Scenario, parameter: str, bounds: tup
         d = copy.deepcopy(data)
         _set_path(d, path, int(round(x)) if integer else float(x))
         variant = Scenario.from_dict(d, source=option.source)
-        res = simulate(variant, replications, seed, engine=engine, executor=executor, workers=workers)
+        res = simulate(variant, replications, seed, engine=engine, executor=executor, workers=workers,
+                       checkpoint=checkpoint)
         a = appraise(Comparison({"baseline": base, label: res}), economics=economics)
         s = a.summary().iloc[0]
         rows.append((x, s["npv_gbp"], s["npv_gbp_lower"], s["npv_gbp_upper"]))
@@ -169,8 +180,8 @@ def break_even(baseline: Scenario, option: Scenario, parameter: str, bounds: tup
         value = hi
     elif np.sign(f_lo) == np.sign(f_hi):
         word = "positive" if f_lo > 0 else "negative"
-        note = (f"NPV is {word} across the whole range ({parameter} {lo:g}: £{f_lo:,.0f}; {hi:g}: £{f_hi:,.0f}); "
-                f"no break-even within it")
+        note = (f"NPV is {word} across the whole range ({parameter} {significant(lo)}: {money(f_lo)}; "
+                f"{significant(hi)}: {money(f_hi)}); no break-even within it")
     elif integer:
         value = float(integer_root(npv, int(math.ceil(lo)), int(math.floor(hi))))
     else:

@@ -11,11 +11,13 @@ import pandas as pd
 import xarray as xr
 
 from .appraisal import appraise
+from .display import readable_frame
 from .errors import PlacesimError
 from .io import write_netcdf
 from .plots import ComparisonPlots
-from .results import Results, reach_frame, reach_per_replication
-from .run import Executor, run_scenarios
+from .reach import reach_frame, reach_per_replication
+from .results import Results, int_neighbourhoods
+from .run import Checkpoint, Executor, run_scenarios
 from .scenario.scenario import Scenario
 from .stats import Interval, mean_interval
 
@@ -98,8 +100,27 @@ class Comparison(ComparisonPlots):
     def labels(self) -> list[str]:
         return list(self.results)
 
+    @property
+    def names(self) -> dict[str, str]:
+        """Each label's name for people to read: its scenario's name, with the label added
+        in brackets where several scenarios share a name; the label where there is none."""
+        names = {label: r.name.strip() or label for label, r in self.results.items()}
+        shared = {n for n in names.values() if list(names.values()).count(n) > 1}
+        return {label: f"{n} ({label})" if n in shared and n != label else n for label, n in names.items()}
+
+    @property
+    def int_areas(self) -> list[str]:
+        """Neighbourhoods where an INT team works in any of the scenarios: each gets a crises
+        row in :meth:`summary` and :meth:`differences`, in every scenario."""
+        found = {nb for r in self.results.values() for nb in int_neighbourhoods(r.ds)}
+        first = next(iter(self.results.values())).ds
+        return [str(n) for n in first["neighbourhood"].values if str(n) in found]
+
     def per_replication(self) -> dict[str, pd.DataFrame]:
-        frames = {k: r.per_replication() for k, r in self.results.items()}
+        """Each scenario's headline measures, one row per replication, on the same measures
+        (an organisation absent from a scenario costs 0 there)."""
+        areas = self.int_areas
+        frames = {k: r.per_replication(areas) for k, r in self.results.items()}
         columns: list[str] = []
         units: dict[str, str] = {}
         for f in frames.values():
@@ -142,8 +163,8 @@ class Comparison(ComparisonPlots):
                 diff = f[col].to_numpy() - b[col].to_numpy()
                 mean, lo, hi = mean_interval(diff, level, interval)
                 rows.append((label, col, units.get(col, ""), mean, lo, hi))
-        return pd.DataFrame(rows, columns=["scenario", "measure", "unit", "mean", "lower", "upper"]
-                            ).set_index(["scenario", "measure"])
+        return readable_frame(pd.DataFrame(rows, columns=["scenario", "measure", "unit", "mean", "lower", "upper"]
+                                           ).set_index(["scenario", "measure"]))
 
     def summary(self, level: float = 0.9, interval: Interval = "confidence") -> pd.DataFrame:
         """Each scenario's mean and interval, and each difference from the baseline.
@@ -173,7 +194,7 @@ class Comparison(ComparisonPlots):
                 table[(key, stat)] = [diffs.loc[(label, m), stat] for m in measures]
         frame = pd.DataFrame(table, index=pd.Index(measures, name="measure"))
         frame.columns = pd.MultiIndex.from_tuples(frame.columns)
-        return frame
+        return readable_frame(frame)
 
     def reach_summary(self, baseline: str | None = None, level: float = 0.9,
                       interval: Interval = "confidence") -> pd.DataFrame:
@@ -202,7 +223,9 @@ class Comparison(ComparisonPlots):
             f.index = pd.MultiIndex.from_tuples([(label,) + k for k in f.index], names=["scenario", "attribute",
                                                                                         "value"])
             frames.append(f)
-        return pd.concat(frames)
+        out = pd.concat(frames)
+        out.attrs = dict(frames[0].attrs) if frames else {}
+        return readable_frame(out)
 
     def appraise(self, **kwargs):
         """Appraise every other scenario against the baseline (see :func:`placesim.appraise`)."""
@@ -227,8 +250,7 @@ class Comparison(ComparisonPlots):
                 f"{r.replications} replications, seed {r.seed})")
 
     def _repr_html_(self) -> str:
-        return f"<p><b>{html.escape(repr(self))}</b></p>" + self.summary().to_html(
-            float_format=lambda x: f"{x:,.2f}")
+        return f"<p><b>{html.escape(repr(self))}</b></p>" + self.summary()._repr_html_()
 
 
 def split(ds: xr.Dataset) -> dict[str, Results]:
@@ -248,7 +270,8 @@ def split(ds: xr.Dataset) -> dict[str, Results]:
 
 def compare(scenarios: Mapping[str, Scenario | str | Path], replications: int = 10, seed: int | None = None, *,
             baseline: str | None = None, executor: str | Executor = "serial", workers: int | None = None,
-            progress: bool = False, trace: bool = False, engine: str = "des") -> Comparison:
+            progress: bool = False, trace: bool = False, engine: str = "des", scheduler: str | None = None,
+            checkpoint: str | Path | Checkpoint | None = None, resume: bool = False) -> Comparison:
     """Run scenarios with common random numbers and compare them.
 
     Parameters
@@ -256,7 +279,7 @@ def compare(scenarios: Mapping[str, Scenario | str | Path], replications: int = 
     scenarios
         Label -> scenario (or path), e.g. ``{"siloed": a, "int": b}``; the first is the
         baseline unless ``baseline`` is given.
-    replications, seed, executor, workers, progress, trace, engine
+    replications, seed, executor, workers, progress, trace, engine, scheduler, checkpoint, resume
         As for :func:`placesim.simulate`; every scenario gets the same seed, so
         replication ``r`` of each shares its random streams. With ``engine='sd'`` each
         scenario is one deterministic run and the differences are exact (no intervals).
@@ -268,7 +291,8 @@ def compare(scenarios: Mapping[str, Scenario | str | Path], replications: int = 
     if not isinstance(scenarios, Mapping) or not scenarios:
         raise PlacesimError("compare needs a mapping of labels to scenarios, e.g. {'siloed': a, 'int': b}")
     results = run_scenarios(scenarios, replications, seed, executor=executor, workers=workers, progress=progress,
-                            trace=trace, engine=engine, label="compare " + " vs ".join(str(k) for k in scenarios))
+                            trace=trace, engine=engine, label="compare " + " vs ".join(str(k) for k in scenarios),
+                            scheduler=scheduler, checkpoint=checkpoint, resume=resume)
     return Comparison(results, baseline)
 
 

@@ -1,8 +1,14 @@
-"""Errors placesim raises for bad input, with the file, field path and line they concern."""
+"""Errors placesim raises for bad input, with the file, field path and line they concern, and
+the warnings it gives about input that runs but is probably not what was meant."""
 
 from __future__ import annotations
 
+import sys
+import warnings
 from dataclasses import dataclass
+from pathlib import Path
+
+_PACKAGE = str(Path(__file__).resolve().parent) + "/"
 
 
 class PlacesimError(Exception):
@@ -61,3 +67,30 @@ class ScenarioError(PlacesimError, ValueError):
             return str(self.problems[0])
         head = f"{len(self.problems)} problems in {self.subject}:"
         return "\n".join([head] + [f"  {p}" for p in self.problems])
+
+
+class ClusterError(PlacesimError):
+    """A dask cluster cannot be used: its scheduler cannot be reached, or ``executor='dask'``
+    was asked for with settings it does not take."""
+
+
+class CheckpointError(PlacesimError):
+    """A checkpoint folder cannot be used for this run: it belongs to another run (another
+    scenario, seed, replications or engine), is not a checkpoint folder, or holds a task
+    file that cannot be read."""
+
+
+class PlacesimWarning(UserWarning):
+    """Base class of placesim's warnings: the input runs, but probably not as meant (too few
+    replications to read, an INT team that starts after the horizon, a cohort of no one).
+    The command line prints them on stderr; in Python they are ordinary :mod:`warnings`."""
+
+
+def warn(message: str, category: type[Warning] = PlacesimWarning) -> None:
+    """Issue a warning attributed to the first caller outside placesim (the user's line)."""
+    level = 2  # stacklevel 2: the caller of warn()
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame = frame.f_back  # type: ignore[assignment]
+        level += 1
+    warnings.warn(message, category, stacklevel=level)

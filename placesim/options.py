@@ -26,6 +26,7 @@ field is documented in ``docs/budget-planners-guide.md``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,11 +40,13 @@ from .adaptive import Decision, decide
 from .appraisal import Appraisal, appraise
 from .break_even import BreakEven, break_even
 from .compare import Comparison, compare
+from .display import readable_frame
 from .errors import PlacesimError, Problem, ScenarioError
 from .io import atomic_path
 from .reinvest import Reinvestment, reinvest
 from .report import write_report
 from .review import ReviewSettings, review_power
+from .run import Checkpoint, Executor, make_executor
 from .scenario.base import Days, FileModel, Money, Months, Name, Replications, Seed
 from .scenario.files import read_text, refer
 from .scenario.loader import deep_merge, merge_marks, read_scenario_data
@@ -67,6 +70,7 @@ class BaseSpec(_Model):
 
     scenario: Name = Field(description="Scenario file of the baseline (relative to the options file).")
     label: Name = Field(BASELINE, min_length=1, description="Its label in tables and results.")
+    name: str | None = Field(None, min_length=1, description="Its name in the report and the command's tables (default: its scenario's name).")
     overrides: dict[str, Any] = Field(default_factory=dict, description="Scenario fields set for the baseline and every option (e.g. time).")
 
 
@@ -92,6 +96,7 @@ class ReinvestSpec(_Model):
 class OptionSpec(_Model):
     """One scale-up option."""
 
+    name: str | None = Field(None, min_length=1, description="The option's name in the report and the command's tables, e.g. 'Harlesden pilot, 1 day a week' (default: its scenario's name; the label, e.g. harlesden_1day, stays the option's id in options.csv and results.nc).")
     description: str = Field("", description="What the option is, in a sentence.")
     scenario: Name | None = Field(None, description="Scenario file the option starts from (default: the base's).")
     overrides: dict[str, Any] = Field(default_factory=dict, description="Scenario fields the option changes.")
@@ -217,14 +222,15 @@ def load_options(path: str | Path) -> OptionsFile:
         raise ScenarioError(problems, SUBJECT)
     out = OptionsFile(model, p, text=text)
     out.scenarios[model.base.label] = _build(p, marks, model.base.scenario, ("base", "scenario"),
-                                             [(("base", "overrides"), model.base.overrides)], model)
+                                             [(("base", "overrides"), model.base.overrides)], model,
+                                             (("base", "name"), model.base.name))
     for label, option in model.options.items():
         if option.adaptive is not None:
             continue  # built from two other options' runs
         layers = [(("base", "overrides"), model.base.overrides), (("options", label, "overrides"), option.overrides)]
         file = option.scenario or model.base.scenario
         field_at = ("options", label, "scenario") if option.scenario else ("base", "scenario")
-        out.scenarios[label] = _build(p, marks, file, field_at, layers, model)
+        out.scenarios[label] = _build(p, marks, file, field_at, layers, model, (("options", label, "name"), option.name))
         if option.reinvest is not None:
             _check_reinvest(out.scenarios[label], option.reinvest, ("options", label, "reinvest", "into"), marks, p)
     return out
@@ -251,7 +257,7 @@ def _check_reinvest(scenario: Scenario, spec: ReinvestSpec, where: tuple[Any, ..
 
 
 def _build(path: Path, marks: Marks, file: str, where: tuple[Any, ...], layers: list[tuple[tuple[Any, ...], dict]],
-           model: OptionsModel) -> Scenario:
+           model: OptionsModel, name: tuple[tuple[Any, ...], str | None]) -> Scenario:
     target = path.parent / file
     if not target.exists():
         raise ScenarioError([Problem(f"scenario file {file!r} not found (looked for {target})",
@@ -272,8 +278,14 @@ def _build(path: Path, marks: Marks, file: str, where: tuple[Any, ...], layers: 
             omarks = _under(marks, prefix)
         smarks = merge_marks(smarks, overrides, omarks)
         data = deep_merge(data, overrides)
+    name_at, new_name = name
+    if new_name is not None:  # the option's name is its scenario's name
+        data["name"] = new_name
+        smarks[("name",)] = (str(path), marks.get(name_at, (None, None))[1])
     scenario = Scenario.from_dict(data, source=str(target), marks=smarks)
     scenario._sources = _sources(data, smarks, path, layers)
+    if new_name is not None:
+        scenario._sources["name"] = text_comments(read_text(path)).get(name_at, "")
     return scenario
 
 
@@ -305,7 +317,8 @@ class OptionsRun:
     def table(self) -> pd.DataFrame:
         """The options table (``options.csv``): the appraisal's figures per option, then the
         review power and false-alarm rate (for the reviewed option) and break-even values
-        (for the options searched), NaN elsewhere."""
+        (for the options searched), NaN elsewhere. It holds the floats and displays readably
+        (a :class:`~placesim.display.ReadableFrame`)."""
         table = self.appraisal.summary()
         units = dict(table.attrs.get("units", {}))
         r = self.review
@@ -337,20 +350,22 @@ class OptionsRun:
                 table[key] = np.nan
             table.loc[b.option, key] = np.nan if b.value is None else b.value
         table.attrs["units"] = units
-        return table
+        return readable_frame(table)
 
     def write(self, out: str | Path) -> dict[str, Path]:
-        """Write ``options.csv`` (:meth:`table`), ``organisations.csv``, ``results.nc`` and ``report.html``
-        (and ``reinvestment.csv``, one row per reinvesting option and year, if any option reinvests)
+        """Write ``options.csv`` (:meth:`table`), ``organisations.csv``, ``appraisal.xlsx`` (the GMCA CBA
+        layout), ``results.nc`` and ``report.html`` (and ``reinvestment.csv``, one row per reinvesting option and year, if any option reinvests)
         into folder ``out`` (created if missing), each atomically."""
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
         paths = {"options.csv": folder / "options.csv", "organisations.csv": folder / "organisations.csv",
-                 "results.nc": folder / "results.nc", "report.html": folder / "report.html"}
+                 "appraisal.xlsx": folder / "appraisal.xlsx", "results.nc": folder / "results.nc",
+                 "report.html": folder / "report.html"}
         with atomic_path(paths["options.csv"]) as tmp:
             self.table().to_csv(tmp)
         with atomic_path(paths["organisations.csv"]) as tmp:
             self.appraisal.by_organisation().to_csv(tmp)
+        self.appraisal.to_workbook(paths["appraisal.xlsx"])
         if self.reinvestments:
             paths["reinvestment.csv"] = folder / "reinvestment.csv"
             frame = pd.concat([rv.years.assign(option=rv.option, into=rv.into) for rv in self.reinvestments])
@@ -369,8 +384,9 @@ class OptionsRun:
 
 
 def run_options(options: OptionsFile | str | Path, *, replications: int | None = None, seed: int | None = None,
-                executor: str = "processes", workers: int | None = None, progress: bool = False,
-                break_evens: bool = True) -> OptionsRun:
+                executor: str | Executor = "processes", workers: int | None = None, progress: bool = False,
+                break_evens: bool = True, scheduler: str | None = None, checkpoint: str | Path | None = None,
+                resume: bool = False) -> OptionsRun:
     """Run every option and the baseline with common random numbers, appraise the options,
     and compute the review power and break-even values the file asks for.
 
@@ -380,16 +396,38 @@ def run_options(options: OptionsFile | str | Path, *, replications: int | None =
         An :class:`OptionsFile` or the path of one.
     replications, seed
         Override the file's ``run`` settings.
-    executor, workers, progress
-        As for :func:`placesim.compare`.
+    executor, workers, progress, scheduler
+        As for :func:`placesim.compare`. One executor serves every run of the file (with
+        ``'dask'``, one cluster).
     break_evens
         Run the file's break-even searches (each runs the option many times).
+    checkpoint, resume
+        A folder keeping every finished replication of every run the file makes (the
+        comparison, reinvesting years, break-even evaluations), and whether only to
+        continue one; a stopped run resumed with the same folder runs only what is
+        missing (see :func:`placesim.simulate`).
     """
     of = options if isinstance(options, OptionsFile) else load_options(options)
     m = of.model
     reps = replications if replications is not None else m.run.replications
     seed_ = seed if seed is not None else m.run.seed
-    comparison = compare(of.scenarios, reps, seed_, executor=executor, workers=workers, progress=progress)
+    store = None
+    if checkpoint is not None:
+        described = {"options": f"{m.name} ({hashlib.sha256(of.text.encode()).hexdigest()[:12]})",
+                     "scenarios": {k: f"{sc.name} ({sc.hash[:12]})" for k, sc in of.scenarios.items()},
+                     "seed": seed_, "replications": reps}
+        store = Checkpoint.open(checkpoint, described, resume=resume)
+    elif resume:
+        raise PlacesimError("resume=True continues the run kept in a checkpoint folder; give it as checkpoint=")
+    with make_executor(executor, workers, scheduler) as runner:
+        return _run_options(of, reps, seed_, runner, progress, break_evens, store)
+
+
+def _run_options(of: OptionsFile, reps: int, seed_: int, executor: Executor, progress: bool, break_evens: bool,
+                 store: Checkpoint | None) -> OptionsRun:
+    """:func:`run_options` with its executor open and its checkpoint (if any) opened."""
+    m = of.model
+    comparison = compare(of.scenarios, reps, seed_, executor=executor, progress=progress, checkpoint=store)
     reinvestments = []
     for label, option in m.options.items():
         if option.reinvest is not None:
@@ -398,7 +436,7 @@ def run_options(options: OptionsFile | str | Path, *, replications: int | None =
                                      cost_gbp_per_place_per_year=rv.cost_gbp_per_place_per_year,
                                      organisations=rv.organisations, delay_days=rv.delay_days,
                                      baseline=of.baseline, replications=reps, seed=seed_, executor=executor,
-                                     workers=workers, progress=progress)
+                                     progress=progress, checkpoint=store)
             comparison.results[label] = results
             reinvestments.append(made)
     if reinvestments:
@@ -409,6 +447,8 @@ def run_options(options: OptionsFile | str | Path, *, replications: int | None =
             a = option.adaptive
             results, decision = decide(comparison, label, a.if_fall, a.if_not, months=a.months, alpha=a.alpha,
                                        baseline=of.baseline)
+            if option.name is not None:
+                results.ds.attrs["scenario_name"] = option.name
             comparison.results[label] = results
             decisions.append(decision)
     if decisions:  # in the file's order of options
@@ -426,5 +466,5 @@ def run_options(options: OptionsFile | str | Path, *, replications: int | None =
             run.break_evens.append(break_even(
                 of.scenarios[of.baseline], of.scenarios[spec.option], spec.parameter, spec.bounds,
                 replications=spec.replications or reps, seed=seed_, engine=spec.engine, executor=executor,
-                workers=workers, label=spec.option))
+                label=spec.option, checkpoint=store))
     return run

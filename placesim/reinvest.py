@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import html
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,8 +29,10 @@ from .appraisal import appraise
 from .appraisal.valuation import service_uprating
 from .compare import Comparison
 from .errors import PlacesimError
+from .formatting import averted_words, money, pct, range_text
 from .plan.clock import DAYS_PER_YEAR
 from .results import Results
+from .run import Checkpoint, Executor
 from .run.pipeline import run_scenarios
 from .scenario.scenario import Scenario
 from .stats import mean_interval
@@ -74,30 +76,31 @@ class Reinvestment:
         """Places bought over the run."""
         return int(self.years["places_added"].sum())
 
-    def reading(self) -> str:
-        """The shift in plain words."""
+    def reading(self, names: Mapping[str, str] | None = None) -> str:
+        """The shift in plain words; ``names`` gives the option's name (default: its label)."""
+        name = (names or {}).get(self.option, self.option)
         npv, lo, hi = mean_interval(self.npv_gain, self.level)
         cr, clo, chi = mean_interval(self.averted_gain, self.level)
         if not self.places:
-            return (f"{self.option}: no year's cashable savings were positive enough to buy a place at "
+            return (f"{name}: no year's cashable savings were positive enough to buy a place at "
                     f"{self.into}, so nothing was reinvested.")
         spent = self.years["reinvested_gbp"].sum()
         if self.npv_gain.size < 2:  # one deterministic run (the sd engine): exact differences
             lo = hi = npv
-            crises, money = f"{cr:,.1f} more crises", f"£{npv:,.0f}"
+            value = money(npv)
         else:
-            crises = f"{cr:,.1f} more crises ({clo:,.1f} to {chi:,.1f})"
-            money = f"£{npv:,.0f} (£{lo:,.0f} to £{hi:,.0f})"
+            value = f"{money(npv)} ({range_text(lo, hi, 'GBP')})"
+        crises = averted_words(cr, clo, chi, int(self.averted_gain.size), self.level)
         verdict = ("pays for itself" if lo > 0 else "does not pay for itself" if hi < 0
                    else "cannot be told from paying for itself or not")
-        return (f"{self.option}: reinvesting {self.share:.0%} of each year's cashable savings bought "
-                f"{self.places:,} places at {self.into} (£{spent:,.0f} over the run). Against the same option "
-                f"without reinvestment the shift averts {crises} and changes the NPV by {money}: within the "
+        return (f"{name}: reinvesting {pct(self.share)} of each year's cashable savings bought "
+                f"{self.places:,} places at {self.into} ({money(spent)} over the run). Against the same option "
+                f"without reinvestment the shift {crises} and changes the NPV by {value}: within the "
                 f"period it {verdict}.")
 
     def rows(self) -> list[list[str]]:
         """The years as table rows (year, savings, reinvested next year, places added, places open)."""
-        return [[f"{int(r.year) + 1}", f"£{r.cashable_savings_gbp:,.0f}", f"£{r.reinvested_gbp:,.0f}",
+        return [[f"{int(r.year) + 1}", money(r.cashable_savings_gbp), money(r.reinvested_gbp),
                  f"{int(r.places_added):,}", f"{int(r.places):,}"] for r in self.years.itertuples()]
 
     def _repr_html_(self) -> str:
@@ -111,8 +114,9 @@ HEADERS = ("Year", "Cashable savings", "Reinvested next year", "Places added nex
 
 def reinvest(comparison: Comparison, option: str, scenario: Scenario, *, into: str, share: float,
              cost_gbp_per_place_per_year: float, organisations: Sequence[str] | None = None, delay_days: float = 0.0,
-             baseline: str | None = None, replications: int, seed: int, executor: str = "serial",
-             workers: int | None = None, progress: bool = False) -> tuple[Results, Reinvestment]:
+             baseline: str | None = None, replications: int, seed: int, executor: str | Executor = "serial",
+             workers: int | None = None, progress: bool = False,
+             checkpoint: Checkpoint | None = None) -> tuple[Results, Reinvestment]:
     """Run an option that reinvests a share of its cashable savings, year by year.
 
     Parameters
@@ -137,6 +141,9 @@ def reinvest(comparison: Comparison, option: str, scenario: Scenario, *, into: s
     baseline, replications, seed, executor, workers, progress
         The baseline's label (default the comparison's) and how the option is run again
         (the comparison's replications and seed, so that the runs share random numbers).
+    checkpoint
+        An open :class:`~placesim.run.Checkpoint` (an options file's) keeping each year's
+        replications.
 
     Returns
     -------
@@ -183,7 +190,8 @@ def reinvest(comparison: Comparison, option: str, scenario: Scenario, *, into: s
                       "note": f"reinvested: {share:.0%} of year {y + 1}'s cashable savings"})
         current = scenario.with_overrides({"services": {into: {"added_places": list(added)}}})
         results = run_scenarios({option: current}, replications, seed, executor=executor, workers=workers,
-                                progress=progress, engine=engine, label=f"{option}: reinvesting year {y + 1}")[option]
+                                progress=progress, engine=engine, label=f"{option}: reinvesting year {y + 1}",
+                                checkpoint=checkpoint)[option]
         appraisal = appraise(Comparison({base: comparison.results[base], option: results}, base), baseline=base)
     with_ = appraisal.per_replication(option)
     without = first.per_replication(option)

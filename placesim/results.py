@@ -9,15 +9,20 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 import xarray as xr
+import yaml
 
 from ._version import __version__
+from .cautions import warn_run
+from .display import ReadableFrame, readable_frame
 from .errors import PlacesimError
 from .io import write_netcdf
 from .plan import COUNTERS, Plan, compile_plan
 from .plan.clock import DAYS_PER_YEAR
 from .plots import ResultsPlots
+from .reach import reach_frame, reach_per_replication
 from .scenario.assumptions import DATASET_KEY, assumptions_table, assumptions_to_json
 from .scenario.model import LEVEL_NAMES
+from .scenario.network import INT_PREFIX
 from .scenario.scenario import Scenario
 from .stats import Interval, mean_interval, ratio
 from .warmup import WarmupCheck, check_warmup
@@ -29,13 +34,25 @@ during it), like the Dataset's ``time``; ``service``, ``resident``, ``domain`` a
 they do not apply."""
 
 
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def scenario_yaml(scenario: Scenario) -> str:
+    """:meth:`Scenario.to_yaml`'s text, written by PyYAML's C emitter where it is built (a
+    few times faster: it was a sixth of an SD run's time); the same text either way."""
+    return yaml.dump(scenario.to_dict(), Dumper=_DUMPER, sort_keys=False, allow_unicode=True)
+
+
 def assemble(scenario: Scenario, plan: Plan, outs: list[dict[str, np.ndarray]], seed: int,
              engine: str = "des") -> xr.Dataset:
     """Stack per-replication arrays into the results Dataset (with units and provenance).
 
     Every variable of :data:`~placesim.plan.COUNTERS` is there; one the engine does not
-    fill is NaN. Organisation costs are the services' costs by funding share.
+    fill is NaN. Organisation costs are the services' costs by funding share. Warns
+    (:func:`placesim.cautions.warn_run`) of too few replications and of the scenario's own
+    warnings.
     """
+    warn_run(scenario, len(outs), engine)
     m = scenario.model
     axes = plan.axes
     t = m.time
@@ -89,7 +106,7 @@ def assemble(scenario: Scenario, plan: Plan, outs: list[dict[str, np.ndarray]], 
         "title": f"placesim results: {m.name}",
         "scenario_name": m.name,
         "scenario_hash": scenario.hash,
-        "scenario_yaml": scenario.to_yaml(),
+        "scenario_yaml": scenario_yaml(scenario),
         "scenario_source": scenario.source or "",
         DATASET_KEY: assumptions_to_json(assumptions_table(scenario)),
         "seed": int(seed),
@@ -106,8 +123,24 @@ def assemble(scenario: Scenario, plan: Plan, outs: list[dict[str, np.ndarray]], 
     return ds
 
 
-def _per_replication(ds: xr.Dataset) -> pd.DataFrame:
-    """Headline measures per replication (rows: replication; columns: measure)."""
+def int_neighbourhoods(ds: xr.Dataset) -> list[str]:
+    """The neighbourhoods where an INT team works in these results (its services ``int:NAME``),
+    in the order of the ``neighbourhood`` axis."""
+    if "service_kind" not in ds.coords or ds["service_kind"].ndim != 1:
+        return []
+    teams = {str(s).removeprefix(INT_PREFIX) for s, k in zip(ds["service"].values, ds["service_kind"].values)
+             if k == "int" and str(s).startswith(INT_PREFIX)}
+    return [str(n) for n in ds["neighbourhood"].values if str(n) in teams]
+
+
+def area_label(neighbourhood: str) -> str:
+    """The summary row of the crises in one neighbourhood where an INT works."""
+    return f"crises in {neighbourhood} (INT area)"
+
+
+def _per_replication(ds: xr.Dataset, areas: list[str] | None = None) -> pd.DataFrame:
+    """Headline measures per replication (rows: replication; columns: measure); ``areas`` are
+    the neighbourhoods given their own crises row (default: :func:`int_neighbourhoods`)."""
     rows: dict[str, np.ndarray] = {}
     units: dict[str, str] = {}
     if ds.sizes.get("domain", 0) and ds.sizes.get("neighbourhood", 0):
@@ -117,6 +150,13 @@ def _per_replication(ds: xr.Dataset) -> pd.DataFrame:
         for d in ds["domain"].values:
             rows[f"crises: {d}"] = crises.sel(domain=d).values
             units[f"crises: {d}"] = "crises"
+        by_area = ds["crises"].sum(("time", "cohort", "domain"))
+        known = [str(n) for n in ds["neighbourhood"].values]
+        for nb in int_neighbourhoods(ds) if areas is None else areas:
+            if nb not in known:
+                raise PlacesimError(f"no neighbourhood {nb!r} in these results; neighbourhoods: {', '.join(known)}")
+            rows[area_label(nb)] = by_area.sel(neighbourhood=nb).values
+            units[area_label(nb)] = "crises"
         rows["help-seeking presentations"] = ds["help_seeking"].sum(
             ("time", "neighbourhood", "cohort", "domain")).values
         units["help-seeking presentations"] = "presentations"
@@ -174,68 +214,17 @@ def _per_replication(ds: xr.Dataset) -> pd.DataFrame:
     return frame
 
 
-REACH_MEASURES = {
-    "residents": "residents",
-    "resident-years in need": "years",
-    "share reached by the INT": "share of residents",
-    "INT episodes started per 1,000 residents": "episodes",
-    "INT outreach contacts per 1,000 residents": "contacts",
-    "found by case-finding per 1,000 residents": "people",
-    "crises per resident-year": "crises",
-    "assessments per resident-year in need": "assessments",
-    "help-seeking per resident-year in need": "presentations",
-}
-"""The measures of :meth:`Results.reach_summary`, with their units."""
+SERVICE_UNITS = {"mean wait (days)": "days", "mean time at service (days)": "days", "utilisation": "share",
+                 "mean occupancy": "places", "throughput (per day)": "people per day",
+                 "arrivals (per day)": "people per day"}
+"""Units of the measures of :meth:`Results.service_summary`."""
 
-
-def reach_per_replication(ds: xr.Dataset) -> dict[str, np.ndarray]:
-    """Measures by attribute value over the reported horizon and every neighbourhood, each
-    ``(replication, attribute_value)``; ``crises`` (a count) is added for differences."""
-    if "crises_by_attribute" not in ds:
-        raise PlacesimError("these results have no household attributes: give the scenario an attributes "
-                            "section and each cohort its shares (see docs/conceptual-model.md, 'Who is reached')")
-    tot = ds[[v for v in ds.data_vars if str(v).endswith("_by_attribute")]].sum(("time", "neighbourhood"),
-                                                                              skipna=False)
-    residents = ds["residents_by_attribute"].isel(time=0).sum("neighbourhood").values
-    years = float(ds["bin_days"].sum()) / DAYS_PER_YEAR
-    need = tot["need_days_by_attribute"].values / DAYS_PER_YEAR
-    per_k = 1000.0 / np.where(residents > 0, residents, np.nan)
-    return {
-        "residents": residents,
-        "resident-years in need": need,
-        "share reached by the INT": ratio(tot["int_reached_by_attribute"].values, residents),
-        "INT episodes started per 1,000 residents": tot["int_started_by_attribute"].values * per_k,
-        "INT outreach contacts per 1,000 residents": tot["int_contacts_by_attribute"].values * per_k,
-        "found by case-finding per 1,000 residents": tot["int_found_by_attribute"].values * per_k,
-        "crises per resident-year": ratio(tot["crises_by_attribute"].values, residents * years),
-        "assessments per resident-year in need": ratio(tot["assessments_by_attribute"].values, need),
-        "help-seeking per resident-year in need": ratio(tot["help_seeking_by_attribute"].values, need),
-        "crises": tot["crises_by_attribute"].values,
-    }
-
-
-def reach_frame(ds: xr.Dataset, measures: dict[str, np.ndarray], level: float, interval: Interval,
-                index: list[tuple[str, ...]] | None = None) -> pd.DataFrame:
-    """Measures ``(replication, attribute_value)`` summarised per attribute value: a DataFrame
-    indexed by (attribute, value) with columns ``(measure, stat)``."""
-    rows = []
-    for j in range(ds.sizes["attribute_value"]):
-        row: dict[tuple[str, str], Any] = {}
-        for name, arr in measures.items():
-            row[(name, "mean")], row[(name, "lower")], row[(name, "upper")] = mean_interval(arr[:, j], level, interval)
-        rows.append(pd.Series(row, name=(str(ds["attribute"].values[j]), str(ds["value"].values[j]))))
-    frame = pd.DataFrame(rows)
-    frame.columns = pd.MultiIndex.from_tuples(frame.columns)
-    frame.index = pd.MultiIndex.from_tuples(frame.index, names=["attribute", "value"])
-    return frame
-
-
-def _summarise(per_rep: pd.DataFrame, level: float, interval: Interval) -> pd.DataFrame:
+def _summarise(per_rep: pd.DataFrame, level: float, interval: Interval) -> ReadableFrame:
     out = []
     for col in per_rep.columns:
         mean, lo, hi = mean_interval(per_rep[col].to_numpy(), level, interval)
         out.append((col, per_rep.attrs.get("units", {}).get(col, ""), mean, lo, hi))
-    return pd.DataFrame(out, columns=["measure", "unit", "mean", "lower", "upper"]).set_index("measure")
+    return readable_frame(pd.DataFrame(out, columns=["measure", "unit", "mean", "lower", "upper"]).set_index("measure"))
 
 
 class ComparedResults(Protocol):
@@ -303,11 +292,13 @@ class Results(ResultsPlots):
             return cls(ds.load())
 
     # ------------------------------------------------------------------ summaries
-    def per_replication(self) -> pd.DataFrame:
-        """Headline measures, one row per replication (the basis of summaries and comparisons)."""
-        return _per_replication(self.ds)
+    def per_replication(self, areas: list[str] | None = None) -> pd.DataFrame:
+        """Headline measures, one row per replication (the basis of summaries and comparisons);
+        ``areas`` as for :meth:`summary`."""
+        return _per_replication(self.ds, areas)
 
-    def summary(self, level: float = 0.9, interval: Interval = "confidence") -> pd.DataFrame:
+    def summary(self, level: float = 0.9, interval: Interval = "confidence",
+                areas: list[str] | None = None) -> ReadableFrame:
         """Crises, costs by organisation and journey figures over the reported horizon.
 
         Parameters
@@ -317,12 +308,16 @@ class Results(ResultsPlots):
         interval
             ``'confidence'`` (t-interval of the mean across replications) or ``'spread'``
             (central range of the replications).
+        areas
+            Neighbourhoods whose crises get a row of their own beside the whole place's
+            (``crises in NAME (INT area)``); default: those where an INT team works.
 
         Returns
         -------
-        DataFrame indexed by measure with columns ``unit``, ``mean``, ``lower``, ``upper``.
+        DataFrame indexed by measure with columns ``unit``, ``mean``, ``lower``, ``upper``
+        (a :class:`~placesim.display.ReadableFrame`: it displays its figures readably).
         """
-        return _summarise(self.per_replication(), level, interval)
+        return _summarise(self.per_replication(areas), level, interval)
 
     def story_summary(self, level: float = 0.9, interval: Interval = "confidence") -> pd.DataFrame:
         """'Telling my story' over the whole run, per neighbourhood and cohort: assessments and
@@ -357,7 +352,10 @@ class Results(ResultsPlots):
         frame = pd.DataFrame(rows)
         frame.columns = pd.MultiIndex.from_tuples(frame.columns)
         frame.index = pd.MultiIndex.from_tuples(frame.index, names=["neighbourhood", "cohort"])
-        return frame
+        frame.attrs["units"] = {"resident-years in need": "years",
+                                "assessments per resident-year in need": "assessments",
+                                "hand-offs per resident-year in need": "referrals"}
+        return readable_frame(frame)
 
     def reach_summary(self, level: float = 0.9, interval: Interval = "confidence") -> pd.DataFrame:
         """Who is reached, by household attribute value (a scenario with ``attributes:``).
@@ -420,7 +418,8 @@ class Results(ResultsPlots):
         frame = pd.DataFrame(rows)
         frame.columns = pd.MultiIndex.from_tuples(frame.columns)
         frame.index.name = "service"
-        return frame
+        frame.attrs["units"] = SERVICE_UNITS
+        return readable_frame(frame)
 
     # ------------------------------------------------------------------ display
     def __repr__(self) -> str:
@@ -430,7 +429,7 @@ class Results(ResultsPlots):
 
     def _repr_html_(self) -> str:
         head = f"<p><b>{html.escape(repr(self))}</b></p>"
-        return head + self.summary().to_html(float_format=lambda x: f"{x:,.2f}")
+        return head + self.summary()._repr_html_()
 
 
 def trace_frame(traces: list[list | None], warmup: float) -> pd.DataFrame | None:

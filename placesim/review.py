@@ -23,6 +23,7 @@ from pydantic import Field
 from scipy import stats
 
 from .errors import PlacesimError
+from .formatting import averted_words, estimate_text, fmt, pct, range_text, settled
 from .results import ComparedResults
 from .scenario.base import FileModel, Months
 from .scenario.scenario import Scenario
@@ -143,9 +144,11 @@ class ReviewPower:
         lo, hi = self.power_interval
         flo, fhi = self.false_alarm_interval
         rlo, rhi = self.true_reduction_interval
-        averted = f"{self.true_reduction:,.1f}"
-        if not math.isnan(rlo):
-            averted += f" (90 % CI {rlo:,.1f} to {rhi:,.1f})"
+        averted = estimate_text(self.true_reduction, rlo, rhi, "crises")
+        if not settled(rlo, rhi):
+            averted = f"none detectable (90 % CI {range_text(rlo, rhi, 'crises')})"
+        elif not math.isnan(rlo):
+            averted = f"{fmt(self.true_reduction, 'crises')} (90 % CI {range_text(rlo, rhi, 'crises')})"
         return [
             ("Pilot area", ", ".join(self.neighbourhoods)),
             ("Team started", f"day {self.start_day:g} of reporting"),
@@ -156,8 +159,10 @@ class ReviewPower:
             ("False alarm: reduction found with no pilot",
              f"{_pct(self.false_alarm)} (90 % CI {_pct(flo)} to {_pct(fhi)})"),
             ("Crises really averted after the start", averted),
-            (f"Mean crises before / after: {self.option}", f"{self.option_pre:,.1f} / {self.option_post:,.1f}"),
-            (f"Mean crises before / after: {self.baseline}", f"{self.baseline_pre:,.1f} / {self.baseline_post:,.1f}"),
+            (f"Mean crises before / after: {self.option}",
+             f"{fmt(self.option_pre, 'crises')} / {fmt(self.option_post, 'crises')}"),
+            (f"Mean crises before / after: {self.baseline}",
+             f"{fmt(self.baseline_pre, 'crises')} / {fmt(self.baseline_post, 'crises')}"),
         ]
 
     def _repr_html_(self) -> str:
@@ -171,19 +176,13 @@ class ReviewPower:
         where = ", ".join(self.neighbourhoods)
         lo, hi = self.power_interval
         rlo, rhi = self.true_reduction_interval
-        if self.true_reduction >= 0:
-            averts = f"really averts {self.true_reduction:,.1f} crises"
-        else:
-            averts = f"really adds {-self.true_reduction:,.1f} crises"
-            rlo, rhi = -rhi, -rlo
-        if not math.isnan(rlo):
-            averts += f" (90 % interval {rlo:,.1f} to {rhi:,.1f})"
+        averts = averted_words(self.true_reduction, rlo, rhi, self.replications, LEVEL)
         text = (f"With {self.replications} replications, a before-after evaluation at {months} months (crises in "
                 f"{where} on days {_span(self.post_window)} against days {_span(self.pre_window)}) finds a reduction "
                 f"in {_pct(self.power)} of worlds (90 % interval {_pct(lo)} to {_pct(hi)}) where the pilot {averts} "
                 f"over those {months} months; in worlds without the pilot it claims a reduction "
                 f"{_pct(self.false_alarm)} of the time (the test's level is {_pct(self.alpha)}).")
-        if self.power < 0.8 and self.true_reduction > 0:
+        if self.power < 0.8 and self.true_reduction > 0 and settled(rlo, rhi):
             text += (f" So a review that finds no significant fall is weak evidence that the pilot does not work: "
                      f"it would miss a real effect of this size in {_pct(1 - self.power)} of worlds.")
         if self.false_alarm_interval[0] > self.alpha:
@@ -484,7 +483,7 @@ def _threshold(r: ReviewPower) -> float | None:
 
 # ---------------------------------------------------------------------- wording
 def _pct(x: float) -> str:
-    return "n/a" if math.isnan(x) else f"{100 * x:.0f} %"
+    return "n/a" if math.isnan(x) else pct(x)
 
 
 def _span(w: tuple[float, float]) -> str:

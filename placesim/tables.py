@@ -6,7 +6,6 @@ import pandas as pd
 from rich.console import Group
 from rich.table import Table
 
-from .appraisal import METRICS
 from .formatting import estimate_text
 
 
@@ -21,7 +20,9 @@ def summary_table(frame: pd.DataFrame, title: str) -> Table:
 
 
 def service_table(frame: pd.DataFrame, title: str) -> Table:
-    """Render :meth:`Results.service_summary` output (means and intervals)."""
+    """Render :meth:`Results.service_summary` output (means and intervals, in the units of
+    ``frame.attrs['units']``)."""
+    units = frame.attrs.get("units", {})
     t = Table(title=title, title_justify="left")
     t.add_column("service")
     t.add_column("organisation")
@@ -31,7 +32,7 @@ def service_table(frame: pd.DataFrame, title: str) -> Table:
     for service, row in frame.iterrows():
         cells = [str(service), str(row[("organisation", "")])]
         for m in measures:
-            cells.append(estimate_text(row[(m, "mean")], row[(m, "lower")], row[(m, "upper")], ""))
+            cells.append(estimate_text(row[(m, "mean")], row[(m, "lower")], row[(m, "upper")], units.get(m, "")))
         t.add_row(*cells)
     return t
 
@@ -74,17 +75,13 @@ def calibration_table(cal) -> Group:
     return Group(t, g)
 
 
-def appraisal_table(appraisal, title: str) -> Table:
-    """The options table: each headline figure (rows) for each option (columns)."""
-    summary = appraisal.summary()
-    units = summary.attrs.get("units", {})
+def headline_table(cells: pd.DataFrame, headings: dict[str, str], names: dict[str, str], title: str) -> Table:
+    """The options table of the terminal: one row per option (by name), one column per headline
+    figure; ``cells`` holds the figures as text (the report's headline cells)."""
     table = Table(title=title, title_justify="left")
-    table.add_column("figure")
-    table.add_column("unit")
-    for option in summary.index:
-        table.add_column(str(option), justify="right")
-    for name, (unit, _) in METRICS.items():
-        cells = [estimate_text(row[name], row[name + "_lower"], row[name + "_upper"], units.get(name, ""))
-                 for _, row in summary.iterrows()]
-        table.add_row(name.removesuffix("_gbp").replace("_", " "), unit, *cells)
+    table.add_column("option")
+    for heading in headings.values():
+        table.add_column(heading, justify="right")
+    for option, row in cells.iterrows():
+        table.add_row(names.get(str(option), str(option)), *[str(row[k]) for k in headings])
     return table

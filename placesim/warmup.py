@@ -34,6 +34,7 @@ import numpy as np
 import xarray as xr
 from scipy import stats
 
+from .errors import PlacesimWarning
 from .plan import Plan, TeamPlan
 from .plan.clock import DAY_EPS
 
@@ -53,7 +54,7 @@ TAU_GRID = 200
 """Relaxation times tried in the exponential fit (log-spaced)."""
 
 
-class WarmupWarning(UserWarning):
+class WarmupWarning(PlacesimWarning):
     """A run's main outputs are still trending when reporting starts: the warm-up is too short."""
 
 

@@ -120,14 +120,35 @@ def test_sd_benchmark_runs(bsd, capsys):
     assert [r["scenario"] for r in rows] == list(bsd.SCENARIOS)
     for r in rows:
         assert set(r) >= {"sd_s", "compile_s", "integrate_s", "rhs_evals", "states", "des_rep_s", "des_sim1_s",
-                          "des_run_s", "ratio_engine", "ratio_rep", "ratio_run"}
+                          "des_run_s", "ratio_engine", "ratio_rep", "ratio_run", "first_sd_s", "ref_compile_s",
+                          "ref_integrate_s", "ratio_ref"}
+        assert r["ratio_engine"] == pytest.approx(r["des_rep_s"] / (r["compile_s"] + r["integrate_s"]))
         assert r["sd_s"] > 0 and r["des_run_s"] > 0 and r["states"] > 0
         assert r["ratio_run"] == pytest.approx(r["des_run_s"] / r["sd_s"])
     assert {f["measure"] for f in res["figures"]} >= {"crises", "arrivals", "throughput (per day)"}
     text = bsd.report(res, 1, 1)
-    assert "Target SD >= 1,000 x" in text and "Headline figures" in text
+    assert "Target SD >= 1,000 x" in text and "Target (issue 12)" in text and "Headline figures" in text
 
     assert bsd.main(["--scenarios", "scenarios/validation/mmc.yaml", "--horizon", "20", "--warmup", "5",
                      "--repeats", "1", "--des-repeats", "1", "--replications", "2"]) == 0
     out = capsys.readouterr().out
     assert "mmc.yaml" in out and "Target" in out
+
+
+@pytest.fixture(scope="module")
+def bpar():
+    return _load("bench_parallel")
+
+
+@pytest.mark.slow  # starts two dask LocalClusters, 10-20 s on a loaded machine; the fast tier has test_queueing_benchmark_runs
+def test_parallel_benchmark_runs(bpar, capsys):
+    res = bpar.run("scenarios/validation/mmc.yaml", replications=2, workers=2, repeats=1, horizon=20.0, warmup=5.0)
+    rows = res["rows"]
+    assert [r["executor"] for r in rows] == list(bpar.EXECUTORS)
+    for r in rows:
+        assert set(r) >= {"workers", "wall_s", "cpu_s", "speedup", "identical"}
+        assert r["wall_s"] > 0 and r["identical"] is True
+        assert r["speedup"] == pytest.approx(rows[0]["wall_s"] / r["wall_s"])
+    assert rows[0]["speedup"] == 1.0 and rows[1]["workers"] == 2
+    text = bpar.report(res, 1)
+    assert "Target >= 1.8 x" in text and "warm cluster" in text and "identical" in text

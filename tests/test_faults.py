@@ -1,5 +1,7 @@
 """Interrupts and crashes (issue 11, item 4): the executor contract of
-``placesim/run/executors.py`` (docs/decisions.md, "Faults and interrupts").
+``placesim/run/executors.py`` (docs/decisions.md, "Faults and interrupts"), for the
+processes executor and the dask executor on a LocalCluster it starts (issue 12; a cluster
+given by address is tested in ``tests/test_dask.py``).
 
 * An interrupted ``map`` cancels the queued tasks, stops the running ones and re-raises,
   in seconds (a task error too); workers ignore SIGINT.
@@ -31,7 +33,7 @@ from pathlib import Path
 import pytest
 from processes import LINUX, Terminal, children, kill_all, stat, wait_gone
 
-from placesim.run import ProcessExecutor, SerialExecutor
+from placesim.run import DaskExecutor, ProcessExecutor, SerialExecutor
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -40,11 +42,16 @@ STOP_LIMIT = 10.0
 """Seconds an interrupted run may take to end (measured: under 1 s)."""
 ORPHAN_LIMIT = 5.0
 """Seconds orphaned workers may live on (measured: 0.1 s; 0.5 s by the watch thread alone)."""
+CLUSTER_START_LIMIT = 60.0
+"""Seconds a LocalCluster may take to start on a loaded machine (measured: 1-8 s)."""
 
 SCRIPT_ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
 """A script run from a temporary folder imports this checkout's placesim."""
 
 needs_proc = pytest.mark.skipif(not LINUX, reason="reads processes from /proc (Linux)")
+
+POOLS = {"processes": ProcessExecutor, "dask": DaskExecutor}
+"""The executors with workers of their own: each keeps the contract (dask: a LocalCluster it starts)."""
 
 
 # ----------------------------------------------------------------------------- tasks run by workers
@@ -71,24 +78,34 @@ def _interrupts_itself(task: int) -> int:
     return task * 10
 
 
+def _sleeps_less_later(task: int) -> int:
+    """Later tasks finish sooner, so they complete out of order."""
+    time.sleep(0.05 * (6 - task))
+    return task * task
+
+
 def _started(folder: Path) -> dict[int, int]:
     """Started tasks: index -> pid of the worker that ran it."""
     return {int(p.stem): int(p.read_text() or 0) for p in folder.glob("*.started")}
 
 
 # ----------------------------------------------------------------------------- the executor itself
-def test_interrupted_map_cancels_queued_tasks_and_ends_its_workers(tmp_path):
+@pytest.mark.parametrize("pool", list(POOLS))
+def test_interrupted_map_cancels_queued_tasks_and_ends_its_workers(tmp_path, pool):
     """KeyboardInterrupt in the caller (here raised by on_done after the first result) stops
-    a processes map in seconds: queued tasks never start, running ones are stopped."""
+    a map in seconds: queued tasks never start, running ones are stopped, the workers end
+    (dask: the LocalCluster is closed). Timed from the interrupt, not from the start of a
+    cluster."""
     tasks = [(str(tmp_path), 0, 0.1)] + [(str(tmp_path), i, 60.0) for i in range(1, 20)]
+    interrupted: list[float] = []
 
     def interrupt() -> None:
+        interrupted.append(time.monotonic())
         raise KeyboardInterrupt
 
-    t0 = time.monotonic()
     with pytest.raises(KeyboardInterrupt):
-        ProcessExecutor(workers=2).map(_sleeper, tasks, interrupt)
-    elapsed = time.monotonic() - t0
+        POOLS[pool](workers=2).map(_sleeper, tasks, interrupt)
+    elapsed = time.monotonic() - interrupted[0]
     assert elapsed < STOP_LIMIT, f"stopping took {elapsed:.1f} s; the tasks sleep 60 s"
     started = _started(tmp_path)
     # two workers: tasks 0 and 1, then task 2 on the worker that finished task 0; no more
@@ -100,18 +117,29 @@ def test_interrupted_map_cancels_queued_tasks_and_ends_its_workers(tmp_path):
             assert st is None or st[1] != os.getpid() or st[0] == "Z", f"worker {pid} still running"
 
 
-def test_a_task_error_stops_the_other_tasks():
+@pytest.mark.parametrize("pool", list(POOLS))
+def test_a_task_error_stops_the_other_tasks(pool):
+    failed: list[float] = []
     t0 = time.monotonic()
     with pytest.raises(ValueError, match="task 0 failed"):
-        ProcessExecutor(workers=2).map(_fails, [(i, 60.0) for i in range(6)])
-    assert time.monotonic() - t0 < STOP_LIMIT
+        POOLS[pool](workers=2).map(_fails, [(i, 60.0) for i in range(6)], lambda: failed.append(1))
+    assert time.monotonic() - t0 < STOP_LIMIT + (CLUSTER_START_LIMIT if pool == "dask" else 0)
     assert multiprocessing.active_children() == []
 
 
-def test_workers_ignore_sigint():
+@pytest.mark.parametrize("pool", list(POOLS))
+def test_workers_ignore_sigint(pool):
     """A SIGINT reaching the workers (Ctrl-C signals the whole process group) is theirs to
     ignore: the tasks finish and the results come back."""
-    assert ProcessExecutor(workers=2).map(_interrupts_itself, [1, 2, 3]) == [10, 20, 30]
+    assert POOLS[pool](workers=2).map(_interrupts_itself, [1, 2, 3]) == [10, 20, 30]
+
+
+def test_results_and_on_result_follow_task_order_on_dask():
+    """Results in task order whatever order tasks finish in; on_result gets each with its index."""
+    seen: dict[int, int] = {}
+    out = DaskExecutor(workers=2).map(_sleeps_less_later, list(range(6)), on_result=seen.__setitem__)
+    assert out == [i * i for i in range(6)]
+    assert seen == {i: i * i for i in range(6)}
 
 
 def test_serial_map_stops_where_it_is_interrupted():
@@ -169,6 +197,50 @@ def test_workers_end_when_their_parent_is_killed(tmp_path, mechanism):
             proc.wait()
 
 
+DASK_ORPHAN_SCRIPT = """
+import os, sys, time
+from pathlib import Path
+from placesim.run import DaskExecutor
+
+def task(i):
+    Path(sys.argv[1], f"{i}.started").write_text(str(os.getpid()))
+    time.sleep(120)
+    return i
+
+if __name__ == "__main__":
+    DaskExecutor(workers=2).map(task, list(range(4)))
+"""
+
+
+@needs_proc
+def test_dask_local_cluster_workers_end_when_their_parent_is_killed(tmp_path):
+    """kill -9 of a caller running a LocalCluster: its worker processes (and whatever
+    else it started) end by themselves within seconds."""
+    script = tmp_path / "dask_orphans.py"
+    script.write_text(DASK_ORPHAN_SCRIPT)
+    folder = tmp_path / "started"
+    folder.mkdir()
+    proc = subprocess.Popen([PYTHON, str(script), str(folder)], cwd=ROOT, env=SCRIPT_ENV, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    spawned: list = []
+    try:
+        deadline = time.monotonic() + CLUSTER_START_LIMIT
+        while len(_started(folder)) < 2 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.1)
+        assert len(_started(folder)) == 2, "the cluster did not start two tasks"
+        spawned = children(proc.pid)
+        assert {pid for pid, _ in spawned} >= set(_started(folder).values()), "the tasks run outside its children"
+        proc.kill()
+        proc.wait()
+        left = wait_gone(spawned, ORPHAN_LIMIT)
+        assert left == [], f"processes still alive {ORPHAN_LIMIT} s after their parent was killed"
+    finally:
+        kill_all(spawned)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 # ----------------------------------------------------------------------------- the command line
 LONG_TOY = """placesim: 1
 extends: {toy}
@@ -187,15 +259,15 @@ def _long_toy(tmp_path: Path) -> Path:
     return path
 
 
-def _interrupt_cli(tmp_path: Path, how: str) -> tuple[Terminal, float, list, Path]:
-    """Start ``placesim run`` with processes in a terminal, wait for its first finished
-    replication, signal it; its terminal, the seconds it took to end, its workers and the
-    output folder."""
+def _interrupt_cli(tmp_path: Path, how: str, executor: str = "processes") -> tuple[Terminal, float, list, Path]:
+    """Start ``placesim run`` with processes (or a dask LocalCluster) in a terminal, wait for
+    its first finished replication, signal it; its terminal, the seconds it took to end,
+    its workers and the output folder."""
     out = tmp_path / "out"
     out.mkdir()
     term = Terminal([PYTHON, "-m", "placesim.cli", "run", str(_long_toy(tmp_path)), "-r", str(REPLICATIONS),
-                     "--seed", "1", "--executor", "processes", "--workers", "2", "--out", str(out / "results.nc")],
-                    ROOT)
+                     "--seed", "1", "--executor", executor, "--workers", "2", "--out", str(out / "results.nc")],
+                    ROOT, env={"PYTHONPATH": str(ROOT)})
     workers: list = []
     try:
         term.wait_for(rf"\b[1-9]\d*/{REPLICATIONS}\b", 120)
@@ -234,8 +306,11 @@ def _assert_stopped_cleanly(term: Terminal, elapsed: float, out: Path, status: i
 
 
 @needs_proc
-def test_ctrl_c_stops_the_cli_in_seconds(tmp_path):
-    term, elapsed, _, out = _interrupt_cli(tmp_path, "ctrl-c")
+@pytest.mark.parametrize("executor", ["processes", "dask"])
+def test_ctrl_c_stops_the_cli_in_seconds(tmp_path, executor):
+    """Ctrl-C reaches the command and its workers (dask: a LocalCluster's worker processes):
+    one line, status 130, no worker left, nothing written."""
+    term, elapsed, _, out = _interrupt_cli(tmp_path, "ctrl-c", executor)
     _assert_stopped_cleanly(term, elapsed, out, 130, "interrupted (Ctrl-C)")
 
 
@@ -250,10 +325,11 @@ def test_sigint_or_sigterm_to_the_cli_alone_stops_it(tmp_path, how, status, word
 
 @needs_proc
 @pytest.mark.slow
-def test_cli_killed_leaves_no_workers(tmp_path):
+@pytest.mark.parametrize("executor", ["processes", "dask"])
+def test_cli_killed_leaves_no_workers(tmp_path, executor):
     """kill -9 of the command: no chance to clean up, yet its workers end (asserted by
     :func:`_interrupt_cli`) and no results file appears."""
-    term, _, _, out = _interrupt_cli(tmp_path, "kill")
+    term, _, _, out = _interrupt_cli(tmp_path, "kill", executor)
     assert term.proc.returncode == -signal.SIGKILL
     assert not (out / "results.nc").exists()
 

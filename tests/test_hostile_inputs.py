@@ -191,13 +191,15 @@ def test_shipped_files_are_within_every_limit() -> None:
     from placesim.calibration.calibrate import prepare
     from placesim.calibration.setup import load_setup
     from placesim.options import load_options
+    from placesim.validation import load_validation
 
     scenarios = [p for folder in ("scenarios", "tests/scenarios", "benchmarks/scenarios", "calibration/harlesden")
-                 for p in sorted((ROOT / folder).rglob("*.yaml")) if p.name not in ("options.yaml", "setup.yaml", "truth.yaml")]
+                 for p in sorted((ROOT / folder).rglob("*.yaml")) if p.name not in ("options.yaml", "setup.yaml", "truth.yaml", "validation.yaml")]
     assert len(scenarios) >= 8
     for p in scenarios:
         ps.load_scenario(p)
     load_options(ROOT / "scenarios/brent/options.yaml")
+    load_validation(ROOT / "scenarios/brent/validation.yaml")
     for setup in sorted((ROOT / "calibration").glob("*/setup.yaml")):
         prepare(load_setup(setup))
 

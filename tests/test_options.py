@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -27,6 +28,7 @@ economics:
   cashable: {ta: 1.0}
 options:
   pilot:
+    name: Pilot, one day a week in A
     description: one day a week in A from day 183
     scenario: toy_int.yaml
     overrides:
@@ -63,6 +65,9 @@ def test_options_build_every_scenario(folder):
     assert of.scenarios["baseline"].int_team is None
     assert of.scenarios["bigger"].int_team.days_per_week == 5
     assert of.scenarios["pilot"].int_team.neighbourhoods["A"].start_day == 183
+    # an option's name is its scenario's name; without one, the scenario file's name stays
+    assert of.scenarios["pilot"].name == "Pilot, one day a week in A"
+    assert of.scenarios["bigger"].name == "toy INT" and of.scenarios["baseline"].name == "toy siloed"
 
 
 @pytest.mark.parametrize("change, needle, message", [
@@ -106,6 +111,8 @@ def test_options_run_writes_the_table_results_and_report(toy_run):
     assert table.loc["pilot", "review_power"] == run.review.power
     assert table.loc["pilot", "review_false_alarm_upper"] == run.review.false_alarm_interval[1]
     assert pd.isna(table.loc["bigger", "review_power"])
+    shown = repr(run.table())  # at the prompt and in a notebook: pounds whole, shares as percentages
+    assert "£" in shown and " %" in shown and not re.search(r"\d[eE][+-]?\d", shown)
     orgs = pd.read_csv(paths["organisations.csv"], index_col=["option", "organisation"])
     assert orgs.loc["pilot", "int_cost_gbp"].sum() == pytest.approx(table.loc["pilot", "int_cost_gbp"], rel=1e-9)
     reopened = ps.Comparison.open(paths["results.nc"])
@@ -115,6 +122,8 @@ def test_options_run_writes_the_table_results_and_report(toy_run):
     assert run.review is not None and run.review.option == "pilot" and 0 <= run.review.power <= 1
     html = paths["report.html"].read_text()
     assert "<html" in html.lower() and "pilot" in html
+    assert "<strong>Pilot, one day a week in A</strong><span class='ci'>pilot</span>" in html  # name, then label
+    assert run.comparison.names["pilot"] == "Pilot, one day a week in A"
 
 
 def test_options_command_prints_the_table_and_writes_the_folder(folder):
@@ -122,8 +131,13 @@ def test_options_command_prints_the_table_and_writes_the_folder(folder):
     result = CliRunner().invoke(main, ["options", str(folder / "options.yaml"), "--out", str(out), "-r", "2",
                                        "--executor", "serial", "--no-progress"])
     assert result.exit_code == 0, result.output
-    assert "npv" in result.output and "payback month" in result.output
-    assert {p.name for p in out.iterdir()} == {"options.csv", "organisations.csv", "results.nc", "report.html"}
+    printed = result.stdout
+    # the answer first: key messages, then one row per option, by name
+    assert printed.index("key messages") < printed.index("net present value") < printed.index("Payback")
+    assert "Pilot, one day a week in A" in printed and "chance that the review sees the pilot's effect" in printed
+    assert "warning: 2 replications" in result.stderr
+    assert {p.name for p in out.iterdir()} == {"options.csv", "organisations.csv", "appraisal.xlsx", "results.nc",
+                                              "report.html"}
     report = CliRunner().invoke(main, ["report", str(out / "results.nc"), "-o", str(folder / "again.html")])
     assert report.exit_code == 0, report.output
     assert (folder / "again.html").read_text().count("<img") >= 3
@@ -151,6 +165,8 @@ def test_break_even_finds_the_cost_at_which_npv_is_zero(engine):
     # NPV falls by the uplifted set-up cost: 1.1 per GBP, undiscounted in year 0.
     slope = (ev["npv_gbp"].iloc[-1] - ev["npv_gbp"].iloc[0]) / (ev["value"].iloc[-1] - ev["value"].iloc[0])
     assert slope == pytest.approx(-1.1, rel=1e-9)
+    shown = b._repr_html_()  # in a notebook: pounds, whole, with their sign before the pound
+    assert f"-£{-ev['npv_gbp'].iloc[-1]:,.0f}" in shown and "e+" not in shown
 
 
 def test_break_even_reports_no_crossing_and_bad_paths():

@@ -6,12 +6,16 @@ from __future__ import annotations
 import base64
 import html
 import json
+import math
 import os
 import shutil
 import tempfile
 from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
+import pandas as pd
 import pytest
 import xarray as xr
 import yaml
@@ -20,6 +24,8 @@ import placesim as ps
 from placesim.appraisal import appraise
 from placesim.report import SECTIONS, build_report, report_from_netcdf, write_report
 from placesim.report.headline import headline_frame
+from placesim.report.messages import break_even_message, key_messages, payback_message, review_message
+from placesim.report.provenance import comparison_assumptions
 from placesim.review import review_power
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -157,6 +163,15 @@ def test_headline_table_has_a_row_per_option(report, appraisal):
     for cell in frame.loc["int_5day"]:
         mean = cell.split(" ± ")[0].split(" [")[0]
         assert html.escape(mean) in report, cell
+
+
+def test_the_headline_cells_can_be_any_figures_of_the_appraisal(appraisal):
+    cells = headline_frame(appraisal, ["bcr", "public_value_bcr", "crises_averted"])
+    assert list(cells.columns) == ["bcr", "public_value_bcr", "crises_averted"]
+    s = appraisal.summary()
+    for option in appraisal.options:
+        detectable = s.loc[option, "crises_averted_lower"] > 0 or s.loc[option, "crises_averted_upper"] < 0
+        assert cells.loc[option, "crises_averted"].startswith("none detectable") != detectable
 
 
 def test_every_option_has_its_savings_by_organisation(report, appraisal):
@@ -313,8 +328,13 @@ def test_report_in_a_real_browser(comparison, appraisal, review, tmp_path):
     driver, profile = _browser()  # skips (or fails) here, before the report is built, when there is no browser
     from selenium.webdriver.common.by import By
 
+    # a reference as long as Brent's (a title and an address) in the assumptions table
+    tables, _ = comparison_assumptions(comparison)
+    tables["siloed"].loc[tables["siloed"].index[0], "references"] = (
+        "BR01: Brent population (Census 2021) (Future Brent: About Brent, the borough profile) "
+        "https://www.brent.gov.uk/" + "the-council-and-democracy/borough-profile-and-statistics/" * 4)
     try:
-        out = write_report(tmp_path / "report.html", comparison, appraisal, review,
+        out = write_report(tmp_path / "report.html", comparison, appraisal, review, assumptions=tables,
                            title="Harlesden INT options (test)")
         driver.get(out.resolve().as_uri())
         assert driver.execute_script("return document.readyState") == "complete"
@@ -332,12 +352,26 @@ def test_report_in_a_real_browser(comparison, appraisal, review, tmp_path):
             assert driver.find_element(By.ID, section).is_displayed(), section
         rows = driver.find_elements(By.CSS_SELECTOR, "#headline-table tbody tr")
         assert len(rows) == len(OPTIONS)
-        assert [r.find_element(By.TAG_NAME, "strong").text for r in rows] == OPTIONS
+        # options by name, each with its label (its id in options.csv) beneath
+        names = comparison.names
+        assert [r.find_element(By.TAG_NAME, "strong").text for r in rows] == [names[o] for o in OPTIONS]
+        assert [r.find_element(By.CSS_SELECTOR, "td .ci").text for r in rows] == OPTIONS
+        # the key messages open the page, above the headline table
+        messages = driver.find_elements(By.CSS_SELECTOR, "#key-messages li.message")
+        assert len(messages) == 4
+        assert messages[0].location["y"] < driver.find_element(By.ID, "headline-table").location["y"]
 
-        # no sideways scrolling at the width of an A4 page (794 CSS pixels)
-        driver.set_window_size(794, 1123)
-        assert driver.execute_script(
-            "return document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1")
+        # no sideways scrolling on a laptop (1280 px) or at the width of an A4 page (794 CSS pixels),
+        # and no element reaching past the right edge
+        for width, height in ((1280, 900), (794, 1123)):
+            driver.set_window_size(width, height)
+            assert driver.execute_script(
+                "return document.documentElement.scrollWidth <= document.documentElement.clientWidth + 1"), width
+            beyond = driver.execute_script(
+                "const w = document.documentElement.clientWidth;"
+                "return Array.from(document.querySelectorAll('body *'))"
+                ".filter(e => e.getBoundingClientRect().right > w + 1).map(e => e.tagName + ' ' + e.className);")
+            assert not beyond, (width, beyond[:5])
         driver.set_window_size(1100, 900)
 
         width, height = driver.execute_script(
@@ -361,3 +395,88 @@ def test_report_in_a_real_browser(comparison, appraisal, review, tmp_path):
         Path(stable).mkdir(parents=True, exist_ok=True)
         shutil.copyfile(png, Path(stable) / "report.png")
         assert (Path(stable) / "report.png").stat().st_size == png.stat().st_size
+
+
+# --------------------------------------------------------------------------- the answer first
+def test_key_messages_open_the_report_each_backed_by_a_figure(report):
+    ids = Page(report).ids
+    assert ids.index("key-messages") < ids.index("headline")
+    for message in ("payback", "crises", "review", "break-even"):
+        assert f"message-{message}" in ids
+    assert report.index("The answer first") < report.index("id='headline-table'")
+
+
+def test_the_crises_message_claims_an_effect_only_where_its_interval_excludes_zero(comparison, appraisal):
+    [crises] = [m for m in key_messages(appraisal, comparison.names) if m.id == "crises"]
+    s = appraisal.summary()
+    for option in appraisal.options:
+        [point] = [p for p in crises.points if p.startswith(f'"{comparison.names[option]}" ')]
+        lo, hi = s.loc[option, "crises_averted_lower"], s.loc[option, "crises_averted_upper"]
+        assert ("no effect on crises detectable with 3 replications" in point) == (lo <= 0 <= hi), point
+        assert ("averts" in point) == (lo > 0), point
+
+
+def stub(rows: list[dict]) -> SimpleNamespace:
+    """What the key messages read of an appraisal, with chosen figures (36 months, 10 replications)."""
+    columns = {"npv_gbp": 0.0, "payback_month": math.nan, "bcr": 1.0, "crises_averted": 10.0,
+               "pv_int_cost_gbp": 100.0, "pv_costs_avoided_gbp": 100.0}
+    frame = []
+    for row in rows:
+        full = {"option": row["option"]}
+        for name, default in columns.items():
+            value = row.get(name, default)
+            mean, lo, hi = value if isinstance(value, tuple) else (value, value, value)
+            full.update({name: mean, f"{name}_lower": lo, f"{name}_upper": hi})
+        frame.append(full)
+    summary = pd.DataFrame(frame).set_index("option")
+    options = list(summary.index)
+    return SimpleNamespace(summary=lambda: summary, options=options, baseline="base", level=0.9,
+                           period=SimpleNamespace(days=36 * 365.25 / 12), comparison=None,
+                           flows={o: SimpleNamespace(int_cost=np.zeros((10, 3))) for o in options})
+
+
+NAMES = {"base": "Today", "a": "Option A", "b": "Option B"}
+
+
+def test_an_option_pays_back_only_when_its_net_present_value_interval_is_above_zero():
+    pays = stub([{"option": "a", "npv_gbp": (5000.0, 1000.0, 9000.0), "payback_month": (20.2, 15.0, 30.0)},
+                 {"option": "b", "npv_gbp": (-50.0, -90.0, -10.0)}])
+    m = payback_message(pays, NAMES)
+    assert m.figure == "£5,000"
+    assert m.text.startswith("Option A pays back within the 36 months: its net present value is £5,000 "
+                             "(90 % interval £1,000 to £9,000) and it pays back in month 21 (earliest 15, latest 30).")
+    assert "The other option does not" in m.text
+    might = stub([{"option": "a", "npv_gbp": (6409.0, -60231.0, 73049.0)}, {"option": "b", "npv_gbp": -50.0}])
+    m = payback_message(might, NAMES)
+    assert m.text.startswith("No option is sure to pay back within the 36 months. Option A might: its net present "
+                             "value, £6,409, has a 90 % interval from -£60,231 to £73,049, which includes zero.")
+    none = stub([{"option": "a", "npv_gbp": (-73240.0, -146580.0, -100.0), "bcr": 0.83},
+                 {"option": "b", "npv_gbp": (-820821.0, -932684.0, -708957.0), "bcr": 0.61}])
+    m = payback_message(none, NAMES)
+    assert m.figure == "-£73,240" and m.text.startswith("No option pays back within the 36 months")
+    assert "The nearest, Option A, has a net present value of -£73,240" in m.text and "83p" in m.text
+
+
+def test_what_would_have_to_be_true_to_break_even():
+    short = stub([{"option": "a", "bcr": 0.8, "pv_int_cost_gbp": 100000.0, "pv_costs_avoided_gbp": 80000.0},
+                  {"option": "b", "bcr": 0.5}])
+    m = break_even_message(short, NAMES)
+    assert m.figure == "1.2 times"  # 1 / 0.8 = 1.25, to one decimal
+    assert ("For Option A, the nearest to breaking even, to pay for itself the costs it avoids would have to be "
+            "1.2 times what is simulated (£100,000 instead of £80,000, discounted), or its INT would have to cost "
+            "20 % less.") == m.text
+    spare = stub([{"option": "a", "bcr": 2.0}, {"option": "b", "bcr": 1.25}])
+    m = break_even_message(spare, NAMES)
+    assert m.figure == "20 %" and "Option B, with least to spare, would stop if the costs it avoids fell by 20 %" \
+        in m.text
+
+    class Found:
+        option, parameter, value = "a", "int.effect.escalation_multiplier", 0.3149
+
+    m = break_even_message(short, NAMES, [Found()])
+    assert m.points == ["Option A would break even if int.effect.escalation_multiplier were 0.3149."]
+
+
+def test_review_message_says_why_it_is_missing():
+    m = review_message(None, NAMES, "not available: the windows do not fit")
+    assert m.figure == "n/a" and m.text.endswith("not available: the windows do not fit.")

@@ -17,6 +17,7 @@ import xarray as xr
 from scipy import stats
 
 import placesim as ps
+from placesim.formatting import fmt
 from placesim.review import ReviewPower, review_power, review_power_from_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -193,7 +194,7 @@ def test_end_to_end_on_a_small_scenario(tmp_path):
     text = str(r)
     assert text.startswith("With 12 replications, a before-after evaluation at six months (crises in Harlesden on "
                            "days 210-390 against days 0-180) finds a reduction in ")
-    assert f"really averts {r.true_reduction:,.1f} crises" in text
+    assert f"where the pilot averts {fmt(r.true_reduction, 'crises')} crises (90 % interval " in text
     import matplotlib.pyplot as plt
 
     fig = r.plot()

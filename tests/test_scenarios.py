@@ -12,12 +12,13 @@ import yaml
 import placesim as ps
 
 ROOT = Path(__file__).resolve().parents[1]
-OPTIONS = [p for p in (ROOT / "scenarios").rglob("*.yaml") if p.read_text(encoding="utf-8").find("placesim_options:") >= 0]
-SCENARIOS = sorted(p for p in (ROOT / "scenarios").rglob("*.yaml") if p not in OPTIONS)
-BRENT = sorted((ROOT / "scenarios/brent").glob("*.yaml"))
+OPTIONS = [p for p in (ROOT / "scenarios").rglob("*.yaml") if "placesim_options:" in p.read_text(encoding="utf-8")]
+VALIDATIONS = [p for p in (ROOT / "scenarios").rglob("*.yaml") if "placesim_validation:" in p.read_text(encoding="utf-8")]
+SCENARIOS = sorted(p for p in (ROOT / "scenarios").rglob("*.yaml") if p not in OPTIONS + VALIDATIONS)
+BRENT = sorted(p for p in (ROOT / "scenarios/brent").glob("*.yaml") if p not in VALIDATIONS)
 FIGURES = {row["id"]: row for row in csv.DictReader((ROOT / "scenarios/reference/figures.csv").open(encoding="utf-8"))}
 DEFLATOR = {row["year"]: row for row in csv.DictReader((ROOT / "scenarios/reference/gdp_deflator.csv").open(encoding="utf-8"))}
-ID = re.compile(r"\b(?:UC|BR|HO|EN|GB|PA|WG|LM|KW|ST|EV|NH|TA|PL|CS|BX)\d{2}\b")
+ID = re.compile(r"\b(?:UC|BR|HO|EN|GB|PA|WG|LM|KW|ST|EV|NH|TA|PL|CS|BX|NC|DF)\d{2}\b")
 # Settings of the run or of policy rather than parameters taken from evidence.
 STRUCTURAL = {"placesim", "horizon_days", "warmup_days", "report_every_days", "start_day", "end_day", "days_per_week",
               "min_level", "servers", "days", "probability", "level", "placesim_options", "replications", "seed",

@@ -20,6 +20,7 @@ from ..scenario.model import Economics
 from ..stats import mean_interval
 from .flows import Flows, Period, appraisal_period, crisis_services, scenario_flows
 from .plots import plot_cumulative, plot_npv, plot_organisations
+from .public_value import carried_forward, domain_values
 
 METRICS: dict[str, tuple[str, str]] = {
     "int_cost_gbp": ("GBP", "INT cost over the period (incremental on the baseline's, with optimism bias)"),
@@ -36,6 +37,15 @@ METRICS: dict[str, tuple[str, str]] = {
     "bcr": ("ratio", "Benefit-cost ratio: present value of costs avoided per GBP of INT cost"),
     "payback_month": ("month", "First month (from the first reported day) when the cumulative discounted net "
                                "benefit reaches zero; NaN: not within the period"),
+    "economic_value_gbp": ("GBP", "Economic value of the crises averted (economics.values; undiscounted)"),
+    "social_value_gbp": ("GBP", "Social value of the crises averted (economics.values; undiscounted)"),
+    "pv_public_value_gbp": ("GBP", "Present value of costs avoided plus economic and social value"),
+    "public_value_npv_gbp": ("GBP", "Present value of public value (fiscal, economic, social) minus INT cost"),
+    "public_value_bcr": ("ratio", "Public value benefit-cost ratio: present value of fiscal, economic and social "
+                                  "value per GBP of INT cost"),
+    "pv_carried_forward_gbp": ("GBP", "Extrapolation: present value of costs avoided carried past the period with "
+                                      "lag and drop-off (economics.carry_forward; 0 without)"),
+    "npv_with_carry_forward_gbp": ("GBP", "Extrapolation: NPV plus the costs avoided carried past the period"),
     "crises_averted": ("crises", "Crises in the baseline minus crises with the option"),
     "cost_per_crisis_averted_gbp": ("GBP per crisis", "Net cost (undiscounted) per crisis averted"),
 }
@@ -103,6 +113,7 @@ class OptionFlows:
     crisis_avoided: np.ndarray
     service_avoided: np.ndarray
     crises_averted: np.ndarray
+    averted_by_domain: np.ndarray
     int_by_org: np.ndarray
     avoided_by_org: np.ndarray
     cashable_by_org: np.ndarray
@@ -115,6 +126,7 @@ class OptionFlows:
             crisis_avoided=base.crisis_cost - option.crisis_cost,
             service_avoided=base.service_cost - option.service_cost,
             crises_averted=base.crises - option.crises,
+            averted_by_domain=base.crises_by_domain - option.crises_by_domain,
             int_by_org=option.int_by_org - base.int_by_org,
             avoided_by_org=base.other_by_org - option.other_by_org,
             cashable_by_org=base.cashable_by_org - option.cashable_by_org,
@@ -139,7 +151,8 @@ class Appraisal:
     """
 
     def __init__(self, comparison: ComparedResults, economics: Economics, baseline: str, options: list[str],
-                 level: float, period: Period, flows: dict[str, OptionFlows]):
+                 level: float, period: Period, flows: dict[str, OptionFlows],
+                 values: tuple[np.ndarray, np.ndarray] | None = None):
         self.comparison = comparison
         self.economics = economics
         self.baseline = baseline
@@ -147,6 +160,9 @@ class Appraisal:
         self.level = level
         self.period = period
         self.flows = flows
+        domains = next(iter(flows.values())).averted_by_domain.shape[2] if flows else 0
+        self.values = values if values is not None else (np.zeros(domains), np.zeros(domains))
+        """Economic and social value of one crisis per domain (GBP at the price year)."""
         self.organisations = [str(o) for o in comparison.ds["organisation"].values]
 
     # ------------------------------------------------------------------ per replication
@@ -166,8 +182,15 @@ class Appraisal:
             "pv_costs_avoided_gbp": (f.avoided * d).sum(axis=1),
             "crises_averted": f.crises_averted.sum(axis=1),
         })
+        economic, social = (f.averted_by_domain @ v for v in self.values)
+        out["economic_value_gbp"] = economic.sum(axis=1)
+        out["social_value_gbp"] = social.sum(axis=1)
+        out["pv_public_value_gbp"] = out["pv_costs_avoided_gbp"] + ((economic + social) * d).sum(axis=1)
         out["net_cost_gbp"] = out["int_cost_gbp"] - out["costs_avoided_gbp"]
         out["npv_gbp"] = out["pv_costs_avoided_gbp"] - out["pv_int_cost_gbp"]
+        out["public_value_npv_gbp"] = out["pv_public_value_gbp"] - out["pv_int_cost_gbp"]
+        out["pv_carried_forward_gbp"] = carried_forward(f.avoided, self.period, self.economics)
+        out["npv_with_carry_forward_gbp"] = out["npv_gbp"] + out["pv_carried_forward_gbp"]
         out.index.name = "replication"
         return out
 
@@ -183,6 +206,9 @@ class Appraisal:
             for name in METRICS:
                 if name == "bcr":
                     m, lo, hi = ratio_interval(per["pv_costs_avoided_gbp"].values, per["pv_int_cost_gbp"].values,
+                                               self.level)
+                elif name == "public_value_bcr":
+                    m, lo, hi = ratio_interval(per["pv_public_value_gbp"].values, per["pv_int_cost_gbp"].values,
                                                self.level)
                 elif name == "cost_per_crisis_averted_gbp":
                     m, lo, hi = ratio_interval(per["net_cost_gbp"].values, per["crises_averted"].values, self.level)
@@ -246,6 +272,13 @@ class Appraisal:
         frame["net_cost_gbp"] = frame["int_cost_gbp"] - frame["costs_avoided_gbp"]
         frame["discounted_net_benefit_gbp"] = -frame["net_cost_gbp"] * frame["discount_factor"]
         return frame
+
+    def to_workbook(self, path: str | Path) -> Path:
+        """Write the appraisal as an .xlsx workbook in the layout of the GMCA CBA model
+        (:func:`placesim.appraisal.workbook.write_workbook`)."""
+        from .workbook import write_workbook
+
+        return write_workbook(self, path)
 
     def to_csv(self, path: str | Path) -> Path:
         """Write :meth:`summary` to CSV atomically."""
@@ -349,4 +382,5 @@ def appraise(comparison: ComparedResults, *, baseline: str | None = None, option
     crisis = crisis_services(base_model)
     base_flows = scenario_flows(ds, base, base_model, econ, period, crisis)
     flows = {x: OptionFlows.between(base_flows, scenario_flows(ds, x, models[x], econ, period, crisis)) for x in labels}
-    return Appraisal(comparison, econ, base, labels, level, period, flows)
+    values = domain_values(econ, [str(d) for d in ds["domain"].values])
+    return Appraisal(comparison, econ, base, labels, level, period, flows, values)

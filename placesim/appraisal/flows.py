@@ -39,6 +39,8 @@ class Flows:
     """Cashable part of ``other_by_org`` (for costs avoided), ``(replication, bin, organisation)``."""
     crises: np.ndarray
     """Crises in the whole place."""
+    crises_by_domain: np.ndarray
+    """Crises per domain, ``(replication, bin, domain)`` (domains in the Dataset's order)."""
 
 
 @dataclass(frozen=True)
@@ -116,13 +118,16 @@ def scenario_flows(ds: xr.Dataset, label: str, model: ScenarioModel, economics: 
         seconded = seconded[:, period.bins, :] * service_uprating(model, services, economics)
     is_int = np.array([s.startswith(INT_PREFIX) and s not in model.services for s in services])
     is_crisis = np.array([s in crisis for s in services]) & ~is_int
-    uplift = 1.0 + economics.optimism_bias_percent / 100.0
+    uplift = 1.0 + economics.int_uplift_percent() / 100.0
     int_cost = cost[:, :, is_int] * uplift
     int_seconded = seconded[:, :, is_int] * uplift
+    # optimism bias on benefits: each service's costs (so its costs avoided) lowered by its grade
+    cut = np.array([1.0 - economics.benefit_cut_percent(s) / 100.0 for s in services])
+    cost = cost * np.where(is_int, 1.0, cut)
     other = cost[:, :, ~is_int]
     cashable = np.array([economics.cashable_share(s) for s in services])[~is_int]
-    crises = ds["crises"].sel(scenario=label).sum(("neighbourhood", "cohort", "domain")).transpose(
-        "replication", "time").values[:, period.bins]
+    by_domain = ds["crises"].sel(scenario=label).sum(("neighbourhood", "cohort")).transpose(
+        "replication", "time", "domain").values[:, period.bins, :]
     return Flows(
         int_cost=int_cost.sum(axis=2),
         int_seconded=int_seconded.sum(axis=2),
@@ -132,5 +137,6 @@ def scenario_flows(ds: xr.Dataset, label: str, model: ScenarioModel, economics: 
                     + np.einsum("rts,so->rto", int_seconded, seconded_shares[is_int])),
         other_by_org=np.einsum("rts,so->rto", other, shares[~is_int]),
         cashable_by_org=np.einsum("rts,so->rto", other * cashable, shares[~is_int]),
-        crises=crises,
+        crises=by_domain.sum(axis=2),
+        crises_by_domain=by_domain,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ScenarioError
-from ..run import simulate
+from ..run import Executor, make_executor, simulate
 from ..scenario.files import refer
 from ..scenario.loader import deep_merge
 from ..scenario.scenario import Scenario, load_scenario
@@ -162,16 +163,17 @@ def _series_ratio(obs: Observed, des: np.ndarray, sd: np.ndarray) -> np.ndarray:
     return out
 
 
-def calibrate(setup: str | Path | Setup, *, executor: str = "serial", workers: int | None = None,
-              progress: Callable[[str], None] | None = None) -> Calibration:
+def calibrate(setup: str | Path | Setup, *, executor: str | Executor = "serial", workers: int | None = None,
+              progress: Callable[[str], None] | None = None, scheduler: str | None = None) -> Calibration:
     """Fit a scenario's parameters to observed data.
 
     Parameters
     ----------
     setup
         A calibration set-up file (see docs/calibration.md) or a loaded :class:`Setup`.
-    executor, workers
-        How the DES check runs its replications (as in :func:`placesim.simulate`).
+    executor, workers, scheduler
+        How the DES check runs its replications (as in :func:`placesim.simulate`); one
+        executor (one dask cluster) serves every round.
     progress
         Called with a line of text at each stage (e.g. ``print``).
 
@@ -201,35 +203,37 @@ def calibrate(setup: str | Path | Setup, *, executor: str = "serial", workers: i
     des_mean = des_se = None
     n_rounds = m.des.rounds if m.des.replications > 0 else 0
     clock.lap("prepare")
+    runner = make_executor(executor, workers, scheduler)
 
     def des_at(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         sc = model.scenario(x)
-        r = simulate(sc, m.des.replications, seed=m.des.seed, executor=executor, workers=workers)
+        r = simulate(sc, m.des.replications, seed=m.des.seed, executor=runner)
         vals = model.extractor({k: r.ds[k].values for k in {g[0] for g in model.extractor.groups}})
         se = vals.std(axis=0, ddof=1) / np.sqrt(len(vals)) if len(vals) > 1 else np.full(vals.shape[1], np.nan)
         return vals.mean(axis=0), se
 
-    for rnd in range(n_rounds + 1):
-        obj = Objective(model, obs, np.flatnonzero(fit_rows), family, size, correction)
-        z0 = z_start(obj) if z is None else z
-        before = model.counter[0]
-        z, fval, _ = search(obj, z0, m.max_evaluations, step=0.5 if rnd == 0 else 0.1)
-        x, k = obj.split(z)
-        rounds.append({"round": rnd, "sd_runs": model.counter[0] - before, "neg_log_posterior": fval,
-                       **{p.name: xi for p, xi in zip(params, x)}, **({"nb_size": k} if obj.fit_size else {})})
-        say(f"round {rnd}: " + ", ".join(f"{p.name}={xi:.4g}" for p, xi in zip(params, x))
-            + f" ({rounds[-1]['sd_runs']} SD runs)")
-        clock.lap("sd_fit")
-        if m.des.replications == 0:
-            break
-        des_mean, des_se = des_at(x)
-        clock.lap("des_check")
-        rounds[-1]["des_neg_log_likelihood"] = float(-goodness_of_fit(
-            obs.value[fit_rows], des_mean[fit_rows], des_mean[fit_rows], des_mean[fit_rows], family,
-            k, len(params))["log_likelihood"])
-        if rnd < n_rounds:
-            sd_raw = obj.mu(x) / correction
-            correction = _series_ratio(obs, des_mean, sd_raw)
+    with runner if m.des.replications > 0 else contextlib.nullcontext():  # one executor (one cluster) for all rounds
+        for rnd in range(n_rounds + 1):
+            obj = Objective(model, obs, np.flatnonzero(fit_rows), family, size, correction)
+            z0 = z_start(obj) if z is None else z
+            before = model.counter[0]
+            z, fval, _ = search(obj, z0, m.max_evaluations, step=0.5 if rnd == 0 else 0.1)
+            x, k = obj.split(z)
+            rounds.append({"round": rnd, "sd_runs": model.counter[0] - before, "neg_log_posterior": fval,
+                           **{p.name: xi for p, xi in zip(params, x)}, **({"nb_size": k} if obj.fit_size else {})})
+            say(f"round {rnd}: " + ", ".join(f"{p.name}={xi:.4g}" for p, xi in zip(params, x))
+                + f" ({rounds[-1]['sd_runs']} SD runs)")
+            clock.lap("sd_fit")
+            if m.des.replications == 0:
+                break
+            des_mean, des_se = des_at(x)
+            clock.lap("des_check")
+            rounds[-1]["des_neg_log_likelihood"] = float(-goodness_of_fit(
+                obs.value[fit_rows], des_mean[fit_rows], des_mean[fit_rows], des_mean[fit_rows], family,
+                k, len(params))["log_likelihood"])
+            if rnd < n_rounds:
+                sd_raw = obj.mu(x) / correction
+                correction = _series_ratio(obs, des_mean, sd_raw)
 
     obj = Objective(model, obs, np.flatnonzero(fit_rows), family, size, correction)
     assert z is not None  # the loop runs at least once

@@ -25,12 +25,12 @@ import math
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ..errors import Problem, ScenarioError
 from ..scenario.base import Days, FileModel, Name, Replications, Seed
-from ..scenario.messages import problems_from_validation
-from ..scenario.yamlio import dotted, locate, read_yaml_file
+from ..scenario.messages import read_model_file
+from ..scenario.yamlio import dotted, locate
 
 SUBJECT = "the calibration set-up"
 """What the problems of a set-up file are in (the heading of a list of them)."""
@@ -189,16 +189,5 @@ def load_setup(path: str | Path) -> Setup:
     ScenarioError
         With the file, field path and line of every problem.
     """
-    p = Path(path)
-    try:
-        data, marks, _ = read_yaml_file(p)
-    except ScenarioError as exc:
-        raise ScenarioError(exc.problems, SUBJECT) from None
-    if not isinstance(data, dict):
-        raise ScenarioError([Problem("expected a mapping of fields (placesim_calibration: 1, name: ...)",
-                                     "", str(p), 1)])
-    try:
-        model = CalibrationSetup.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(problems_from_validation(exc, CalibrationSetup, marks, str(p)), SUBJECT) from None
-    return Setup(model, p, marks)
+    model, marks = read_model_file(path, CalibrationSetup, SUBJECT, "placesim_calibration: 1, name: ...")
+    return Setup(model, Path(path), marks)

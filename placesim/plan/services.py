@@ -243,6 +243,11 @@ class ServicePlan:
             out += self.background.rate.changes(warmup, end)
         return out
 
+    @property
+    def mean_support_days(self) -> float:
+        """Mean days of support (the SD engine's completion rate is its inverse)."""
+        return self.duration.mean
+
     def capacity_on(self, day: float) -> float:
         """Concurrent cases on ``day`` (from the end of the warm-up) while it is open."""
         return self.capacity if self.capacity_at is None else self.capacity_at.at(day)
@@ -275,6 +280,13 @@ class TeamPlan(ServicePlan):
     shared_spare
         Per service index: the chance its assessment of a resident the team sends it is spared
         by the team's shared record (empty: none).
+    lead_durations
+        Per domain index: the length of an episode whose most severe covered domain in need is
+        that domain (its lead discipline's ``duration``; None: the team's ``duration``). Empty:
+        the team's ``duration`` for every case.
+    episode_mean
+        Mean days of an episode over the mix of leads (what the SD engine uses; None: the
+        mean of ``duration``).
     """
 
     home: int
@@ -286,6 +298,12 @@ class TeamPlan(ServicePlan):
     on_end: str = "hand_back"
     handback_loss: float = 0.0
     shared_spare: tuple[float, ...] = ()
+    lead_durations: tuple[Distribution | None, ...] = ()
+    episode_mean: float | None = None
+
+    @property
+    def mean_support_days(self) -> float:
+        return self.duration.mean if self.episode_mean is None else self.episode_mean
 
     def spare_at(self, s: int) -> float:
         """Chance service ``s`` spares the assessment of a resident this team sends it."""

@@ -8,13 +8,16 @@ service they come from loses their places while the team runs.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import math
 from collections.abc import Sequence
 
+from ..scenario.distributions import Distribution
 from ..scenario.model import Int, ScenarioModel
 from ..scenario.network import team_name
 from .attributes import SubCohort
 from .clock import DAYS_PER_YEAR, Schedule, weekday_mask
+from .place import NO_NEED
 from .services import CaseFindingPlan, FixedCost, Handover, ServicePlan, TeamPlan, domain_mask, service_names
 
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
@@ -40,6 +43,55 @@ def new_post_share(it: Int, opens: float) -> Schedule | None:
 
 def _places(it: Int, dpw: int, seconded: bool) -> float:
     return sum(w.fte * w.caseload for w in it.workers.values() if (w.seconded_from is not None) == seconded) * dpw / 5
+
+
+def lead_durations(it: Int, m: ScenarioModel) -> tuple[Distribution | None, ...]:
+    """Per domain of the scenario: the episode length of a case it leads (its lead discipline's
+    ``duration``; None: the team's). Empty when no discipline has a duration of its own."""
+    if all(w.duration is None for w in it.workers.values()):
+        return ()
+    out: list[Distribution | None] = []
+    for d in m.domains:
+        lead = it.lead_discipline(d)
+        out.append(None if lead is None else it.workers[lead].duration)
+    return tuple(out)
+
+
+def lead_shares(m: ScenarioModel, neighbourhood: str, covered: Sequence[int]) -> dict[int, float]:
+    """Share of a team's cases each covered domain leads, read from its neighbourhood's cohorts'
+    initial mix of levels (domains taken as independent; cases are residents with a covered
+    domain in need; the lead is the most severe, ties to the domain listed first).
+
+    This is the SD engine's approximation: it follows stocks per domain, not the resident's
+    joint levels, so it cannot tell who leads a case as the DES does."""
+    doms = list(m.domains)
+    out = dict.fromkeys(covered, 0.0)
+    for co in m.cohorts.values():
+        size = co.size.get(neighbourhood, 0)
+        if not size:
+            continue
+        mixes = [co.initial.get(doms[d], NO_NEED) for d in covered]
+        for levels in itertools.product(range(4), repeat=len(covered)):
+            top = max(levels)
+            if top == 0:
+                continue
+            p = math.prod(mix[k] for mix, k in zip(mixes, levels))
+            lead = min(d for d, k in zip(covered, levels) if k == top)
+            out[lead] += size * p
+    return out
+
+
+def episode_mean(it: Int, m: ScenarioModel, neighbourhood: str, covered: Sequence[int],
+                 leads: Sequence[Distribution | None]) -> float | None:
+    """Mean episode length of a team over the mix of leads (None: the team's duration throughout)."""
+    if not leads:
+        return None
+    shares = lead_shares(m, neighbourhood, covered)
+    total = sum(shares.values())
+    means = {d: (leads[d] or it.duration).mean for d in covered}
+    if total <= 0:
+        return sum(means.values()) / len(means)
+    return sum(shares[d] * means[d] for d in covered) / total
 
 
 def compile_teams(m: ScenarioModel, warmup: float, subs: Sequence[SubCohort]) -> tuple[TeamPlan, ...]:
@@ -75,6 +127,7 @@ def compile_teams(m: ScenarioModel, warmup: float, subs: Sequence[SubCohort]) ->
     partners = set(m.services if sr.services is None else sr.services)
     shared_spare = tuple(sr.spare_probability if s in partners else 0.0 for s in service_names(m)) \
         if sr.spare_probability > 0 else ()
+    leads = lead_durations(it, m)
     out = []
     first = len(m.services)
     for j, (nb, team) in enumerate(it.neighbourhoods.items()):
@@ -112,6 +165,7 @@ def compile_teams(m: ScenarioModel, warmup: float, subs: Sequence[SubCohort]) ->
             help_share=1.0 if it.front_door else it.self_referral,
             handovers=handovers, case_finding=team_finding, staff_share=staff_share, on_end=it.on_end,
             handback_loss=wh.loss, shared_spare=shared_spare,
+            lead_durations=leads, episode_mean=episode_mean(it, m, nb, sorted(covered), leads),
         ))
     return tuple(out)
 

@@ -12,10 +12,11 @@ from ..appraisal.valuation import DAYS_PER_MONTH
 from ..errors import PlacesimError
 from ..io import write_bytes_atomic
 from .headline import headline_section
+from .messages import key_messages, key_messages_section
 from .money import organisations_section, payback_section
 from .outcomes import crises_section, journeys_section
 from .page import page, percent
-from .pilot import break_even_section, decision_section, reinvestment_section, review_section
+from .pilot import NO_REVIEW, break_even_section, decision_section, reinvestment_section, review_section
 from .provenance import assumptions_section, comparison_assumptions, method_section
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from ..review import ReviewPower
 
 SECTIONS: dict[str, str] = {
+    "key-messages": "Key messages",
     "headline": "Headline",
     "crises": "Crises over time",
     "payback": "Cumulative net benefit and payback",
@@ -45,9 +47,8 @@ def _subtitle(comparison: Comparison, appraisal: Appraisal, names: Mapping[str, 
         day = pd.Timestamp(start)
         when = f" from {day.day} {day:%B %Y}"
     base = appraisal.baseline
-    name = f" ({names[base]})" if names.get(base, base) != base else ""
-    return (f"{len(appraisal.options)} option{'s' if len(appraisal.options) != 1 else ''} against the baseline "
-            f"{base}{name}, over {months:.0f} months{when}; "
+    return (f"{len(appraisal.options)} option{'s' if len(appraisal.options) != 1 else ''} against the baseline, "
+            f"{names.get(base, base)}, over {months:.0f} months{when}; "
             f"{comparison.ds.attrs.get('replications', '')} replications; £ at {appraisal.economics.price_year} "
             f"prices; {percent(appraisal.level)} intervals.")
 
@@ -91,7 +92,7 @@ def build_report(comparison: Comparison, appraisal: Appraisal, review: ReviewPow
                             f"{', '.join(comparison.labels)})")
     if not appraisal.options:
         raise PlacesimError("the appraisal has no options to report (a comparison of the baseline alone)")
-    names = {str(k): str(v) for k, v in zip(comparison.ds["scenario"].values, comparison.ds["scenario_name"].values)}
+    names = comparison.names
     note = ""
     if assumptions is None:
         tables, note = comparison_assumptions(comparison)
@@ -100,28 +101,31 @@ def build_report(comparison: Comparison, appraisal: Appraisal, review: ReviewPow
     else:
         tables = dict(assumptions)
     level = appraisal.level
+    messages = key_messages(appraisal, names, review, review_note or (NO_REVIEW if review is None else ""),
+                            break_evens, comparison)
     parts = [
+        key_messages_section(messages, names[appraisal.baseline]),
         headline_section(appraisal, names),
-        crises_section(comparison, level),
-        payback_section(appraisal),
-        organisations_section(appraisal),
-        journeys_section(comparison, level),
-        review_section(review, review_note),
+        crises_section(comparison, level, names),
+        payback_section(appraisal, names),
+        organisations_section(appraisal, names),
+        journeys_section(comparison, level, names),
+        review_section(review, review_note, names),
     ]
     contents = list(SECTIONS.items())
     if decisions:
-        parts.append(decision_section(decisions))
+        parts.append(decision_section(decisions, names))
         contents.insert(list(SECTIONS).index("review") + 1, ("decision", "The six-month decision"))
     if break_evens:
-        parts.append(break_even_section(break_evens))
+        parts.append(break_even_section(break_evens, names))
         contents.insert(list(SECTIONS).index("review") + 1 + bool(decisions), ("break-even", "Break-even values"))
     if reinvestments:
-        parts.append(reinvestment_section(reinvestments))
+        parts.append(reinvestment_section(reinvestments, names))
         contents.insert(list(SECTIONS).index("review") + 1 + bool(decisions) + bool(break_evens),
                         ("shift-upstream", "Shift upstream: savings reinvested"))
     parts += [assumptions_section(tables, appraisal.baseline, note), method_section(comparison, appraisal)]
-    title = title or (f"Integrated Neighbourhood Team options: {', '.join(appraisal.options)} "
-                      f"against {appraisal.baseline}")
+    title = title or (f"Integrated Neighbourhood Team options: {', '.join(names[o] for o in appraisal.options)} "
+                      f"against {names[appraisal.baseline]}")
     return page(title, _subtitle(comparison, appraisal, names), contents, parts)
 
 

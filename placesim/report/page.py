@@ -41,6 +41,7 @@ td .mean { white-space: nowrap; }
 td .ci { display: block; color: var(--muted); font-size: 8.5pt; white-space: nowrap; }
 table.compact { font-size: 8.5pt; }
 table.compact td { padding: .15rem .35rem; }
+table.compact td .ci { white-space: normal; overflow-wrap: anywhere; }
 span.code { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 8pt; overflow-wrap: anywhere; }
 [class^="status-"] { white-space: nowrap; }
 .status-assumption { color: #8a4b00; font-weight: 600; }
@@ -50,6 +51,14 @@ figure img { display: block; max-width: 100%; height: auto; border: 1px solid #e
 figcaption { color: var(--muted); font-size: 9.5pt; margin-top: .3rem; }
 .note { color: var(--muted); font-size: 9.5pt; }
 .headline-number { font-size: 1.3rem; font-weight: 700; color: var(--accent); }
+ol.messages { list-style: none; padding: 0; margin: .6rem 0; }
+li.message { display: grid; grid-template-columns: 10rem minmax(0, 1fr); gap: .4rem 1.2rem; max-width: none;
+             border-left: 4px solid var(--accent); background: var(--shade); padding: .6rem .9rem; margin: 0 0 .6rem; }
+li.message .headline-number { display: block; font-size: 1.6rem; line-height: 1.2; overflow-wrap: anywhere; }
+li.message .ci { white-space: normal; }
+li.message p { margin: 0 0 .3rem; }
+li.message ul { margin: .2rem 0 0; padding-left: 1.2rem; }
+@media (max-width: 36rem) { li.message { grid-template-columns: minmax(0, 1fr); } }
 .unavailable { border-left: 4px solid #b2182b; background: #fbf0f0; padding: .5rem .8rem; }
 .box { border: 1px solid var(--rule); background: var(--shade); padding: .4rem 1rem .8rem; border-radius: 4px; }
 .box dl { display: grid; grid-template-columns: 14rem 1fr; gap: .2rem 1rem; margin: .4rem 0; }
@@ -59,7 +68,7 @@ figcaption { color: var(--muted); font-size: 9.5pt; margin-top: .3rem; }
 @media print {
   body { font-size: 9.5pt; padding: 0; max-width: none; }
   h2, h3, caption { break-after: avoid; }
-  figure, tr, .box, .unavailable { break-inside: avoid; }
+  figure, tr, .box, .unavailable, li.message { break-inside: avoid; }
   thead { display: table-header-group; }
   nav.contents a { color: var(--ink); }
 }

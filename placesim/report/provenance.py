@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from ..appraisal.public_value import optimism_text, public_value_text
 from ..appraisal.valuation import DAYS_PER_MONTH, DAYS_PER_YEAR
 from ..scenario.assumptions import COLUMNS, assumptions_from_dataset, assumptions_table
 from .page import code, esc, paragraph, percent, section, slug, table
@@ -126,8 +127,9 @@ def method_section(comparison: Comparison, appraisal: Appraisal) -> str:
         ("Price year", f"{econ.price_year}: every cost is uprated from its own price year to this one"),
         ("Deflator", deflator),
         ("Discounting", _discount_text(appraisal)),
-        ("Optimism bias", f"{econ.optimism_bias_percent:g} % added to INT costs"),
+        ("Optimism bias", optimism_text(econ)),
         ("Cashable shares of costs avoided", cashable),
+        ("Economic and social value", public_value_text(econ)),
         ("Appraisal period", f"{appraisal.period.days:g} days ({appraisal.period.days / DAYS_PER_MONTH:.0f} months, "
                              f"{appraisal.period.days / DAYS_PER_YEAR:.2g} years) from the first reported day"
                              + (f", {start}" if start else "")),

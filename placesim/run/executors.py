@@ -1,8 +1,10 @@
 """Executors: where the tasks of a run are carried out (one pluggable interface).
 
 An :class:`Executor` takes a function and a list of tasks and returns the function's
-result for each task, in task order, calling ``on_done`` as each finishes. Results do not
-depend on the executor: every task carries its own seed and replication index. What an
+result for each task, in task order, calling ``on_result`` and ``on_done`` as each
+finishes. This module holds the interface and the local executors (serial, processes); the
+dask executor is in :mod:`.cluster`, and :func:`~placesim.run.choose.make_executor` picks
+one by name. Results do not depend on the executor: every task carries its own seed and replication index. What an
 executor must do when it is interrupted, and what its workers must do when their parent
 dies, is the contract in :class:`Executor`'s docstring (and docs/decisions.md, "Faults
 and interrupts").
@@ -16,9 +18,8 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Self, TypeVar
 
-from ..errors import PlacesimError
 from .workers import start_worker
 
 T = TypeVar("T")
@@ -32,12 +33,13 @@ this are killed (SIGKILL)."""
 class Executor(ABC):
     """Runs tasks and hands back their results in task order.
 
-    Every executor (local processes today, a cluster later) keeps this contract; the
+    Every executor (serial, local processes, a dask cluster) keeps this contract; the
     tests in ``tests/test_faults.py`` check it for each one.
 
-    1. **Results.** ``map(fn, tasks, on_done)`` returns ``[fn(task) for task in tasks]``
-       in task order, and calls ``on_done()`` once per finished task, in the calling
-       thread. Results never depend on the executor.
+    1. **Results.** ``map(fn, tasks, on_done, on_result)`` returns ``[fn(task) for task
+       in tasks]`` in task order and, once per finished task, in the calling thread and
+       as it finishes, calls ``on_result(i, result)`` (``i`` its index in ``tasks``) and
+       then ``on_done()``. Results never depend on the executor.
     2. **All or nothing.** If anything interrupts ``map`` (``KeyboardInterrupt``,
        ``SystemExit``, a signal the caller turned into an exception, an error raised by a
        task or by ``on_done``), the executor cancels every task not yet started, stops
@@ -50,17 +52,33 @@ class Executor(ABC):
        terminal (which signals the whole process group) is handled once, by the caller,
        with one message, not a traceback from every worker.
 
-    A distributed executor meets 2 by cancelling its futures (``client.cancel``) and
-    closing the cluster it started in a ``finally``, and 3 by its workers' own watch on
-    the scheduler (``death_timeout``) or the cluster's lifetime being tied to the caller.
+    The dask executor (:class:`~placesim.run.cluster.DaskExecutor`) meets 2 by cancelling
+    its futures (``client.cancel``) and stopping the cluster it started in a ``finally``,
+    and 3 and 4 for the workers it starts itself; the workers of a cluster it was given
+    (a scheduler address, a client) are the cluster's, not its own (see its docstring).
+
+    An executor is also a context manager: ``with executor: ...`` lets one that has
+    something costly to start (a dask cluster) keep it for several ``map`` calls, and
+    release it at the end of the block. The others need nothing and do nothing.
     """
 
     name: ClassVar[str]
 
     @abstractmethod
-    def map(self, fn: Callable[[T], R], tasks: Sequence[T], on_done: Callable[[], None] | None = None) -> list[R]:
+    def map(self, fn: Callable[[T], R], tasks: Sequence[T], on_done: Callable[[], None] | None = None,
+            on_result: Callable[[int, R], None] | None = None) -> list[R]:
         """``[fn(task) for task in tasks]``, however the executor carries them out (see the
         contract in the class docstring)."""
+
+    def concurrency(self, n_tasks: int) -> int:
+        """Tasks this executor runs at once on this machine (for the memory check)."""
+        return 1
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        return None
 
 
 class SerialExecutor(Executor):
@@ -68,10 +86,13 @@ class SerialExecutor(Executor):
 
     name = "serial"
 
-    def map(self, fn: Callable[[T], R], tasks: Sequence[T], on_done: Callable[[], None] | None = None) -> list[R]:
+    def map(self, fn: Callable[[T], R], tasks: Sequence[T], on_done: Callable[[], None] | None = None,
+            on_result: Callable[[int, R], None] | None = None) -> list[R]:
         out = []
-        for task in tasks:
+        for i, task in enumerate(tasks):
             out.append(fn(task))
+            if on_result:
+                on_result(i, out[-1])
             if on_done:
                 on_done()
         return out
@@ -95,9 +116,10 @@ class ProcessExecutor(Executor):
     def __init__(self, workers: int | None = None):
         self.workers = workers
 
-    def map(self, fn: Callable[[T], R], tasks: Sequence[T], on_done: Callable[[], None] | None = None) -> list[R]:
+    def map(self, fn: Callable[[T], R], tasks: Sequence[T], on_done: Callable[[], None] | None = None,
+            on_result: Callable[[int, R], None] | None = None) -> list[R]:
         if len(tasks) <= 1:
-            return SerialExecutor().map(fn, tasks, on_done)
+            return SerialExecutor().map(fn, tasks, on_done, on_result)
         results: list[Any] = [None] * len(tasks)
         n = self.workers or min(len(tasks), os.cpu_count() or 1)
         context = multiprocessing.get_context()
@@ -106,7 +128,10 @@ class ProcessExecutor(Executor):
         try:
             futures = {pool.submit(fn, task): i for i, task in enumerate(tasks)}
             for fut in as_completed(futures):
-                results[futures[fut]] = fut.result()
+                i = futures[fut]
+                results[i] = fut.result()
+                if on_result:
+                    on_result(i, results[i])
                 if on_done:
                     on_done()
         except BaseException:
@@ -114,6 +139,9 @@ class ProcessExecutor(Executor):
             raise
         pool.shutdown(wait=True)
         return results
+
+    def concurrency(self, n_tasks: int) -> int:
+        return max(1, min(n_tasks, self.workers or os.cpu_count() or 1))
 
 
 def stop_pool(pool: ProcessPoolExecutor, timeout: float = STOP_SECONDS) -> None:
@@ -137,20 +165,3 @@ def stop_pool(pool: ProcessPoolExecutor, timeout: float = STOP_SECONDS) -> None:
             p.join(1.0)
     if manager is not None:  # it sees the workers gone, fails the futures and closes the queues
         manager.join(max(1.0, deadline - time.monotonic()))
-
-
-EXECUTORS: dict[str, type[Executor]] = {e.name: e for e in (SerialExecutor, ProcessExecutor)}
-"""Executors by the name ``executor=`` takes."""
-
-
-def make_executor(executor: str | Executor, workers: int | None = None) -> Executor:
-    """An executor from its name (``'serial'``, ``'processes'``) or an :class:`Executor` itself."""
-    if isinstance(executor, Executor):
-        return executor
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise PlacesimError(f"workers must be a whole number >= 1, got {workers!r}")
-    cls = EXECUTORS.get(executor) if isinstance(executor, str) else None
-    if cls is None:
-        names = " or ".join(repr(n) for n in EXECUTORS)
-        raise PlacesimError(f"executor must be {names}, got {executor!r}")
-    return cls(workers) if cls is ProcessExecutor else cls()

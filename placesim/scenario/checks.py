@@ -321,3 +321,27 @@ def _secondment_issues(m: ScenarioModel) -> list[tuple[tuple[Any, ...], str]]:
             issues.append((("int", "workers", seconded[0], "seconded_from"),
                            f"the teams would take {lost:g} places from {name!r}, which has {svc.capacity:g}"))
     return issues
+
+
+def scenario_warnings(m: ScenarioModel) -> list[Issue]:
+    """What runs but is probably not what was meant, as (field path, message) pairs: an INT
+    team that opens only after the reported horizon (it never works in the results), and a
+    cohort with no residents in any neighbourhood."""
+    out: list[Issue] = []
+    horizon = m.time.horizon_days
+    it = m.int_team
+    if it is not None:
+        for nb, team in it.neighbourhoods.items():
+            opens = team.start_day + it.ramp.delay_days
+            if opens >= horizon:
+                delay = f" + ramp.delay_days {it.ramp.delay_days:g}" if it.ramp.delay_days else ""
+                out.append((("int", "neighbourhoods", nb, "start_day"),
+                            f"the {nb} team opens on day {opens:g} (start_day {team.start_day:g}{delay}), after "
+                            f"the reported horizon of {horizon:g} days (time.horizon_days): it never works in "
+                            f"the reported period, so the results are those of no team"))
+    for c, coh in m.cohorts.items():
+        if not any(coh.size.values()):
+            out.append((("cohorts", c, "size"),
+                        f"cohort {c!r} has no residents in any neighbourhood (size 0 everywhere): it adds no one "
+                        f"to the place; give it a size, or remove it"))
+    return out

@@ -20,6 +20,7 @@ class Worker(_Model):
     caseload: Cases = Field(ge=1, description="Concurrent cases per FTE when the team works five days a week.")
     cost_per_fte_gbp_per_year: Money = Field(0.0, ge=0, description="Employment cost per FTE per year (pro rata by days per week).")
     organisation: Name | None = Field(None, description="Employing organisation (for the record; costs follow funding_shares, or the seconding service's organisation).")
+    duration: Distribution | None = Field(None, description="Length of an episode of support that this discipline leads: a case is led by the discipline of its most severe covered domain in need (ties: the domain listed first in the scenario's domains section; a domain covered by several disciplines is led by the first of them here). Intensive key work holds a handful of cases for months, light-touch link work many for weeks. Default: the INT's duration. Places are pooled across the team (FTE x caseload summed).")
     seconded_from: Name | None = Field(None, description="Service these staff are seconded from: it loses their places while the team runs (FTE x days per week / 5 of its staff: that many x its caseload per member of staff, or that many servers), their posts need no recruiting (filled when the team opens), and their cost is the seconding organisation's (an opportunity cost, not new money). Without it the posts are new money.")
 
 
@@ -118,7 +119,7 @@ class Int(_Model):
     assessment: Assessment = Field(default_factory=Assessment, description="The single assessment covering all domains.")
     eligibility: Eligibility = Field(default_factory=Eligibility, description="Threshold (highest level across covered domains); default none.")
     queue: Queue = Field(default_factory=Queue, description="Queue discipline and patience.")
-    duration: Distribution = Field(description="Duration of key-worker support.")
+    duration: Distribution = Field(description="Duration of key-worker support (for a case led by a discipline without a duration of its own).")
     effect: Effect = Field(default_factory=Effect, description="Effect on supported covered domains while supported.")
     on_completion: Completion = Field(default_factory=Completion, description="Effect at the end of support per supported domain.")
     huddle: bool = Field(True, description="Multi-disciplinary huddle: all covered domains in need are supported in one episode. If false, one domain at a time with an internal re-referral and re-assessment.")
@@ -145,6 +146,14 @@ class Int(_Model):
     @property
     def shares(self) -> dict[str, float]:
         return dict(self.funding_shares) if self.funding_shares else {self.organisation: 1.0}
+
+    def lead_discipline(self, domain: str) -> str | None:
+        """The discipline that leads a case whose most severe covered domain is ``domain``:
+        the first worker listing it (None: not covered)."""
+        for name, w in self.workers.items():
+            if domain in w.domains:
+                return name
+        return None
 
     @property
     def covered_domains(self) -> list[str]:

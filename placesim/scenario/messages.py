@@ -343,3 +343,43 @@ def _inherited(marks: Marks, path: tuple[Any, ...]) -> str:
         return (f" (written in {key_file} and merged through extends into the "
                 f"{dotted(parent)} given in {parent_file})")
     return ""
+
+
+M = typing.TypeVar("M", bound=BaseModel)
+
+
+def read_model_file(path: Any, model: type[M], subject: str, expected: str) -> tuple[M, Marks]:
+    """Read a YAML file of one of placesim's own formats and validate it as ``model``.
+
+    Parameters
+    ----------
+    path
+        The file.
+    model
+        Its pydantic model.
+    subject
+        What its problems are in (the heading of a list of them, e.g. "the validation file").
+    expected
+        What the top of the file should look like (e.g. "placesim_validation: 1, name: ...").
+
+    Raises
+    ------
+    ScenarioError
+        With the file, field path and line of every problem.
+    """
+    from pathlib import Path
+
+    from ..errors import ScenarioError
+    from .yamlio import read_yaml_file
+
+    p = Path(path)
+    try:
+        data, marks, _ = read_yaml_file(p)
+    except ScenarioError as exc:
+        raise ScenarioError(exc.problems, subject) from None
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem(f"expected a mapping of fields ({expected})", "", str(p), 1)], subject)
+    try:
+        return model.model_validate(data), marks
+    except ValidationError as exc:
+        raise ScenarioError(problems_from_validation(exc, model, marks, str(p)), subject) from None

@@ -164,14 +164,19 @@ def _bounds(field: Any) -> str:
         if getattr(m, "min_length", None) is not None:
             return f", at least {m.min_length}"
     if lo is not None and hi is not None and lo_op == ">=" and hi_op == "<=":
-        return f", {lo:g} to {hi:g}"
+        return f", {_number(lo)} to {_number(hi)}"
     if lo is not None and hi is not None:
-        return f", {lo_op} {lo:g} and {hi_op} {hi:g}"
+        return f", {lo_op} {_number(lo)} and {hi_op} {_number(hi)}"
     if lo is not None:
-        return f", {lo_op} {lo:g}"
+        return f", {lo_op} {_number(lo)}"
     if hi is not None:
-        return f", {hi_op} {hi:g}"
+        return f", {hi_op} {_number(hi)}"
     return ""
+
+
+def _number(x: float) -> str:
+    """A bound as people read it: ``36,525``, ``1,000,000``, ``0.5`` (never ``1e+06``)."""
+    return f"{int(x):,}" if float(x).is_integer() else f"{x:g}"
 
 
 def _annotated_metadata(t: Any) -> list[Any]:

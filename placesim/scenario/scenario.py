@@ -14,7 +14,7 @@ import yaml
 from pydantic import ValidationError
 
 from ..errors import Problem, ScenarioError
-from .checks import semantic_issues
+from .checks import scenario_warnings, semantic_issues
 from .loader import deep_merge, read_scenario_data
 from .messages import problems_from_validation
 from .model import Int, ScenarioModel
@@ -114,6 +114,16 @@ class Scenario:
         written = {**overrides, "name": name} if name is not None else overrides
         scenario._sources = overridden_sources(self.sources, merged, written)
         return scenario
+
+    def warnings(self) -> list[Problem]:
+        """What runs but is probably not what was meant (an INT team that opens after the
+        horizon, a cohort of no one), each with its field path, file and line. Running the
+        scenario issues each as a :class:`~placesim.errors.PlacesimWarning`."""
+        out = []
+        for path, msg in scenario_warnings(self.model):
+            f, line = locate(self._marks, path)
+            out.append(Problem(msg, dotted(path), f or self._source, line))
+        return out
 
     # ------------------------------------------------------------------ views
     @property

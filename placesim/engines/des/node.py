@@ -429,11 +429,15 @@ class ServiceNode(Routing, OverTime):
         rec.started[o] += 1
         rec.wait_days_sum[o] += now - case.t_arr - self.assess_days
         res = case.res
-        if res is not None:
-            self._support_start(res, case)
-        if self.trace is not None:
-            self._log("start", case)
-        duration = next(self.durations) if res is None else self.duration_q(self.pop.care(res))
+        if res is None:
+            if self.trace is not None:
+                self._log("start", case)
+            duration = next(self.durations)
+        else:
+            length = self._support_start(res, case)
+            if self.trace is not None:
+                self._log("start", case)
+            duration = length(self.pop.care(res))
         self.schedule(Wake(case, self._on_complete), NORMAL, duration)
 
     def _complete(self, ev: Wake) -> None:
@@ -458,11 +462,13 @@ class ServiceNode(Routing, OverTime):
             self.pop.refresh(res)
         self._next()
 
-    def _support_start(self, res: Resident, case: Case) -> None:
+    def _support_start(self, res: Resident, case: Case) -> Callable[[float], float]:
+        """Start supporting a resident; returns the quantile function of this episode's length."""
         if self.dmask:
             case.supm = self.dmask
             case.eff = self.effect
             self.pop.support_start(res, self.effect)
+        return self.duration_q
 
     def _support_end(self, res: Resident, case: Case) -> None:
         if case.eff >= 0:

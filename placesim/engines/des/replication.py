@@ -10,6 +10,7 @@ import numpy as np
 import simpy
 
 from ...plan import Plan, ServicePlan, derived_outputs
+from .background_counts import add_background_counts, counts_only, referred_background_targets
 from .calqueue import CalendarQueue, width_for
 from .contacts import RepeatContacts
 from .events import scheduler
@@ -85,8 +86,15 @@ class DesReplication:
 
         # processes (bin edges first: at a shared instant they come before anything else)
         rec.start()
+        # background demand: counted after the run where nothing can wait for it, else as events
+        self.counted: list[ServicePlan] = []
+        referred = referred_background_targets(plan.services)
         for node in self.nodes:
-            if node.plan.background is not None:
+            if node.plan.background is None:
+                continue
+            if self.trace is None and counts_only(node.plan, node.always_open, referred):
+                self.counted.append(node.plan)
+            else:
                 env.process(background_arrivals(env, node, node.plan.background, streams, clock.warmup))
         for node in self.nodes:
             node.start_processes()
@@ -106,6 +114,8 @@ class DesReplication:
         rec = self.rec
         rec.finish()
         out = rec.arrays(self.plan)
+        for sp in self.counted:
+            add_background_counts(out, sp, self.clock, self.streams)
         out.update(derived_outputs(self.plan.services, self.clock, out))
         return out
 

@@ -1,4 +1,4 @@
-"""The system-dynamics engine: a plan as stocks and flows, integrated with scipy.
+"""The system-dynamics engine: a plan as stocks and flows, integrated by scipy's BDF compiled with numba.
 
 The deterministic mean-field ("fluid") twin of the DES; see docs/system-dynamics.md. It
 runs a :class:`~placesim.plan.Plan` with the flows class of each kind of service given to

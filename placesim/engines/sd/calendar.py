@@ -44,14 +44,15 @@ class WeekWaits:
 
 def _next_open(u: np.ndarray, open_days: tuple[bool, ...]) -> np.ndarray:
     """Next opening at or after week time ``u`` (days from the start of weekday 0; may pass 7)."""
+    is_open = np.asarray(open_days, dtype=bool)
     out = np.array(u, dtype=float)
     day = np.floor(u + DAY_EPS).astype(int)
-    todo = ~np.array([open_days[d % 7] for d in day])
+    todo = ~is_open[day % 7]
     d = day.copy()
     while todo.any():
         d[todo] += 1
-        still = ~np.array([open_days[x % 7] for x in d[todo]])
         idx = np.flatnonzero(todo)
+        still = ~is_open[d[idx] % 7]
         out[idx[~still]] = d[idx[~still]]
         todo[idx[~still]] = False
     return out

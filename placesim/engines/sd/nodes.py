@@ -43,7 +43,7 @@ class ServiceFlows:
         self.min_level = plan.min_level
         self.pressure = plan.pressure                 # (raised threshold, raise at, lower at) or None
         self.patience = plan.patience.mean if plan.patience is not None else None  # mean days; None: for ever
-        self.duration = max(plan.duration.mean, TAU_DECIDE)                       # mean days
+        self.duration = max(plan.mean_support_days, TAU_DECIDE)                   # mean days
         self.esc = plan.escalation_multiplier
         self.rec = plan.recovery_multiplier
         self.persistence = plan.persistence          # mean days the effect lasts after support (0: none)

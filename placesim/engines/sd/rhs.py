@@ -26,6 +26,21 @@ def _arr(values, dtype=float) -> np.ndarray:
     return np.asarray(values, dtype=dtype)
 
 
+def _expand(items: np.ndarray, groups: np.ndarray, member_group: np.ndarray, n_groups: int
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """Each of ``items`` (with its group in ``groups``) paired with every member of its group
+    (members: the indices of ``member_group``, in order); returns (item, member) pairs, items
+    in order. The loop ``for i, g in zip(items, groups): for m where member_group == g``."""
+    order = np.argsort(member_group, kind="stable")
+    count = np.bincount(member_group, minlength=n_groups)
+    first = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(int)
+    reps = count[groups] if len(groups) else np.zeros(0, dtype=int)
+    item = np.repeat(items, reps).astype(int)
+    start = np.repeat(first[groups] if len(groups) else np.zeros(0, dtype=int), reps)
+    within = np.arange(len(item)) - np.repeat(np.cumsum(reps) - reps, reps)
+    return item, order[start + within].astype(int) if len(item) else np.zeros(0, dtype=int)
+
+
 @dataclass(frozen=True)
 class SegmentInputs:
     """What is constant over one segment of the integration.
@@ -251,31 +266,17 @@ class System:
         self.j_cols = np.concatenate(cols)
         self.j_sizes = (ne, ne, len(self.ce_edge), nt, nt, len(self.si_cell))
         # capacity terms of the Jacobian: every start edge of a service against its W and S cells
-        st_of_f = {int(f): int(sv) for f, sv in zip(self.st_f, self.st_s)}
-        cap_e, cap_j, cap_kind, cap_w = [], [], [], []
-        for i, f1 in enumerate(self.f1):
-            sv = st_of_f.get(int(f1))
-            if sv is None:
-                continue
-            for cell, key, w in zip(self.sc_cell, self.sc_key, self.sc_w):
-                if key // 2 == sv:
-                    cap_e.append(i)
-                    cap_j.append(cell)
-                    cap_kind.append(key % 2)
-                    cap_w.append(w)
-        self.cap_e, self.cap_j = _arr(cap_e, int), _arr(cap_j, int)
-        self.cap_kind, self.cap_w = _arr(cap_kind, int), _arr(cap_w)
-        self.cap_s = _arr([st_of_f[int(self.f1[i])] for i in cap_e], int)
-        ce_of_edge: dict[int, list[tuple[int, float]]] = {}
-        for e_, c_, w_ in zip(self.ce_edge, self.ce_cnt, self.ce_w):
-            ce_of_edge.setdefault(int(e_), []).append((int(c_), float(w_)))
-        cc_k, cc_cnt, cc_w = [], [], []
-        for k_, e_ in enumerate(cap_e):
-            for c_, w_ in ce_of_edge.get(e_, []):
-                cc_k.append(k_)
-                cc_cnt.append(c_)
-                cc_w.append(w_)
-        self.cc_k, self.cc_cnt, self.cc_w = _arr(cc_k, int), _arr(cc_cnt, int), _arr(cc_w)
+        # (edges in order, each with its service's cells in their order)
+        sv_of_f = np.full(max(self.nf, 1), -1, dtype=int)
+        sv_of_f[self.st_f] = self.st_s
+        edge_sv = sv_of_f[self.f1] if ne else np.zeros(0, dtype=int)
+        cap_e, cap_sc = _expand(np.flatnonzero(edge_sv >= 0), edge_sv[edge_sv >= 0], self.sc_key // 2, self.S)
+        self.cap_e, self.cap_j = cap_e, self.sc_cell[cap_sc]
+        self.cap_kind, self.cap_w = self.sc_key[cap_sc] % 2, self.sc_w[cap_sc]
+        self.cap_s = edge_sv[cap_e]
+        # and the counters each of those edges feeds
+        cc_k, cc_ce = _expand(np.arange(len(cap_e)), cap_e, self.ce_edge, ne)
+        self.cc_k, self.cc_cnt, self.cc_w = cc_k, self.ce_cnt[cc_ce], self.ce_w[cc_ce]
         if len(self.cap_e):
             self.j_rows = np.concatenate([self.j_rows, self.dst[self.cap_e], self.src[self.cap_e], ns + self.cc_cnt])
             self.j_cols = np.concatenate([self.j_cols, self.cap_j, self.cap_j, self.cap_j[self.cc_k]])
@@ -385,6 +386,11 @@ class System:
         if len(self.pr_s):
             dc[self.pr_days] += self.pr_share
         dy = np.concatenate([dx, dc])
+        self.add_extra_flows(x, dy)
+        return dy
+
+    def add_extra_flows(self, x: np.ndarray, dy: np.ndarray) -> None:
+        """Add the flows kinds of service add of their own (:class:`ExtraFlow`) to ``dy``, in place."""
         for xf in self.extras:
             out = xf.rates(x)
             if out is not None:
@@ -394,7 +400,6 @@ class System:
                 np.add.at(dy, xf.dst, f)
                 for where, r in counts:
                     dy[where] += r
-        return dy
 
     def drain(self, y: np.ndarray, cells: np.ndarray) -> np.ndarray:
         """``y`` after the stocks ``cells`` have emptied along their edges, at once.

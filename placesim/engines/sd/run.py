@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.integrate import solve_ivp
@@ -15,6 +16,9 @@ from .nodes import ServiceFlows
 from .rhs import SegmentInputs, System
 from .solver import NonNegativeBDF
 
+if TYPE_CHECKING:  # pragma: no cover
+    from .fast import Compiled
+
 RTOL = 1e-4
 ATOL = 1e-3
 COUNTER_ATOL = 1e12
@@ -23,6 +27,9 @@ from that of the stocks they integrate (measured: within 3e-4 of a run at rtol 1
 FLOOR = 0.1
 """Lowest value a stock may step to, as a share of ``ATOL`` people (see :mod:`.solver`)."""
 METHOD = NonNegativeBDF
+SOLVERS = ("compiled", "scipy")
+"""``compiled``: :mod:`.fast` (scipy's BDF compiled with numba; scipy's own for a segment it
+cannot do); ``scipy``: :class:`~.solver.NonNegativeBDF` through ``solve_ivp``, the reference."""
 
 
 def schedule_breaks(plan: Plan) -> list[float]:
@@ -40,12 +47,31 @@ class SdRun:
         The compiled scenario.
     flows
         The SD flows class of each kind of service in the plan (see :mod:`placesim.kinds`).
+    solver
+        One of :data:`SOLVERS`: ``compiled`` (the default) or ``scipy`` (the reference).
     """
 
-    def __init__(self, plan: Plan, flows: Mapping[str, type[ServiceFlows]]):
+    def __init__(self, plan: Plan, flows: Mapping[str, type[ServiceFlows]], solver: str = "compiled"):
+        if solver not in SOLVERS:
+            raise ValueError(f"solver must be one of {SOLVERS}, not {solver!r}")
         self.plan = plan
         self.b = Builder(plan, flows).build()
         self.sys = System(self.b)
+        self.solver = solver
+        self.fallbacks: list[str] = []
+        """Why each segment the compiled path left to scipy's BDF was left to it."""
+        self._compiled: Compiled | None = None
+        self._layout: dict | None = None
+
+    def compiled(self) -> Compiled | None:
+        """The compiled System (made on first use), or None with the scipy solver."""
+        if self.solver != "compiled":
+            return None
+        if self._compiled is None:
+            from .fast import Compiled  # numba is imported on the first SD run, not with placesim
+
+            self._compiled = Compiled(self.sys)
+        return self._compiled
 
     # ------------------------------------------------------------------ initial state
     def initial_state(self) -> np.ndarray:
@@ -129,20 +155,36 @@ class SdRun:
         for a, z in zip(breaks[:-1], breaks[1:]):
             sys.set_inputs(self.inputs(a))
             inner = [e for i, e in enumerate(edges) if a < e < z and not recorded[i]]
-            sol = solve_ivp(sys, (a, z), y, method=METHOD, jac=sys.jacobian, t_eval=inner + [z],
-                            rtol=RTOL, atol=atol, floor=floor, check_at=inner)
-            if not sol.success:  # pragma: no cover
-                at = sol.t[-1] if len(sol.t) else a
-                raise RuntimeError(f"SD integration failed between days {a:g} and {z:g} (at {at:.3f}): {sol.message}")
+            states = self.segment(a, z, y, inner, atol, floor)
             for j, tt in enumerate(inner):
-                record(tt, sol.y[:, j])
-            y = sol.y[:, -1].copy()
+                record(tt, states[j])
+            y = states[-1].copy()
             record(z, y)
             for n in b.nodes:  # a service closing for good at z: what it does then falls in the next bin
                 if abs(n.until - z) <= 1e-9:
                     y = n.end_jump(b, y)
         assert recorded.all()
         return self.assemble(out)
+
+    def segment(self, a: float, z: float, y: np.ndarray, inner: list[float], atol: np.ndarray,
+                floor: np.ndarray) -> np.ndarray:
+        """The states at ``inner`` and ``z`` (rows), integrating from ``y`` at ``a`` with the
+        inputs last set: compiled where it can, else (or if it stops) scipy's BDF."""
+        fast = self.compiled()
+        if fast is not None:
+            from .fast import SegmentFailed
+
+            try:
+                return fast.segment(a, z, y, inner + [z], len(inner), RTOL, atol, floor)
+            except SegmentFailed as e:  # pragma: no cover - not met on the repository's scenarios
+                self.fallbacks.append(f"days {a:g}-{z:g}: {e}")
+        sys = self.sys
+        sol = solve_ivp(sys, (a, z), y, method=METHOD, jac=sys.jacobian, t_eval=inner + [z],
+                        rtol=RTOL, atol=atol, floor=floor, check_at=inner)
+        if not sol.success:  # pragma: no cover
+            at = sol.t[-1] if len(sol.t) else a
+            raise RuntimeError(f"SD integration failed between days {a:g} and {z:g} (at {at:.3f}): {sol.message}")
+        return sol.y.T
 
     # ------------------------------------------------------------------ outputs
     def assemble(self, states: np.ndarray) -> dict[str, np.ndarray]:
@@ -184,39 +226,20 @@ class SdRun:
         del out["in_system_days"]
         out.update(derived_outputs(plan.services, plan.clock, out))
         # groups: crises and help-seeking, residents by level
-        for c in COUNTERS.values():
-            if c.axis != "group":
-                continue
-            a = np.zeros((n_bins, N, C, D))
-            for ni in range(N):
-                for co in range(C):
-                    g = b.group_of[ni, co]
-                    for d in range(D):
-                        j = ci.get((c.name, g, d))
-                        if j is not None:
-                            a[:, ni, co, d] = per_bin[:, j]
-            out[c.name] = np.maximum(a, 0.0)
+        lay = self.layout()
+        for name, (at, cols) in lay["group"].items():
+            a = np.zeros((n_bins, N * C * D))
+            a[:, at] = per_bin[:, cols]
+            out[name] = np.maximum(a.reshape(n_bins, N, C, D), 0.0)
         out["crisis_contacts"] = self.crisis_contacts(out["crises"], out["repeat_contacts"])
-        res = np.zeros((n_bins, N, C, D, 4))
-        idx = b.c.index
-        for key, i in idx.items():
-            if key[0] == "R":
-                _, g, d, st, k = key
-                for ni, co in b.groups[g].members:
-                    res[:, ni, co, d, k] += states[1:, i]
-            elif key[0] == "I":
-                _, g, d = key
-                for ni, co in b.groups[g].members:
-                    res[:, ni, co, d, 3] += states[1:, i]
-        out["residents"] = res
-        for name in RESIDENT_COUNTERS + REACH_COUNTERS:  # the latter kept only with household attributes
-            a = np.zeros((n_bins, N, C))
-            for ni in range(N):
-                for co in range(C):
-                    g = b.group_of[ni, co]
-                    if g >= 0 and (name, g) in ci:
-                        a[:, ni, co] = per_bin[:, ci[(name, g)]]
-            out[name] = np.maximum(a, 0.0)
+        at, cells = lay["residents"]
+        res = np.zeros((N * C * D * 4, n_bins))
+        np.add.at(res, at, states[1:, cells].T)  # in the order of the stocks, as a loop adds
+        out["residents"] = res.T.reshape(n_bins, N, C, D, 4)
+        for name, (at, cols) in lay["resident"].items():  # reach counters kept only with household attributes
+            a = np.zeros((n_bins, N * C))
+            a[:, at] = per_bin[:, cols]
+            out[name] = np.maximum(a.reshape(n_bins, N, C), 0.0)
         out["need_days"] = self.need_days(states)
         insys = np.zeros((n_bins + 1, S))
         for s in range(S):
@@ -250,16 +273,13 @@ class SdRun:
         out = np.zeros((plan.clock.n_bins, N, C))
         if not D:
             return out
-        at0 = np.zeros((len(states), b.G, D))
-        tot = np.zeros((len(states), b.G, D))
-        for key, i in b.c.index.items():
-            if key[0] == "R":
-                _, g, d, _, k = key
-                tot[:, g, d] += states[:, i]
-                if k == 0:
-                    at0[:, g, d] += states[:, i]
-            elif key[0] == "I":
-                tot[:, key[1], key[2]] += states[:, i]
+        at0_gd, at0_cells, tot_gd, tot_cells = self.layout()["need"]
+        at0_flat = np.zeros((b.G * D, len(states)))
+        tot_flat = np.zeros((b.G * D, len(states)))
+        np.add.at(at0_flat, at0_gd, states[:, at0_cells].T)
+        np.add.at(tot_flat, tot_gd, states[:, tot_cells].T)
+        at0 = at0_flat.T.reshape(len(states), b.G, D)
+        tot = tot_flat.T.reshape(len(states), b.G, D)
         share0 = np.where(tot > 0, at0 / np.maximum(tot, 1e-300), 1.0).prod(axis=2)
         in_need = tot[:, :, 0] * (1.0 - share0)                       # (edges, G) per member
         clock = plan.clock
@@ -271,6 +291,60 @@ class SdRun:
                 if g >= 0:
                     out[:, ni, co] = days[:, g]
         return out
+
+    def layout(self) -> dict:
+        """Where the stocks and counters go in the outputs by neighbourhood and cohort, as index
+        arrays (made once): ``group`` (counter name -> flat (neighbourhood, cohort, domain)
+        positions and counter columns), ``resident`` (the same by (neighbourhood, cohort)),
+        ``residents`` (flat (neighbourhood, cohort, domain, level) positions and stock cells,
+        in the stocks' order) and ``need`` (stocks at level 0 and all, by group and domain)."""
+        if self._layout is not None:
+            return self._layout
+        plan, b = self.plan, self.b
+        N, C, D = plan.n_neighbourhoods, plan.n_cohorts, plan.n_domains
+        ci = b.counter_index
+        ints = lambda v: np.asarray(v, dtype=int)
+        group: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for c in COUNTERS.values():
+            if c.axis != "group":
+                continue
+            at, cols = [], []
+            for ni in range(N):
+                for co in range(C):
+                    g = b.group_of[ni, co]
+                    for d in range(D):
+                        j = ci.get((c.name, g, d))
+                        if j is not None:
+                            at.append((ni * C + co) * D + d)
+                            cols.append(j)
+            group[c.name] = (ints(at), ints(cols))
+        resident: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        for name in RESIDENT_COUNTERS + REACH_COUNTERS:
+            at, cols = [], []
+            for ni in range(N):
+                for co in range(C):
+                    g = b.group_of[ni, co]
+                    if g >= 0 and (name, g) in ci:
+                        at.append(ni * C + co)
+                        cols.append(ci[(name, g)])
+            resident[name] = (ints(at), ints(cols))
+        r_at, r_cells, z_gd, z_cells, t_gd, t_cells = [], [], [], [], [], []
+        for key, i in b.c.index.items():
+            if key[0] not in ("R", "I"):
+                continue
+            g, d = key[1], key[2]
+            k = key[4] if key[0] == "R" else 3
+            for ni, co in b.groups[g].members:
+                r_at.append(((ni * C + co) * D + d) * 4 + k)
+                r_cells.append(i)
+            t_gd.append(g * D + d)
+            t_cells.append(i)
+            if k == 0:
+                z_gd.append(g * D + d)
+                z_cells.append(i)
+        self._layout = {"group": group, "resident": resident, "residents": (ints(r_at), ints(r_cells)),
+                        "need": (ints(z_gd), ints(z_cells), ints(t_gd), ints(t_cells))}
+        return self._layout
 
 
 def run_sd(plan: Plan, flows: Mapping[str, type[ServiceFlows]]) -> dict[str, np.ndarray]:

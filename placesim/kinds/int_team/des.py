@@ -14,6 +14,8 @@ from ...plan import CaseFindingPlan, TeamPlan
 from ...plan.place import escalation_by_code
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collections.abc import Callable
+
     from ...engines.des.population import Resident
 
 
@@ -67,6 +69,10 @@ class IntTeamNode(ServiceNode):
         self.clear_of_code = self.severity_of_code == 0  # no need: a flag is a false positive
         self.staff_share = 1.0  # share of the team's staff in post (ramp-up)
         self.reached: set[int] = set()  # residents the team has supported (int_reached counts each once)
+        # episode length by the case's lead domain (its lead discipline's duration, else the team's)
+        leads = plan.lead_durations
+        self.lead_q = [self.duration_q if lead is None else lead.quantile_function()
+                       for lead in (leads or (None,) * n_domains)]
         if cf is not None:
             pop = ctx.pop
             screened = set(cf.cohorts)
@@ -113,9 +119,10 @@ class IntTeamNode(ServiceNode):
         self.pop.engage(res, case.emask, delta)
         self.pop.team_engaged[res.idx] = delta > 0
 
-    def _support_start(self, res: Resident, case: Case) -> None:
+    def _support_start(self, res: Resident, case: Case) -> Callable[[float], float]:
         """Support every covered domain in need (huddle), or the most severe one not yet
-        supported in this chain of episodes (no huddle)."""
+        supported in this chain of episodes (no huddle); the episode lasts as its lead
+        discipline's support does (the discipline of the most severe domain)."""
         code = res.code
         mask = 0
         best = 0
@@ -137,6 +144,7 @@ class IntTeamNode(ServiceNode):
         if res.idx not in self.reached:
             self.reached.add(res.idx)
             rec.int_reached[rec.roff + res.rg] += 1
+        return self.lead_q[best_d] if best_d >= 0 else self.duration_q
 
     def _after_completion(self, case: Case) -> None:
         res = case.res
