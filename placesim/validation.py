@@ -52,6 +52,10 @@ class Measure(FileModel):
         "Service on the variable's service axis (None: summed over every axis but time)."))
     per: Literal["year", "mean"] = Field("year", description=(
         "'year': the total over the reported period per year; 'mean': the mean over reporting bins (a stock)."))
+    cohorts_own: list[Name] | None = Field(None, description=(
+        "Variables at the same service that are the modelled cohorts' own part of the measure (e.g. "
+        "[crisis_contacts, repeat_contacts] at a crisis service whose arrivals are mostly background "
+        "demand); reported beside the total."))
 
 
 class Check(FileModel):
@@ -114,13 +118,31 @@ def measure(results: Results, check: Check, name: str = "", validation: Validati
         where = ("checks", name, "measure", field)
         return validation.error(msg, where) if validation else ScenarioError([Problem(msg, dotted(where), "", None)])
 
-    if m.variable not in ds:
-        raise fail(f"unknown results variable {m.variable!r}", "variable")
-    x = ds[m.variable]
+    return _measured(ds, m.variable, m, fail, "variable")
+
+
+def cohorts_own(results: Results, check: Check, name: str = "", validation: Validation | None = None
+                ) -> np.ndarray | None:
+    """The modelled cohorts' own part of the check's measure per replication (None if not asked)."""
+    m = check.measure
+    if not m.cohorts_own:
+        return None
+
+    def fail(msg: str, field: str) -> ScenarioError:
+        where = ("checks", name, "measure", field)
+        return validation.error(msg, where) if validation else ScenarioError([Problem(msg, dotted(where), "", None)])
+
+    return sum(_measured(results.ds, v, m, fail, "cohorts_own") for v in m.cohorts_own)  # type: ignore[return-value]
+
+
+def _measured(ds: Any, variable: str, m: Measure, fail: Any, field: str) -> np.ndarray:
+    if variable not in ds:
+        raise fail(f"unknown results variable {variable!r}", field)
+    x = ds[variable]
     if m.service is not None:
         services = [str(s) for s in ds["service"].values]
         if "service" not in x.dims or m.service not in services:
-            raise fail(f"{m.service!r} is not a service of {m.variable!r}; services: {', '.join(services)}", "service")
+            raise fail(f"{m.service!r} is not a service of {variable!r}; services: {', '.join(services)}", "service")
         x = x.sel(service=m.service)
     x = x.sum([d for d in x.dims if d not in ("replication", "time")])
     if m.per == "mean":
@@ -137,7 +159,8 @@ def validation_table(validation: Validation | str | Path, *, results: Results | 
     -------
     pandas.DataFrame
         One row per check: ``label``, ``simulated``, ``lower``, ``upper`` (the interval of
-        the mean over replications), ``range_low``, ``range_high``, ``within`` (the mean in
+        the mean over replications), ``cohorts_own`` (the modelled cohorts' part, NaN where
+        the check does not ask for it), ``range_low``, ``range_high``, ``within`` (the mean in
         the range) and ``source``.
     """
     v = validation if isinstance(validation, Validation) else load_validation(validation)
@@ -149,8 +172,10 @@ def validation_table(validation: Validation | str | Path, *, results: Results | 
     for name, check in v.model.checks.items():
         values = measure(results, check, name, v)
         mean, lo, hi = mean_interval(values, level)
+        own = cohorts_own(results, check, name, v)
         low, high = check.range
         rows.append({"check": name, "label": check.label, "simulated": mean, "lower": lo, "upper": hi,
+                     "cohorts_own": float(np.mean(own)) if own is not None else float("nan"),
                      "range_low": low, "range_high": high, "within": bool(low <= mean <= high),
                      "source": check.source})
     return pd.DataFrame(rows).set_index("check")
@@ -158,9 +183,11 @@ def validation_table(validation: Validation | str | Path, *, results: Results | 
 
 def markdown(table: pd.DataFrame) -> str:
     """The table as Markdown (whole numbers, the interval beside the mean)."""
-    lines = ["| figure | simulated (90 % interval) | public range | within | source |", "|---|---|---|---|---|"]
+    lines = ["| figure | simulated (90 % interval) | of which the cohorts' own | public range | within | source |",
+             "|---|---|---|---|---|---|"]
     for _, r in table.iterrows():
-        lines.append(f"| {r['label']} | {r['simulated']:,.0f} ({r['lower']:,.0f} to {r['upper']:,.0f}) | "
+        own = "–" if np.isnan(r["cohorts_own"]) else f"{r['cohorts_own']:,.0f}"
+        lines.append(f"| {r['label']} | {r['simulated']:,.0f} ({r['lower']:,.0f} to {r['upper']:,.0f}) | {own} | "
                      f"{r['range_low']:,.0f} to {r['range_high']:,.0f} | {'yes' if r['within'] else '**no**'} | "
                      f"{r['source']} |")
     return "\n".join(lines) + "\n"

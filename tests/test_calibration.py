@@ -135,7 +135,7 @@ def test_brent_setup_reaches_the_published_figures():
     fit = cal.fitted[cal.fitted["set"] == "fit"]
     assert np.allclose(fit["fitted"], fit["observed"], rtol=0.01)
     est = cal.estimates
-    assert 2.0 < est["background_homelessness"] < 30.0 and 60.0 < est["ta_stay_days"] < 600.0
+    assert 2.0 < est["background_homelessness"] < 30.0 and 0.02 < est["ta_share"] < 0.6
 
 
 @pytest.mark.parametrize("folder", [HARLESDEN, BRENT], ids=["harlesden", "brent"])

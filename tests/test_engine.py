@@ -15,6 +15,7 @@ import pytest
 from scipy import stats
 
 import placesim as ps
+from placesim.errors import ScenarioError
 
 Z = float(stats.norm.ppf(1 - 0.0005))  # two-sided 0.001 per check
 EXP1 = {"distribution": "exponential", "mean_days": 1.0}
@@ -189,6 +190,29 @@ def test_unit_costs_and_attribution():
     # occupancy of an unlimited service is Little's law: 2 a day x 7 days
     occupancy = total(r, "busy_server_days", "ta")[0] / 400
     assert abs(occupancy - 14.0) < 1.0
+
+
+@pytest.mark.parametrize("engine", ["des", "sd"])
+def test_costs_paid_by_several_organisations_are_split(engine):
+    """costs.paid_by: temporary accommodation net of housing benefit subsidy, the council
+    paying 41 % and the DWP the rest, in every bin and both engines."""
+    ta = {"organisation": "council", "servers": "unlimited", "arrivals": {"rate_per_day": 2.0},
+          "duration": {"distribution": "fixed", "days": 7.0},
+          "costs": {"per_week_gbp": 380.0, "paid_by": {"council": 0.41, "dwp": 0.59}}}
+    r = ps.simulate(scenario({"ta": ta}, horizon=400, warmup=50), 5, seed=8, engine=engine)
+    org, cost = r.ds["organisation_cost_gbp"], r.ds["cost_gbp"].sel(service="ta")
+    assert float(cost.sum()) > 0
+    np.testing.assert_allclose(org.sel(organisation="council").values, 0.41 * cost.values)
+    np.testing.assert_allclose(org.sel(organisation="dwp").values, 0.59 * cost.values)
+
+
+@pytest.mark.parametrize("paid_by, says", [({"council": 0.5, "dwp": 0.4}, "sum to 0.9"),
+                                           ({"council": 1.5, "dwp": -0.5}, "between 0 and 1")])
+def test_paid_by_shares_must_be_shares(paid_by, says):
+    ta = {"organisation": "council", "servers": "unlimited", "arrivals": {"rate_per_day": 2.0},
+          "duration": {"distribution": "fixed", "days": 7.0}, "costs": {"per_week_gbp": 1.0, "paid_by": paid_by}}
+    with pytest.raises(ScenarioError, match=rf"services\.ta\.costs(?s:.*){says}"):
+        scenario({"ta": ta})
 
 
 # ---------------------------------------------------------------- residents

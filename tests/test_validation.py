@@ -110,7 +110,38 @@ def test_placesim_validate_checks_options_validation_and_scenario_files_alike(tm
     result = CliRunner().invoke(main, ["validate", *files])
     assert result.exit_code == 0, result.output
     assert "options file 'Brent INT scale-up options'" in result.output
-    assert "validation file 'Brent siloed baseline against public volumes', 6 check(s)" in result.output
+    assert "validation file 'Brent siloed baseline against public volumes', 7 check(s)" in result.output
     broken = _write(tmp_path, **{"range: [0, 100000]": "range: [5, 1]"})
     result = CliRunner().invoke(main, ["validate", str(broken)])
     assert result.exit_code != 0 and "checks.ta_stock.range" in result.output
+
+
+def test_the_cohorts_own_part_is_reported_beside_the_total(tmp_path, toy_results):
+    """A crisis service with background demand: the check's total and, beside it, the cohorts'
+    own crisis contacts, measured the same way."""
+    text = FILE.replace("measure: {{variable: in_system, service: ta, per: mean}}",
+                        "measure: {{variable: arrivals, service: ae, per: year, cohorts_own: [crisis_contacts, repeat_contacts]}}")
+    p = tmp_path / "validation.yaml"
+    p.write_text(text.format(scenario=TOY / "toy_siloed.yaml", low=0, high=1e9), encoding="utf-8")
+    table = validation_table(p, results=toy_results)
+    ds = toy_results.ds
+    years = float(ds["bin_days"].sum()) / 365.25
+    own = (ds["crisis_contacts"] + ds["repeat_contacts"]).sel(service="ae").sum("time").mean().item() / years
+    total = ds["arrivals"].sel(service="ae").sum("time").mean().item() / years
+    assert table.loc["ta_stock", "cohorts_own"] == pytest.approx(own)
+    assert 0 < own < total  # the background (20 a day) is most of it
+    assert np.isnan(table.loc["housing_arrivals", "cohorts_own"])
+    assert f"| {own:,.0f} |" in markdown(table)
+
+
+@pytest.mark.slow
+def test_the_brent_baseline_is_within_every_public_range():
+    """Issue 10's done-when: the siloed Brent baseline's yearly A&E, ambulance, police,
+    emergency admission, homelessness and children's social care volumes and its TA stock lie
+    in the public ranges (the file's own run: 5 replications, seed 1), each with the
+    cohorts' own part below the total where the file asks for it."""
+    table = validation_table(ROOT / "scenarios/brent/validation.yaml")
+    outside = table[~table["within"]]
+    assert outside.empty, markdown(outside)
+    own = table["cohorts_own"].dropna()
+    assert (own > 0).all() and (own < table.loc[own.index, "simulated"]).all()

@@ -100,6 +100,19 @@ class Costs(_Model):
     per_day_gbp: Money = Field(0.0, ge=0, description="Cost per day of support (per occupied place).")
     per_week_gbp: Money = Field(0.0, ge=0, description="Cost per week of support; added to per_day_gbp as per_week_gbp / 7.")
     price_year: str | None = Field(None, description="Price year of these figures (e.g. '2010/11'); recorded for uprating.")
+    paid_by: dict[Name, Probability] | None = Field(None, description=(
+        "Share of the service's costs each organisation pays (sum 1), e.g. {council: 0.41, dwp: 0.59} for "
+        "temporary accommodation net of housing benefit subsidy. Default: the service's organisation pays all."))
+
+    @model_validator(mode="after")
+    def _paid_by(self) -> Costs:
+        if self.paid_by is not None:
+            if any(not 0.0 <= v <= 1.0 for v in self.paid_by.values()):
+                raise ValueError(f"paid_by shares must lie between 0 and 1, got {self.paid_by}")
+            total = sum(self.paid_by.values())
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"paid_by shares sum to {total:g}, expected 1")
+        return self
 
     @property
     def daily(self) -> float:
