@@ -163,4 +163,4 @@ def test_every_brent_parameter_has_a_source_or_is_an_assumption():
     # an override's source is its comment in the options file
     table = ps.assumptions_table(of.scenarios["borough_phased"]).set_index("parameter")
     assert "order of roll-out" in table.loc["int.neighbourhoods.Wembley.start_day", "source"]
-    assert table.loc["economics.optimism_bias_percent", "status"] == "assumption"
+    assert table.loc["economics.optimism_bias.grades.national_current", "status"] == "assumption"
