@@ -145,7 +145,11 @@ def test_compiled_run_equals_scipy_bdf(path):
     new, ref, rc, rs = _both(sc)
     assert not rc.fallbacks
     assert rc.sys.evals == rs.sys.evals  # the same steps, evaluation for evaluation
-    assert _worst(new, ref) <= 1e-8
+    # Rounding only (the two LUs sum in another order): 5e-9 measured on Brent before the
+    # re-base; 2.4e-8 after it (debt advice's queue at a kink in bin 11, where the system is
+    # worst conditioned), against the solver's own tolerance of 1e-4. A different step
+    # sequence would show as different evaluations above, or as differences of 1e-5 and more.
+    assert _worst(new, ref) <= 1e-7
 
 
 def test_compiled_redoes_steps_below_the_floor_like_scipy():

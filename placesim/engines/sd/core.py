@@ -151,6 +151,16 @@ def chain_lengths(nodes: list[ServiceFlows]) -> np.ndarray:
     expected chain after it over its unconditional completion referrals (those to the INT
     left out); solved as a linear system so loops are allowed.
     """
+    t, P = chain_steps(nodes)
+    try:
+        return np.linalg.solve(np.eye(len(nodes)) - P, t)
+    except np.linalg.LinAlgError:  # pragma: no cover - a closed loop with certainty is refused by validation
+        return t
+
+
+def chain_steps(nodes: list[ServiceFlows]) -> tuple[np.ndarray, np.ndarray]:
+    """Each service's own time (waits, assessment, support, referral delays) and the chance
+    ``P[s, t]`` that a case completing at ``s`` goes on to ``t`` unconditionally."""
     S = len(nodes)
     P = np.zeros((S, S))
     t = np.zeros(S)
@@ -162,10 +172,7 @@ def chain_lengths(nodes: list[ServiceFlows]) -> np.ndarray:
             if r.domain < 0 and r.target >= 0:
                 P[n.index, r.target] += r.probability * (1 - r.loss)
                 t[n.index] += r.probability * (1 - r.loss) * r.delay
-    try:
-        return np.linalg.solve(np.eye(S) - P, t)
-    except np.linalg.LinAlgError:  # pragma: no cover - a closed loop with certainty is refused by validation
-        return t
+    return t, P
 
 
 @dataclass
@@ -178,10 +185,19 @@ class DomainInfo:
     p_any: float        # chance a crisis draws on at least one response
     t_hold: float       # mean days a held crisis lasts (the longest response chain)
     contacts: list[CrisisContacts | None] = field(default_factory=list)  # per response: repeats (None: one contact)
+    t_first: float = 0.0  # a two-stage hold: mean days at the chain's first service
+    q_on: float = 0.0     # ... the share going on along the chain after it (0: one stage)
+    t_rest: float = 0.0   # ... and the mean days of the rest of the chain for those
+
+    @property
+    def two_stage(self) -> bool:
+        return self.hold and self.q_on > 0.0
 
     @property
     def levels(self) -> int:
-        return 4 if self.hold else 3
+        """Level cells of the domain: 0-2, 3 when crises hold, and 4 (still level 3: the rest
+        of the chain) when the hold has two stages."""
+        return (5 if self.two_stage else 4) if self.hold else 3
 
 
 class BuilderCore:
@@ -207,6 +223,7 @@ class BuilderCore:
         self.D = plan.n_domains
         self.S = len(self.nodes)
         self.G = len(self.groups)
+        own, onward = chain_steps(self.nodes)
         lengths = chain_lengths(self.nodes)
         self.doms: list[DomainInfo] = []
         for dom in plan.domains:
@@ -214,8 +231,18 @@ class BuilderCore:
             p_any = 1.0 - float(np.prod([1.0 - p for _, p in resp])) if resp else 0.0
             hold = dom.stay_in_crisis and p_any > 0
             t_hold = max((lengths[s] for s, p in resp if p > 0), default=0.0)
-            self.doms.append(DomainInfo(dom.front_door, resp, hold, p_any, max(t_hold, TAU_INIT),
-                                        [dom.contacts_of(i) for i in range(len(resp))]))
+            info = DomainInfo(dom.front_door, resp, hold, p_any, max(t_hold, TAU_INIT),
+                              [dom.contacts_of(i) for i in range(len(resp))])
+            if hold:
+                # The hold as the DES has it: the chain's first service for everyone, the rest
+                # of the chain only for the share that goes on (a few in temporary
+                # accommodation for years, most back after a 56-day duty), not one
+                # exponential of the mean: the same mean, a closer shape.
+                s = max((s for s, p in resp if p > 0), key=lambda s: lengths[s])
+                q, first = float(onward[s].sum()), float(own[s])
+                if 0.0 < q <= 1.0 and first > 0.0 and t_hold - first > 1e-9 * t_hold:
+                    info.t_first, info.q_on, info.t_rest = first, q, (t_hold - first) / q
+            self.doms.append(info)
         # per-day hazards [cohort][domain]: (onset, escalation pair, recovery pair, help-seeking pair)
         self.haz = [[(h.onset[d], h.escalation[d], h.recovery[d], h.help[d]) for d in range(self.D)]
                     for h in (co.hazards for co in plan.cohorts)]

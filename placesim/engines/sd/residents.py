@@ -28,7 +28,11 @@ class ResidentFlows(BuilderCore):
             self.edge(R(1), R(0), rec[0] * mr)
             self.edge(R(2), R(1), rec[1] * mr)
             self.crisis_edges(R(2), g, d, st, esc[1] * me, c.factor(("cf", g, d, 2)), [(sc, w)], init=False)
-            if info.hold:
+            if info.two_stage:
+                self.edge(R(3), R(2), (1.0 - info.q_on) / info.t_first)
+                self.edge(R(3), R(4), info.q_on / info.t_first)
+                self.edge(R(4), R(2), 1.0 / info.t_rest)
+            elif info.hold:
                 self.edge(R(3), R(2), 1.0 / info.t_hold)
             if st is None or st[1] == PROTECTED:  # free to seek help (the protected too)
                 for k in (1, 2):

@@ -333,7 +333,7 @@ class SdRun:
             if key[0] not in ("R", "I"):
                 continue
             g, d = key[1], key[2]
-            k = key[4] if key[0] == "R" else 3
+            k = min(key[4], 3) if key[0] == "R" else 3  # the second stage of a hold is level 3 too
             for ni, co in b.groups[g].members:
                 r_at.append(((ni * C + co) * D + d) * 4 + k)
                 r_cells.append(i)

@@ -138,11 +138,11 @@ class CaseFindingFlow:
                 for st in b.statuses(g, e):
                     if st is not None and st[0] == s:
                         continue
-                    for k in range(b.doms[e].levels):
-                        all_i.append((ig * nd + je) * 4 + k)
+                    for k in range(b.doms[e].levels):  # a hold's second stage (cell 4) is level 3
+                        all_i.append((ig * nd + je) * 4 + min(k, 3))
                         all_c.append(idx[("R", g, e, st, k)])
                 for k in range(b.doms[e].levels):
-                    free_i.append((ig * nd + je) * 4 + k)
+                    free_i.append((ig * nd + je) * 4 + min(k, 3))
                     free_c.append(idx[("R", g, e, None, k)])
                     dst_c.append(idx[("R", g, e, (s, "A2"), k)])
         self.all_i, self.all_c = _ints(all_i), _ints(all_c)
@@ -244,9 +244,7 @@ class CaseFindingFlow:
                 joint[:, k] = dist[:, je, k] * others[:, k]
                 a[:, je, :] += w[:, None] * joint
         sel = np.where(A > 0, a / np.maximum(A, _TINY), 0.0)
-        free_flat = np.zeros(ng * nd * 4)
-        free_flat[self.free_i] = np.maximum(x[self.free_c], 0.0)
-        free = free_flat.reshape(ng, nd, 4)
+        free = np.bincount(self.free_i, np.maximum(x[self.free_c], 0.0), ng * nd * 4).reshape(ng, nd, 4)
         denom = (sel * free).sum(axis=2, keepdims=True)
         per = np.where(denom > 0, sel * fg[:, None, None] / np.maximum(denom, _TINY), 0.0) / self.every
         scale = self.act / self.every
