@@ -161,12 +161,14 @@ class Uncertainty:
         """Expected value of perfect information per decision (GBP)."""
         return evpi(self.net_benefit(value_per_crisis_gbp))
 
-    def evppi(self, value_per_crisis_gbp: float = 0.0, seed: int = 0) -> pd.DataFrame:
+    def evppi(self, value_per_crisis_gbp: float = 0.0, seed: int = 0, strict: bool = False) -> pd.DataFrame:
         """EVPPI of every parameter and group, and EVPI as the row ``all`` (``evppi.csv``);
-        see :func:`~placesim.uncertainty.voi.evppi_table`."""
+        see :func:`~placesim.uncertainty.voi.evppi_table` (``strict``: refuse a set with
+        too few draws, rather than leave its row NaN with a note)."""
         sec = self.section
         return evppi_table(self.net_benefit(value_per_crisis_gbp), self.ds["parameter_quantile"].values,
-                           self.parameters, sec.get("groups") or {}, float(self.ds.attrs["population_scale"]), seed)
+                           self.parameters, sec.get("groups") or {}, float(self.ds.attrs["population_scale"]), seed,
+                           strict=strict)
 
     # ------------------------------------------------------------------ output
     def summary(self) -> pd.DataFrame:

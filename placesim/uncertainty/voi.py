@@ -1,10 +1,13 @@
-"""Value of information: EVPI and EVPPI by a Gaussian-process regression metamodel.
+"""Value of information: EVPI and EVPPI by regression metamodels.
 
 Net benefit is one column per decision (the baseline's, zero, among them). EVPI is
 ``E[max_d NB_d] - max_d E[NB_d]``. EVPPI of parameters ``phi`` is the same with each
 ``NB_d`` replaced by its regression on ``phi``, ``E[NB_d | phi]`` (Strong, Oakley and
-Brennan 2014), fitted here by scikit-learn's :class:`GaussianProcessRegressor` on the
-parameters' quantiles (the unit cube: the same conditional expectation as on the values).
+Brennan 2014), fitted on the parameters' quantiles (the unit cube: the same conditional
+expectation as on the values). One parameter: a penalised cubic regression spline (a
+one-input GAM: scikit-learn's ``SplineTransformer`` and ``RidgeCV``, the smoothing chosen by
+generalised cross-validation). Several: a Gaussian process (scikit-learn's
+:class:`GaussianProcessRegressor`, one length scale per input, plus white noise).
 
 The guards the field learned the hard way:
 
@@ -26,10 +29,13 @@ import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.gaussian_process import GaussianProcessRegressor
 from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+from sklearn.linear_model import RidgeCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import SplineTransformer
 
 from ..errors import PlacesimError, PlacesimWarning
 
-MAX_FIT = 600
+MAX_FIT = 500
 """Most draws a Gaussian process is fitted to (its cost grows as the cube); it predicts at all."""
 
 
@@ -54,16 +60,21 @@ def draws_needed(dimension: int) -> int:
 
 
 def fit_conditional(y: np.ndarray, inputs: np.ndarray, seed: int = 0) -> tuple[np.ndarray, float]:
-    """``E[y | inputs]`` at every draw by a Gaussian process, and the fit's R^2.
-
-    The kernel is a constant times an RBF with one length scale per input (automatic
-    relevance), plus white noise for what the inputs do not explain; inputs in [0, 1].
+    """``E[y | inputs]`` at every draw, and the fit's R^2: a penalised spline for one input,
+    else a Gaussian process. The process is fitted to at most :data:`MAX_FIT` draws; its
+    kernel is a constant times an RBF with one length scale per input (automatic relevance),
+    plus white noise for what the inputs do not explain; inputs in [0, 1].
     """
     y = np.asarray(y, dtype=float)
     sd = y.std()
     if not np.isfinite(sd) or sd == 0:
         return np.full_like(y, y.mean()), 1.0
     d = inputs.shape[1]
+    if d == 1:
+        spline = make_pipeline(SplineTransformer(n_knots=12, degree=3),
+                               RidgeCV(alphas=np.logspace(-6, 3, 28)))
+        fitted = spline.fit(inputs, y).predict(inputs)
+        return fitted, 1 - float(np.var(y - fitted) / np.var(y))
     rng = np.random.default_rng(seed)
     idx = np.sort(rng.choice(len(y), MAX_FIT, replace=False)) if len(y) > MAX_FIT else np.arange(len(y))
     kernel = (ConstantKernel(1.0, (1e-3, 1e3)) * RBF(np.full(d, 0.5), (1e-2, 1e2))
@@ -94,7 +105,7 @@ def evppi_of(nb: np.ndarray, inputs: np.ndarray, seed: int = 0) -> tuple[float, 
 
 def evppi_table(nb: np.ndarray, quantiles: np.ndarray, names: Sequence[str],
                 groups: Mapping[str, Sequence[str]] | None = None, scale: float = 1.0, seed: int = 0,
-                parameters: bool = True) -> pd.DataFrame:
+                parameters: bool = True, strict: bool = True) -> pd.DataFrame:
     """EVPI (row ``all``) and the EVPPI of every parameter and group, with the guards.
 
     Parameters
@@ -110,6 +121,8 @@ def evppi_table(nb: np.ndarray, quantiles: np.ndarray, names: Sequence[str],
         ``evppi_population_gbp`` column is ``evppi_gbp`` times it.
     parameters
         Compute each parameter's EVPPI (else groups only).
+    strict
+        Refuse a set with too few draws for its metamodel (else its row is NaN, with a note).
 
     Returns
     -------
@@ -129,8 +142,13 @@ def evppi_table(nb: np.ndarray, quantiles: np.ndarray, names: Sequence[str],
     for label, kind, members in sorted(sets, key=lambda s: len(s[2])):
         d = len(members)
         if n < draws_needed(d):
-            raise PlacesimError(f"EVPPI of {label} ({d} parameter(s)) needs at least {draws_needed(d)} draws for its "
-                                f"metamodel; the PSA has {n}")
+            why = (f"EVPPI of {label} ({d} parameter(s)) needs at least {draws_needed(d)} draws for its "
+                   f"metamodel; the PSA has {n}")
+            if strict:
+                raise PlacesimError(why)
+            rows.append({"parameter": label, "kind": kind, "members": " ".join(members), "evppi_gbp": np.nan,
+                         "metamodel_r2": np.nan, "note": why})
+            continue
         if n < 10 * draws_needed(d):
             warnings.warn(f"EVPPI of {label}: {n} draws for a {d}-parameter metamodel; {10 * draws_needed(d)} or more "
                           "give a stable figure", SampleSizeWarning, stacklevel=2)

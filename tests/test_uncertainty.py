@@ -1,0 +1,268 @@
+"""Decisions under uncertainty (issue 13): the uncertainty section, the PSA, EVPI and EVPPI.
+
+Statistical checks use fixed seeds and tolerances of a few standard errors of the
+estimate they check (stated beside each).
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import textwrap
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import placesim as ps
+from placesim.errors import PlacesimError, ScenarioError
+from placesim.uncertainty.files import load_uncertainty
+from placesim.uncertainty.sample import draw, iman_conover, unit_design
+from placesim.uncertainty.spec import Distribution, UncertaintySection
+from placesim.uncertainty.voi import SampleSizeWarning, evpi, evppi_table, unit_normal_loss
+
+TOY = Path(__file__).parent / "scenarios"
+
+
+def section(**parameters: dict) -> UncertaintySection:
+    return UncertaintySection.model_validate({"parameters": {
+        k: {"path": f"x.{k}", "distribution": v} for k, v in parameters.items()}, "seed": 7})
+
+
+# ---------------------------------------------------------------------------- distributions
+
+
+@pytest.mark.parametrize("kind, fields", [
+    ("lognormal", {"mean": 2.0, "sd": 0.5}), ("gamma", {"mean": 3.0, "sd": 1.2}), ("beta", {"mean": 0.3, "sd": 0.1}),
+    ("normal", {"mean": -1.0, "sd": 2.0})])
+def test_mean_and_sd_parametrisations_give_the_mean_and_sd_stated(kind, fields):
+    f = Distribution(kind=kind, **fields).frozen()
+    assert f.mean() == pytest.approx(fields["mean"], rel=1e-9)
+    assert f.std() == pytest.approx(fields["sd"], rel=1e-9)
+
+
+def test_truncation_keeps_every_draw_within_the_bounds_and_the_triangle_its_mode():
+    d = Distribution(kind="normal", mean=0.5, sd=0.4, bounds=(0, 1))
+    x = d.ppf(np.linspace(0, 1, 1001))
+    assert x.min() >= 0 and x.max() <= 1 and d.median == pytest.approx(0.5)
+    t = Distribution(kind="triangular", low=0.5, mode=0.65, high=1.0)
+    assert t.frozen().pdf(0.65) == pytest.approx(2 / 0.5)
+
+
+def test_iman_conover_gives_the_rank_correlation_and_keeps_each_marginal():
+    u = unit_design(2048, 3, "sobol", 3)
+    target = np.array([[1, 0.6, -0.3], [0.6, 1, 0], [-0.3, 0, 1]])
+    v = iman_conover(u, target)
+    rho = stats.spearmanr(v).statistic
+    # the standard error of a rank correlation near these values is about 1/sqrt(n) = 0.022
+    assert np.abs(rho - target).max() < 0.05
+    assert np.allclose(np.sort(v, axis=0), np.sort(u, axis=0))
+
+
+# ---------------------------------------------------------------------------- value of information
+
+
+def test_evpi_of_a_net_benefit_linear_in_a_normal_parameter_is_the_unit_normal_loss_integral():
+    mu, sd = 300.0, 1000.0  # NB = theta ~ N(mu, sd) against doing nothing (0)
+    sec = section(theta={"kind": "normal", "mean": mu, "sd": sd})
+    _, x = draw(sec, 8192)
+    nb = np.column_stack([np.zeros(len(x)), x[:, 0]])
+    exact = sd * unit_normal_loss(abs(mu) / sd)
+    # EVPI = E[max(0, NB)] - max(0, E NB); its Monte Carlo error is below sd(max(0, NB)) / sqrt(n)
+    # (scrambled Sobol' points do better still)
+    se = np.maximum(0, x[:, 0]).std() / math.sqrt(len(x))
+    assert evpi(nb) == pytest.approx(exact, abs=3 * se)
+    assert exact == pytest.approx(sd * stats.norm.pdf(mu / sd) - mu * stats.norm.sf(mu / sd))
+
+
+@pytest.fixture(scope="module")
+def linear_model():
+    """NB of two options linear in theta (normal); `idle` changes nothing."""
+    sec = section(theta={"kind": "normal", "mean": 100.0, "sd": 1000.0},
+                  idle={"kind": "uniform", "low": 0.0, "high": 1.0},
+                  cost={"kind": "gamma", "mean": 200.0, "sd": 50.0})
+    u, x = draw(sec, 1024)
+    nb = np.column_stack([np.zeros(len(x)), x[:, 0] - x[:, 2] + 200.0, 0.5 * x[:, 0]])
+    return sec, u, x, nb
+
+
+def test_evppi_finds_the_parameter_that_decides_and_none_for_one_without_effect(linear_model):
+    sec, u, x, nb = linear_model
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SampleSizeWarning)
+        table = evppi_table(nb, u, sec.names, {"theta_and_idle": ["theta", "idle"], "all_three": sec.names},
+                            scale=2.0).set_index("parameter")
+    total = table.loc["all", "evppi_gbp"]
+    assert total == pytest.approx(evpi(nb))
+    # theta decides almost everything: E[NB | theta] misses only the cost's small spread
+    assert table.loc["theta", "evppi_gbp"] == pytest.approx(total, rel=0.05)
+    assert table.loc["idle", "evppi_gbp"] < 0.01 * total
+    assert (table["evppi_gbp"] <= total + 1e-9).all()
+    # monotone: a group is worth at least each of its members
+    assert table.loc["theta_and_idle", "evppi_gbp"] >= table.loc["theta", "evppi_gbp"] - 1e-9
+    assert table.loc["all_three", "evppi_gbp"] >= table.loc["theta_and_idle", "evppi_gbp"] - 1e-9
+    assert (table["evppi_population_gbp"] == 2.0 * table["evppi_gbp"]).all()
+
+
+def test_evppi_refuses_too_few_draws_for_its_metamodel_and_warns_when_few(linear_model):
+    sec, u, x, nb = linear_model
+    with pytest.raises(PlacesimError, match="needs at least 50 draws"):
+        evppi_table(nb[:40], u[:40], sec.names)
+    with pytest.warns(SampleSizeWarning, match="give a stable figure"):
+        evppi_table(nb[:100], u[:100], sec.names[:1] + ["idle"], parameters=False,
+                    groups={"one": ["theta"]})
+
+
+def test_population_scale_is_places_times_discounted_years():
+    sec = UncertaintySection.model_validate({"parameters": {"a": {"path": "x", "distribution": {
+        "kind": "uniform", "low": 0, "high": 1}}}, "population": {"places": 3, "years": 2, "discount_percent": 10}})
+    assert sec.population.scale == pytest.approx(3 * (1 + 1 / 1.1))
+
+
+# ---------------------------------------------------------------------------- files
+
+OPTIONS = """\
+placesim_options: 1
+name: Toy options
+base:
+  scenario: toy_siloed.yaml
+  overrides:
+    time: {horizon_days: 360}
+economics:
+  price_year: 2023/24
+  cashable: {ta: 1.0}
+options:
+  pilot:
+    scenario: toy_int.yaml
+    overrides:
+      int:
+        neighbourhoods: {A: {start_day: 90}}
+  bigger:
+    scenario: toy_int.yaml
+    overrides:
+      int:
+        days_per_week: 5
+        neighbourhoods: {A: {start_day: 90}}
+uncertainty:
+  samples: 96
+  parameters:
+    effect:
+      path: int.effect.escalation_multiplier
+      distribution: {kind: triangular, low: 0.2, mode: 0.3, high: 0.9}
+      source: assumption, range 0.2-0.9
+    setup_cost:
+      path: int.costs.setup_gbp
+      mode: multiplier
+      distribution: {kind: lognormal, mean: 1.0, sd: 0.2}
+    idle:
+      path: int.costs.premises_gbp_per_year
+      mode: multiplier
+      distribution: {kind: uniform, low: 0.999999, high: 1.000001}
+  correlations:
+    - {between: [effect, setup_cost], rank: 0.3}
+  groups:
+    costs: [setup_cost, idle]
+"""
+
+
+@pytest.fixture()
+def folder(tmp_path: Path) -> Path:
+    for name in ("toy_siloed.yaml", "toy_int.yaml"):
+        shutil.copy(TOY / name, tmp_path / name)
+    (tmp_path / "options.yaml").write_text(OPTIONS)
+    return tmp_path
+
+
+def _line(text: str, needle: str) -> int:
+    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+def test_a_section_resolves_its_paths_in_the_scenarios_that_have_them(folder):
+    s = load_uncertainty(folder / "options.yaml")
+    assert s.options == ["pilot", "bigger"] and s.baseline == "baseline"
+    assert set(s.targets["effect"]) == {"pilot", "bigger"}  # the siloed baseline has no INT
+    (path, base), = s.targets["setup_cost"]["pilot"]
+    assert path == ("int", "costs", "setup_gbp") and base == 20000
+
+
+@pytest.mark.parametrize("change, needle, message", [
+    (("kind: triangular", "kind: triangle"), "kind: triangle", "did you mean 'triangular'"),
+    (("{kind: lognormal, mean: 1.0, sd: 0.2}", "{kind: lognormal, mean: 1.0}"), "kind: lognormal", "missing sd"),
+    (("{kind: lognormal, mean: 1.0, sd: 0.2}", "{kind: lognormal, mean: 1.0, sd: 0.2, low: 0}"), "kind: lognormal",
+     "not low"),
+    (("low: 0.2, mode: 0.3", "low: 0.4, mode: 0.3"), "kind: triangular", "mode 0.3 must lie within"),
+    (("path: int.effect.escalation_multiplier", "path: int.efect.escalation_multiplier"), "int.efect",
+     "not a field of any scenario"),
+    (("between: [effect, setup_cost]", "between: [efect, setup_cost]"), "between:", "did you mean 'effect'"),
+    (("costs: [setup_cost, idle]", "costs: [setup_cost, idel]"), "costs: [", "unknown parameter 'idel'"),
+    (("  samples: 96", "  sampels: 96"), "sampels", "did you mean 'samples'"),
+    (("rank: 0.3", "rank: 1.5"), "rank:", "less than 1"),
+])
+def test_bad_uncertainty_sections_name_the_file_line_and_field(folder, change, needle, message):
+    text = OPTIONS.replace(*change)
+    assert text != OPTIONS
+    (folder / "options.yaml").write_text(text)
+    with pytest.raises(ScenarioError) as exc:
+        load_uncertainty(folder / "options.yaml")
+    msg = str(exc.value)
+    assert message in msg
+    assert f"options.yaml:{_line(text, needle)}:" in msg
+
+
+def test_a_standalone_file_runs_one_scenario_against_its_baseline(folder):
+    text = textwrap.dedent(OPTIONS.split("uncertainty:\n")[1])
+    (folder / "psa.yaml").write_text("placesim_uncertainty: 1\nname: toy\nscenario: toy_int.yaml\n"
+                                     "baseline: toy_siloed.yaml\n" + text)
+    s = load_uncertainty(folder / "psa.yaml")
+    assert s.baseline == "baseline" and s.options == ["toy INT"]
+
+
+# ---------------------------------------------------------------------------- the PSA end to end
+
+
+@pytest.fixture(scope="module")
+def toy_psa(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("psa")
+    for name in ("toy_siloed.yaml", "toy_int.yaml"):
+        shutil.copy(TOY / name, folder / name)
+    (folder / "options.yaml").write_text(OPTIONS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SampleSizeWarning)
+        u = ps.uncertainty(folder / "options.yaml", executor="serial")
+        return u, u.write(folder / "out")
+
+
+def test_the_psa_runs_every_option_at_every_draw_with_the_appraisals_figures(toy_psa):
+    u, paths = toy_psa
+    assert dict(u.ds["value"].sizes) == {"draw": 96, "option": 2, "measure": 9}
+    npv = u.measure("npv_gbp")
+    pv = u.measure("pv_costs_avoided_gbp") - u.measure("pv_int_cost_gbp")
+    assert np.allclose(npv, pv)
+    assert npv["pilot"].std() > 0  # the draws move the answer
+    d = u.decision()
+    assert list(d.index) == ["baseline", "pilot", "bigger"]
+    assert d["p_best"].sum() == pytest.approx(1.0)
+    assert 0 <= d.loc["pilot", "p_npv_positive"] <= 1
+    # who pays and who saves adds up to the option's totals at every draw
+    assert np.allclose(u.ds["npv_by_org"].sum("organisation").values, u.ds["value"].sel(measure="npv_gbp").values)
+    assert {"psa.nc", "decision.csv", "evppi.csv", "report.html"} <= set(paths)
+
+
+def test_evppi_of_the_toy_psa_obeys_its_guards(toy_psa):
+    u, _ = toy_psa
+    # a value per crisis averted at which the pilot pays back at about half the draws
+    value = float(np.median(-u.measure("npv_gbp")["pilot"] / u.measure("crises_averted")["pilot"]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SampleSizeWarning)
+        t = u.evppi(value).set_index("parameter")
+    assert t.loc["all", "evppi_gbp"] > 0
+    assert (t["evppi_gbp"] <= t.loc["all", "evppi_gbp"] + 1e-9).all()
+    assert t.loc["costs", "evppi_gbp"] >= max(t.loc["setup_cost", "evppi_gbp"], t.loc["idle", "evppi_gbp"]) - 1e-9
+
+
+def test_a_psa_read_back_from_its_file_gives_the_same_tables(toy_psa):
+    u, paths = toy_psa
+    again = ps.Uncertainty.open(paths["psa.nc"])
+    assert np.allclose(again.decision().to_numpy(dtype=float), u.decision().to_numpy(dtype=float), equal_nan=True)
