@@ -231,6 +231,7 @@ def toy_psa(tmp_path_factory):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SampleSizeWarning)
         u = ps.uncertainty(folder / "options.yaml", executor="serial")
+        u.sensitivity(("tornado",), executor="serial")
         return u, u.write(folder / "out")
 
 
@@ -247,7 +248,19 @@ def test_the_psa_runs_every_option_at_every_draw_with_the_appraisals_figures(toy
     assert 0 <= d.loc["pilot", "p_npv_positive"] <= 1
     # who pays and who saves adds up to the option's totals at every draw
     assert np.allclose(u.ds["npv_by_org"].sum("organisation").values, u.ds["value"].sel(measure="npv_gbp").values)
-    assert {"psa.nc", "decision.csv", "evppi.csv", "report.html"} <= set(paths)
+    assert {"psa.nc", "decision.csv", "evppi.csv", "sensitivity.csv", "report.html"} <= set(paths)
+    html = paths["report.html"].read_text()
+    for needle in ("The chance each option pays back", "Cost-effectiveness plane", "Acceptability curve",
+                   "What drives the answer", "What is worth finding out", "pays back in"):
+        assert needle in html
+
+
+def test_the_tornado_of_the_toy_runs_the_options_at_each_end_of_each_range(toy_psa):
+    u, _ = toy_psa
+    t = u.sensitivity_table.set_index(["option", "measure", "parameter", "index"])
+    # the INT's effect moves crises averted; the premises multiplier (a 2e-6 range) next to nothing
+    assert abs(t.loc[("pilot", "crises_averted", "effect", "swing"), "value"]) > 1
+    assert abs(t.loc[("pilot", "npv_gbp", "idle", "swing"), "value"]) < 1
 
 
 def test_evppi_of_the_toy_psa_obeys_its_guards(toy_psa):
@@ -266,3 +279,46 @@ def test_a_psa_read_back_from_its_file_gives_the_same_tables(toy_psa):
     u, paths = toy_psa
     again = ps.Uncertainty.open(paths["psa.nc"])
     assert np.allclose(again.decision().to_numpy(dtype=float), u.decision().to_numpy(dtype=float), equal_nan=True)
+
+
+# ---------------------------------------------------------------------------- what drives the answer
+
+
+def _linear_run(x: np.ndarray) -> np.ndarray:
+    """Figures (row x option x measure) linear in the first parameter; `idle` (the second) does nothing."""
+    from placesim.uncertainty.result import MEASURES
+    out = np.zeros((len(x), 1, len(MEASURES)))
+    k = list(MEASURES)
+    out[:, 0, k.index("npv_gbp")] = 1000 * x[:, 0] - 0.2 * x[:, 2]
+    out[:, 0, k.index("crises_averted")] = 5 * x[:, 0] + x[:, 2] / 100
+    return out
+
+
+def test_sobol_indices_of_a_parameter_without_effect_are_near_zero():
+    from placesim.uncertainty.result import MEASURES
+    from placesim.uncertainty.sensitivity import sobol
+    sec = section(theta={"kind": "normal", "mean": 1.0, "sd": 1.0}, idle={"kind": "uniform", "low": 0, "high": 1},
+                  cost={"kind": "gamma", "mean": 200.0, "sd": 50.0})
+    t = sobol(sec, _linear_run, ["option"], list(MEASURES), base=1024).set_index(["measure", "parameter", "index"])
+    npv = t.loc["npv_gbp"]
+    # Var(NPV) = 1000^2 * 1 + 0.2^2 * 50^2 = 1e6 + 100: theta's share is 0.9999
+    assert npv.loc[("theta", "S1"), "value"] == pytest.approx(1.0, abs=0.05)
+    for index in ("S1", "ST"):
+        assert abs(npv.loc[("idle", index), "value"]) < 0.01
+        # its bootstrap interval holds zero
+        assert npv.loc[("idle", index), "lower"] <= 1e-3
+
+
+def test_tornado_swings_by_the_range_and_morris_screens_out_a_parameter_without_effect():
+    from placesim.uncertainty.result import MEASURES
+    from placesim.uncertainty.sensitivity import morris, tornado
+    sec = section(theta={"kind": "triangular", "low": 0.5, "mode": 0.6, "high": 1.0},
+                  idle={"kind": "uniform", "low": 0, "high": 1}, cost={"kind": "uniform", "low": 100, "high": 300})
+    t = tornado(sec, _linear_run, ["option"], list(MEASURES)).set_index(["measure", "parameter", "index"])
+    assert t.loc[("npv_gbp", "theta", "swing"), "value"] == pytest.approx(1000 * 0.5)
+    assert t.loc[("npv_gbp", "idle", "swing"), "value"] == 0
+    assert t.loc[("npv_gbp", "cost", "swing"), "value"] == pytest.approx(-0.2 * 200)
+    m = morris(sec, _linear_run, ["option"], list(MEASURES), trajectories=20).set_index(
+        ["measure", "parameter", "index"])
+    assert m.loc[("npv_gbp", "idle", "mu_star"), "value"] == 0
+    assert m.loc[("npv_gbp", "theta", "mu_star"), "value"] > m.loc[("npv_gbp", "cost", "mu_star"), "value"]

@@ -16,6 +16,7 @@ import math
 import time
 import warnings
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -186,16 +187,33 @@ def uncertainty(source: str | Path | UncertaintySetup, *, samples: int | None = 
     corr = correlation_matrix(sec) if sec.correlations else None
     u, x = draw(sec, n, seed_, corr)
     started = time.perf_counter()
+    rows = evaluate(setup, x, engine=engine_, replications=reps, seed=seed_, executor=executor, workers=workers,
+                    scheduler=scheduler, progress=progress, chunk=chunk, label=f"PSA: {n} draws")
+    ds = assemble(setup, rows, u, x, engine_, reps, seed_, time.perf_counter() - started)
+    return Uncertainty(ds, setup, partial(_values, setup, engine_, reps, seed_))
+
+
+def _values(setup: UncertaintySetup, engine: str, replications: int, seed: int, x: np.ndarray,
+            **run: Any) -> np.ndarray:
+    """Figures (row x option x measure) at parameter values ``x``: :func:`evaluate`'s values."""
+    run.setdefault("executor", "processes")
+    rows = evaluate(setup, x, engine=engine, replications=replications, seed=seed, **run)
+    return np.stack([r["value"] for r in rows])
+
+
+def evaluate(setup: UncertaintySetup, x: np.ndarray, *, engine: str = "sd", replications: int = 1, seed: int = 1,
+             executor: str | Executor = "processes", workers: int | None = None, scheduler: str | None = None,
+             progress: bool = False, chunk: int | None = None, label: str = "draws") -> list[dict[str, np.ndarray]]:
+    """Run and appraise every option at each row of parameter values ``x`` (draw x
+    parameter), through an executor: one dict of figures per row (see :func:`figures`).
+    The PSA, the tornado and the Morris and Sobol designs all run through here."""
     with make_executor(executor, workers, scheduler) as runner:
-        width = max(1, runner.concurrency(n))
-        size = chunk or max(1, min(50, math.ceil(n / (4 * width))))
-        tasks = make_tasks(setup, x, engine_, reps, seed_, size)
-        with progress_bar(len(tasks), progress, f"PSA: {n} draws x {len(setup.scenarios)} scenarios") as advance:
+        width = max(1, runner.concurrency(len(x)))
+        size = chunk or max(1, min(50, math.ceil(len(x) / (4 * width))))
+        tasks = make_tasks(setup, x, engine, replications, seed, size)
+        with progress_bar(len(tasks), progress, f"{label} x {len(setup.scenarios)} scenarios") as advance:
             outs = runner.map(run_draws, tasks, advance)
-    seconds = time.perf_counter() - started
-    rows = [r for chunk_ in outs for r in chunk_]
-    ds = assemble(setup, rows, u, x, engine_, reps, seed_, seconds)
-    return Uncertainty(ds, setup)
+    return [r for chunk_ in outs for r in chunk_]
 
 
 def assemble(setup: UncertaintySetup, rows: list[dict[str, np.ndarray]], u: np.ndarray, x: np.ndarray,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,8 +18,10 @@ import pandas as pd
 import xarray as xr
 
 from ..display import readable_frame
+from ..errors import PlacesimError
 from ..formatting import money, pct
 from ..io import atomic_path, write_netcdf
+from .sensitivity import morris, sobol, tornado
 from .voi import evpi, evppi_table
 
 if TYPE_CHECKING:
@@ -51,9 +54,13 @@ class Uncertainty:
         The section and scenarios (None for a PSA read from a file).
     """
 
-    def __init__(self, ds: xr.Dataset, setup: UncertaintySetup | None = None):
+    def __init__(self, ds: xr.Dataset, setup: UncertaintySetup | None = None,
+                 runner: Callable[..., np.ndarray] | None = None):
         self.ds = ds
         self.setup = setup
+        self.runner = runner
+        """Runs parameter values (row x parameter) to figures (row x option x measure), with
+        the PSA's engine and executor options as keywords (None for a PSA read from a file)."""
         self.sensitivity_table: pd.DataFrame | None = None
 
     # ------------------------------------------------------------------ basics
@@ -169,6 +176,35 @@ class Uncertainty:
         return evppi_table(self.net_benefit(value_per_crisis_gbp), self.ds["parameter_quantile"].values,
                            self.parameters, sec.get("groups") or {}, float(self.ds.attrs["population_scale"]), seed,
                            strict=strict)
+
+    # ------------------------------------------------------------------ what drives the answer
+    def sensitivity(self, methods: Sequence[str] = ("tornado", "morris", "sobol"), *, trajectories: int = 10,
+                    sobol_base: int = 512, **run: Any) -> pd.DataFrame:
+        """Tornado, Morris and Sobol (:mod:`~placesim.uncertainty.sensitivity`) on NPV and
+        crises averted, each running its own design of the options (``run``: ``executor``,
+        ``workers``, ``progress`` ... as for :func:`placesim.uncertainty`). Kept as
+        ``sensitivity_table`` (``sensitivity.csv``)."""
+        if self.setup is None or self.runner is None:
+            raise PlacesimError("a PSA read from a file cannot run more designs; run placesim.uncertainty again")
+        runner = self.runner
+        sec = self.setup.section
+
+        def run_design(x: np.ndarray) -> np.ndarray:
+            return runner(x, **run)
+
+        unknown = [m for m in methods if m not in ("tornado", "morris", "sobol")]
+        if unknown:
+            raise PlacesimError(f"unknown method(s) {', '.join(unknown)}; methods: tornado, morris, sobol")
+        args = (sec, run_design, self.options, list(MEASURES))
+        frames = []
+        if "tornado" in methods:
+            frames.append(tornado(*args))
+        if "morris" in methods:
+            frames.append(morris(*args, trajectories=trajectories, seed=int(self.ds.attrs["seed"])))
+        if "sobol" in methods:
+            frames.append(sobol(*args, base=sobol_base, seed=int(self.ds.attrs["seed"])))
+        self.sensitivity_table = pd.concat(frames, ignore_index=True)
+        return self.sensitivity_table
 
     # ------------------------------------------------------------------ output
     def summary(self) -> pd.DataFrame:
