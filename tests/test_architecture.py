@@ -35,7 +35,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("placesim.break_even", "placesim.tables", "placesim.adaptive", "placesim.reinvest"),
     ("placesim.report", "placesim.options", "placesim.options_reference", "placesim.starter"),
     ("placesim.uncertainty",),
-    ("placesim.cli", "placesim.__init__"),
+    ("placesim.cli", "placesim.psa_cli", "placesim.__init__"),
 ]
 """From the bottom up: a module may import from its own layer or any layer below it."""
 
