@@ -5,8 +5,9 @@ Every number whose trailing comment marks it an assumption and gives a range ``a
 becomes a parameter with a triangular distribution from ``a`` to ``b`` peaking at the
 file's value, its source the file and line the range was read from; a value outside its
 range (the range is of something else the comment names) is listed as skipped. Lists and
-ranges not in plain numbers ("3 months-2 years") are left out. For an options file, the scenario files it names (and the files they
-extend) are read too, and its own overrides and economics.
+ranges not in plain numbers ("3 months-2 years") are left out. For an options file, the
+scenario files it names (and the files they extend) are read too, and its own overrides
+and economics.
 """
 
 from __future__ import annotations
