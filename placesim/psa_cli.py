@@ -23,6 +23,7 @@ from .formatting import money, pct
 from .io import atomic_path, check_writable
 from .run.choose import EXECUTORS
 from .uncertainty.psa import uncertainty as run_uncertainty
+from .uncertainty.result import Uncertainty
 from .uncertainty.starter import starter_section
 from .uncertainty.voi import SampleSizeWarning
 
@@ -104,7 +105,7 @@ def uncertainty(file: Path, target: Path | None, out: Path | None, samples: int 
     console.print(f"written to {escape(str(out))}: " + ", ".join(p.name for p in paths.values()), highlight=False)
 
 
-def _print(u) -> None:  # type: ignore[no-untyped-def]
+def _print(u: Uncertainty) -> None:
     """The answer first: the chance each option pays back and is best, then EVPI."""
     d = pd.DataFrame(u.decision())
     a = u.ds.attrs

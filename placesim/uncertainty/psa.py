@@ -47,7 +47,7 @@ class DrawTask:
     draws: tuple[int, ...]
     values: np.ndarray
     data: dict[str, dict[str, Any]]
-    sources: dict[str, str]
+    sources: dict[str, str | None]
     targets: tuple[tuple[str, dict[str, list[Target]]], ...]
     baseline: str
     engine: str

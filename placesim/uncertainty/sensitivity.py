@@ -55,7 +55,7 @@ def _ends(sec: UncertaintySection) -> np.ndarray:
         if d.bounds is not None:
             out.append(d.bounds)
         elif d.kind in ("uniform", "triangular"):
-            out.append((d.low, d.high))
+            out.append((float(d.low or 0.0), float(d.high or 0.0)))
         else:
             out.append(d.range(0.9))
     return np.asarray(out, dtype=float)

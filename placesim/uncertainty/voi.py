@@ -157,9 +157,11 @@ def evppi_table(nb: np.ndarray, quantiles: np.ndarray, names: Sequence[str],
         notes = []
         floor = max((v for s, v in done.items() if s <= frozenset(members)), default=0.0)
         if value < floor:
-            value, _ = floor, notes.append("raised to the EVPPI of a subset (monotone)")
+            value = floor
+            notes.append("raised to the EVPPI of a subset (monotone)")
         if value > total:
-            value, _ = total, notes.append("clipped to EVPI")
+            value = total
+            notes.append("clipped to EVPI")
         done[frozenset(members)] = value
         rows.append({"parameter": label, "kind": kind, "members": " ".join(members), "evppi_gbp": value,
                      "metamodel_r2": r2, "note": "; ".join(notes)})
