@@ -322,3 +322,62 @@ def test_tornado_swings_by_the_range_and_morris_screens_out_a_parameter_without_
         ["measure", "parameter", "index"])
     assert m.loc[("npv_gbp", "idle", "mu_star"), "value"] == 0
     assert m.loc[("npv_gbp", "theta", "mu_star"), "value"] > m.loc[("npv_gbp", "cost", "mu_star"), "value"]
+
+
+# ---------------------------------------------------------------------------- DES draws, the command
+
+
+def test_a_des_psa_reports_the_monte_carlo_error_of_each_draw(folder):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SampleSizeWarning)
+        u = ps.uncertainty(folder / "options.yaml", samples=8, engine="des", replications=3, executor="serial")
+    se = u.ds["mc_se"].sel(measure="npv_gbp").values
+    assert np.isfinite(se).all() and (se > 0).all()
+    d = u.decision()
+    assert np.isfinite(d.loc["pilot", "npv_mc_se_gbp"])
+    assert u.ds.attrs["engine"] == "des" and u.ds.attrs["replications"] == 3
+
+
+def test_the_command_writes_the_folder_and_prints_the_chance_of_paying_back(folder):
+    from click.testing import CliRunner
+
+    from placesim.cli import main
+    out = folder / "out"
+    result = CliRunner().invoke(main, ["uncertainty", str(folder / "options.yaml"), "--out", str(out), "--samples",
+                                       "16", "--executor", "serial", "--no-progress", "--no-tornado"])
+    assert result.exit_code == 0, result.output
+    assert "pays back in" in result.stdout and "EVPI" in result.stdout
+    assert {p.name for p in out.iterdir()} == {"psa.nc", "decision.csv", "evppi.csv", "report.html"}
+    evppi = (out / "evppi.csv").read_text()
+    assert "needs at least 50 draws" in evppi  # 16 draws: the metamodels are refused, with the reason
+
+
+def test_the_command_refuses_a_bad_section_naming_its_line(folder):
+    from click.testing import CliRunner
+
+    from placesim.cli import main
+    text = OPTIONS.replace("kind: triangular", "kind: triangle")
+    (folder / "options.yaml").write_text(text)
+    for args in (["uncertainty", str(folder / "options.yaml"), "--out", str(folder / "out")],
+                 ["validate", str(folder / "options.yaml")]):
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 2
+        assert f"options.yaml:{_line(text, 'kind: triangle')}:" in result.output
+        assert "did you mean 'triangular'" in result.output
+
+
+def test_init_writes_a_starter_section_from_the_assumption_ranges_citing_each_line():
+    import yaml
+    from click.testing import CliRunner
+
+    from placesim.cli import main
+    pilot = Path(__file__).resolve().parents[1] / "scenarios/brent/int_pilot.yaml"
+    result = CliRunner().invoke(main, ["uncertainty", "init", str(pilot)])
+    assert result.exit_code == 0, result.output
+    section_ = yaml.safe_load(result.stdout)["uncertainty"]
+    sec = UncertaintySection.model_validate(section_)
+    effect = next(p for p in sec.parameters.values() if p.path == "int.effect.escalation_multiplier")
+    d = effect.distribution
+    assert (d.kind, d.low, d.mode, d.high) == ("triangular", 0.5, 0.65, 1.0)
+    line = _line(pilot.read_text(), "escalation_multiplier: 0.65")
+    assert effect.source.startswith(f"int_pilot.yaml line {line}:")
