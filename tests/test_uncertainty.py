@@ -145,6 +145,7 @@ options:
       int:
         days_per_week: 5
         neighbourhoods: {A: {start_day: 90}}
+review: {option: pilot, months: 2}
 uncertainty:
   samples: 96
   parameters:
@@ -272,6 +273,11 @@ def test_evppi_of_the_toy_psa_obeys_its_guards(toy_psa):
         t = u.evppi(value).set_index("parameter")
     assert t.loc["all", "evppi_gbp"] > 0
     assert (t["evppi_gbp"] <= t.loc["all", "evppi_gbp"] + 1e-9).all()
+    # the review's evidence: crises in A before and after the pilot starts, at every draw
+    ev = u.ds["review_evidence"]
+    assert ev.attrs["option"] == "pilot" and np.isfinite(ev.values).all() and (ev.values > 0).all()
+    assert t.loc["six_month_review", "kind"] == "evsi"
+    assert 0 <= t.loc["six_month_review", "evppi_gbp"] <= t.loc["all", "evppi_gbp"]
     assert t.loc["costs", "evppi_gbp"] >= max(t.loc["setup_cost", "evppi_gbp"], t.loc["idle", "evppi_gbp"]) - 1e-9
 
 
@@ -381,3 +387,23 @@ def test_init_writes_a_starter_section_from_the_assumption_ranges_citing_each_li
     assert (d.kind, d.low, d.mode, d.high) == ("triangular", 0.5, 0.65, 1.0)
     line = _line(pilot.read_text(), "escalation_multiplier: 0.65")
     assert effect.source.startswith(f"int_pilot.yaml line {line}:")
+
+
+# ---------------------------------------------------------------------------- EVSI of the review
+
+
+def test_evsi_of_a_review_is_evpi_when_its_evidence_reveals_the_parameter_and_zero_when_unrelated():
+    from placesim.uncertainty.voi import evsi_review
+    sec = section(theta={"kind": "normal", "mean": 100.0, "sd": 1000.0}, other={"kind": "uniform", "low": 0, "high": 1})
+    _, x = draw(sec, 1024)
+    nb = np.column_stack([np.zeros(len(x)), x[:, 0]])
+    total = evpi(nb)
+    before = np.full(len(x), 1e6)
+    # a review whose crises fall more the larger the effect, counted without noise: it reveals theta
+    revealing = evsi_review(nb, before, before * np.exp(-x[:, 0] / 5000), expected=False)
+    assert revealing == pytest.approx(total, rel=0.05)
+    unrelated = evsi_review(nb, before, before * np.exp(-x[:, 1]), expected=False)
+    assert unrelated < 0.02 * total
+    # noisy evidence (Poisson counts of a few crises) is worth less than perfect information
+    noisy = evsi_review(nb, np.full(len(x), 20.0), 20 * np.exp(-x[:, 0] / 2000), expected=True)
+    assert unrelated <= noisy <= revealing + 1e-9 and noisy <= total

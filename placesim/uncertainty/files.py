@@ -85,6 +85,8 @@ class UncertaintySetup:
     skipped: dict[str, str] = field(default_factory=dict)
     targets: dict[str, dict[str, list[Target]]] = field(default_factory=dict)
     options_file: OptionsFile | None = None
+    review: tuple[str, float] | None = None
+    """The option whose six-month review the EVSI values, and the review's months."""
 
     @property
     def options(self) -> list[str]:
@@ -201,6 +203,9 @@ def _from_options(of: OptionsFile, sec: UncertaintySection, p: Path, marks: Mark
         raise ScenarioError(problems, SUBJECT)
     scenarios = {of.baseline: of.scenarios[of.baseline], **{k: of.scenarios[k] for k in ok}}
     setup = UncertaintySetup(sec, p, of.model.name, scenarios, of.baseline, skipped, options_file=of)
+    r = of.model.review
+    if r is not None and r.option in ok:
+        setup.review = (r.option, float(r.months))
     _resolve(setup, marks, prefix)
     return setup
 

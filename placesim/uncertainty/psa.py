@@ -29,6 +29,7 @@ from ..calibration.parameters import value_at
 from ..compare import Comparison
 from ..errors import PlacesimError, ScenarioError
 from ..results import Results
+from ..review import int_start_days, pilot_area, review_windows
 from ..run import Executor, make_executor, run_scenarios
 from ..run.progress import progress_bar
 from ..scenario.paths import set_path
@@ -54,6 +55,7 @@ class DrawTask:
     replications: int
     seed: int
     names: tuple[str, ...]
+    review: tuple[str, float] | None = None
 
 
 class _Ran(Results):
@@ -100,8 +102,27 @@ def run_draws(task: DrawTask) -> list[dict[str, np.ndarray]]:
                                 executor="serial")
             comparison = Comparison({k: _Ran(r, scenarios[k]) for k, r in ran.items()}, task.baseline)
             a = appraise(comparison, baseline=task.baseline)
-        out.append(figures(a))
+        row = figures(a)
+        if task.review is not None:
+            label, months = task.review
+            try:
+                pre, post = review_counts(comparison.ds, label, scenarios[label], months)
+                row["review"] = np.array([pre[0], post[0]])  # the first world's evidence (DES); the expected (SD)
+            except PlacesimError:  # the windows do not fit this draw's run
+                row["review"] = np.array([np.nan, np.nan])
+        out.append(row)
     return out
+
+
+def review_counts(ds: xr.Dataset, option: str, scenario: Scenario, months: float) -> tuple[np.ndarray, np.ndarray]:
+    """Crises in the pilot area in the review's windows before and after the team starts, per
+    replication of ``option`` (whole counts from the DES, expected counts from the SD): the
+    before-after evidence the six-month review sees (:mod:`placesim.review`)."""
+    hoods, start = pilot_area(ds, option, int_start_days(scenario, option), None)
+    crises = ds["crises"].sel(scenario=option, neighbourhood=list(hoods)).sum(("neighbourhood", "cohort", "domain"))
+    pre, post = (crises.isel(time=w).sum("time").transpose("replication").values.astype(float)
+                 for w in review_windows(ds, start, months))
+    return pre, post
 
 
 def figures(a: Any) -> dict[str, np.ndarray]:
@@ -138,7 +159,7 @@ def make_tasks(setup: UncertaintySetup, x: np.ndarray, engine: str, replications
     sources = {k: sc.source for k, sc in setup.scenarios.items()}
     targets = tuple((spec.mode, setup.targets[name]) for name, spec in setup.section.parameters.items())
     return [DrawTask(tuple(range(s, min(s + chunk, len(x)))), x[s:s + chunk], data, sources, targets,
-                     setup.baseline, engine, replications, seed, tuple(setup.section.names))
+                     setup.baseline, engine, replications, seed, tuple(setup.section.names), setup.review)
             for s in range(0, len(x), chunk)]
 
 
@@ -222,7 +243,7 @@ def assemble(setup: UncertaintySetup, rows: list[dict[str, np.ndarray]], u: np.n
     sec = setup.section
     orgs = [str(o) for o in rows[0]["organisations"]]
     coords = {"draw": np.arange(len(rows)), "option": setup.options, "measure": list(MEASURES),
-              "organisation": orgs, "parameter": sec.names}
+              "organisation": orgs, "parameter": sec.names, "window": ["before", "after"]}
     stack = {k: np.stack([r[k] for r in rows]) for k in ("value", "mc_se", "int_cost_by_org",
                                                         "costs_avoided_by_org", "npv_by_org")}
     ds = xr.Dataset({
@@ -231,6 +252,10 @@ def assemble(setup: UncertaintySetup, rows: list[dict[str, np.ndarray]], u: np.n
         "int_cost_by_org": (("draw", "option", "organisation"), stack["int_cost_by_org"], {"units": "GBP"}),
         "costs_avoided_by_org": (("draw", "option", "organisation"), stack["costs_avoided_by_org"], {"units": "GBP"}),
         "npv_by_org": (("draw", "option", "organisation"), stack["npv_by_org"], {"units": "GBP"}),
+        **({"review_evidence": (("draw", "window"), np.stack([r["review"] for r in rows]),
+                                {"long_name": "crises in the pilot area before and after the team starts",
+                                 "option": setup.review[0], "months": setup.review[1]})}
+           if setup.review is not None else {}),
         "parameter_value": (("draw", "parameter"), x),
         "parameter_quantile": (("draw", "parameter"), u),
     }, coords=coords)

@@ -22,7 +22,7 @@ from ..errors import PlacesimError
 from ..formatting import money, pct
 from ..io import atomic_path, write_netcdf
 from .sensitivity import morris, sobol, tornado
-from .voi import evpi, evppi_table
+from .voi import evpi, evppi_table, evsi_review
 
 if TYPE_CHECKING:
     from .files import UncertaintySetup
@@ -173,9 +173,31 @@ class Uncertainty:
         see :func:`~placesim.uncertainty.voi.evppi_table` (``strict``: refuse a set with
         too few draws, rather than leave its row NaN with a note)."""
         sec = self.section
-        return evppi_table(self.net_benefit(value_per_crisis_gbp), self.ds["parameter_quantile"].values,
-                           self.parameters, sec.get("groups") or {}, float(self.ds.attrs["population_scale"]), seed,
-                           strict=strict)
+        scale = float(self.ds.attrs["population_scale"])
+        table = evppi_table(self.net_benefit(value_per_crisis_gbp), self.ds["parameter_quantile"].values,
+                            self.parameters, sec.get("groups") or {}, scale, seed, strict=strict)
+        if "review_evidence" in self.ds:
+            ev = self.ds["review_evidence"]
+            try:
+                value: float = self.evsi(value_per_crisis_gbp, seed) or 0.0
+                note = f"EVSI of the {ev.attrs.get('months', 6):g}-month review of {ev.attrs.get('option')}"
+            except PlacesimError as exc:
+                value, note = np.nan, str(exc)
+            total = float(table.loc[table["parameter"] == "all", "evppi_gbp"].iloc[0])
+            row = {"parameter": "six_month_review", "kind": "evsi", "members": str(ev.attrs.get("option")),
+                   "evppi_gbp": value, "evppi_population_gbp": value * scale,
+                   "share_of_evpi": value / total if total > 0 else 0.0, "metamodel_r2": np.nan, "note": note}
+            table = pd.concat([table.iloc[:-1], pd.DataFrame([row]), table.iloc[-1:]], ignore_index=True)
+        return table
+
+    def evsi(self, value_per_crisis_gbp: float = 0.0, seed: int = 0) -> float | None:
+        """EVSI of the six-month review of the options file's ``review.option`` (GBP per
+        decision; see :func:`~placesim.uncertainty.voi.evsi_review`), or None without one."""
+        if "review_evidence" not in self.ds:
+            return None
+        ev = self.ds["review_evidence"]
+        return evsi_review(self.net_benefit(value_per_crisis_gbp), ev.sel(window="before").values,
+                           ev.sel(window="after").values, self.ds.attrs["engine"] == "sd", seed)
 
     # ------------------------------------------------------------------ what drives the answer
     def sensitivity(self, methods: Sequence[str] = ("tornado", "morris", "sobol"), *, trajectories: int = 10,
