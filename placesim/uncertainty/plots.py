@@ -101,7 +101,8 @@ def evppi_bars(evppi: pd.DataFrame, ax: Any = None):
     t = evppi.dropna(subset=["evppi_gbp"])
     fig, ax = (plt.subplots(figsize=(7.5, 0.6 + 0.35 * len(t)), layout="constrained") if ax is None
                else (ax.figure, ax))
-    colours = ["#7f7f7f" if k == "all" else "#1d4f91" if k == "group" else "#4f81bd" for k in t["kind"]]
+    colours = ["#7f7f7f" if k == "all" else "#1d4f91" if k == "group" else "#c0504d" if k == "evsi" else "#4f81bd"
+               for k in t["kind"]]
     ax.barh(t["parameter"], t["evppi_gbp"] / 1e3, color=colours)
     ax.invert_yaxis()
     ax.set_xlabel("expected value of (partial) perfect information, £ thousand per decision")

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from ..formatting import count, money, pct
@@ -70,6 +71,19 @@ def tornado_reading(table_: pd.DataFrame, u: Uncertainty, option: str) -> str:
             f"at {r['upper']:.3g}, the other parameters at their medians.")
 
 
+def evsi_reading(evppi: pd.DataFrame) -> str:
+    """What the six-month review's evidence is worth, in words ('' without a review)."""
+    rows = evppi[evppi["kind"] == "evsi"]
+    if rows.empty:
+        return ""
+    r = rows.iloc[0]
+    if not np.isfinite(r["evppi_gbp"]):
+        return f"The value of the pilot's review could not be computed: {r['note']}."
+    return (f"Deciding after the pilot's review ({r['note']}) rather than now is worth {money(r['evppi_gbp'])} per "
+            f"decision (the expected value of its sample information): running the review's evaluation is worth it "
+            f"if it costs less than that.")
+
+
 def evppi_reading(u: Uncertainty, evppi: pd.DataFrame) -> str:
     total = float(evppi.loc[evppi["parameter"] == "all", "evppi_gbp"].iloc[0])
     scale = float(u.ds.attrs.get("population_scale", 1.0))
@@ -83,7 +97,8 @@ def evppi_reading(u: Uncertainty, evppi: pd.DataFrame) -> str:
             + (f" ({money(total * scale)} for the decisions it informs)" if scale != 1 else "")
             + f": the most it is worth paying to remove all the uncertainty in these assumptions before choosing "
               f"(today's best choice on expectation: {_name(u, best)}).")
-    rows = evppi[(evppi["kind"] != "all")].dropna(subset=["evppi_gbp"]).sort_values("evppi_gbp", ascending=False)
+    rows = evppi[evppi["kind"].isin(["parameter", "group"])].dropna(subset=["evppi_gbp"])
+    rows = rows.sort_values("evppi_gbp", ascending=False)
     if not rows.empty:
         top = rows.iloc[0]
         text += (f" Learning {top['parameter']} alone is worth {money(top['evppi_gbp'])} "
@@ -164,6 +179,7 @@ def build(u: Uncertainty, evppi: pd.DataFrame) -> str:
                       + figure(plots.tornado(t, best), id="tornado", alt="tornado chart of NPV")
                       + paragraph("Morris and Sobol indices, where computed, are in sensitivity.csv.")))
     parts.append(("voi", "What is worth finding out", paragraph(evppi_reading(u, evppi))
+                  + (paragraph(evsi_reading(evppi)) if evsi_reading(evppi) else "")
                   + figure(plots.evppi_bars(evppi), id="evppi", alt="EVPPI of each parameter and group")))
     parts.append(("parameters", "The uncertain parameters", _parameters(u)))
     return page(f"{a.get('name')}: decisions under uncertainty", "Probabilistic sensitivity analysis, placesim "
