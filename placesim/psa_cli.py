@@ -61,10 +61,14 @@ def _fail(exc: Exception) -> None:
               help="Morris screening with this many trajectories (0: none; each is parameters + 1 runs).")
 @click.option("--sobol", type=click.IntRange(min=0), default=0, show_default=True,
               help="Sobol indices with this base sample (0: none; base x (parameters + 2) runs).")
+@click.option("--value-per-crisis", type=click.FloatRange(min=0), default=0.0, show_default=True,
+              help="GBP put on a crisis averted beyond its service costs, in decision.csv and evppi.csv "
+                   "(0: the NPV alone).")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar (stderr).")
 def uncertainty(file: Path, target: Path | None, out: Path | None, samples: int | None, seed: int | None,
                 engine: str | None, replications: int | None, executor: str, workers: int | None,
-                scheduler: str | None, tornado: bool, morris: int, sobol: int, progress: bool) -> None:
+                scheduler: str | None, tornado: bool, morris: int, sobol: int, value_per_crisis: float,
+                progress: bool) -> None:
     """Decisions under uncertainty: run the PSA of FILE (an options file with an uncertainty:
     section, or an uncertainty file) and write its tables and report to --out; or
     `placesim uncertainty init FILE` for a starter section from FILE's assumption ranges."""
@@ -97,7 +101,7 @@ def uncertainty(file: Path, target: Path | None, out: Path | None, samples: int 
                 warnings.simplefilter("default", SampleSizeWarning)
                 u.sensitivity(methods, trajectories=morris or 10, sobol_base=sobol or 512, executor=executor,
                               workers=workers, scheduler=scheduler, progress=progress)
-        paths = u.write(out)
+        paths = u.write(out, value_per_crisis_gbp=value_per_crisis)
     except (PlacesimError, OSError) as exc:
         _fail(exc)
         return

@@ -232,9 +232,11 @@ class Uncertainty:
     def summary(self) -> pd.DataFrame:
         return self.decision()
 
-    def write(self, out: str | Path, report: bool = True) -> dict[str, Path]:
+    def write(self, out: str | Path, report: bool = True, value_per_crisis_gbp: float = 0.0) -> dict[str, Path]:
         """Write ``psa.nc``, ``decision.csv``, ``evppi.csv``, ``sensitivity.csv`` (when
-        computed) and ``report.html`` into folder ``out``, each atomically."""
+        computed) and ``report.html`` into folder ``out``, each atomically. The decision
+        table and the value of information are of net benefit: NPV plus
+        ``value_per_crisis_gbp`` per crisis averted (default: the NPV alone)."""
         from .report import write_report
 
         folder = Path(out)
@@ -243,8 +245,8 @@ class Uncertainty:
                  "evppi.csv": folder / "evppi.csv"}
         write_netcdf(self.ds, paths["psa.nc"])
         with atomic_path(paths["decision.csv"]) as tmp:
-            pd.DataFrame(self.decision()).to_csv(tmp)
-        evppi = self.evppi()
+            pd.DataFrame(self.decision(value_per_crisis_gbp)).to_csv(tmp)
+        evppi = self.evppi(value_per_crisis_gbp)
         with atomic_path(paths["evppi.csv"]) as tmp:
             evppi.to_csv(tmp, index=False)
         if self.sensitivity_table is not None:
