@@ -200,6 +200,11 @@ def test_a_section_resolves_its_paths_in_the_scenarios_that_have_them(folder):
     (("costs: [setup_cost, idle]", "costs: [setup_cost, idel]"), "costs: [", "unknown parameter 'idel'"),
     (("  samples: 96", "  sampels: 96"), "sampels", "did you mean 'samples'"),
     (("rank: 0.3", "rank: 1.5"), "rank:", "less than 1"),
+    (("  samples: 96", "  samples: true"), "samples: true", "got true"),
+    (("{kind: lognormal, mean: 1.0, sd: 0.2}", "{kind: lognormal, mean: 1.0, sd: .nan}"), "kind: lognormal",
+     "finite"),
+    (("    idle:\n", "    idle:\n      bounds: [0, 1]\n"), "bounds: [0, 1]",
+     "unknown field 'bounds'"),
 ])
 def test_bad_uncertainty_sections_name_the_file_line_and_field(folder, change, needle, message):
     text = OPTIONS.replace(*change)
