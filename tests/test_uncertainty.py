@@ -412,3 +412,18 @@ def test_evsi_of_a_review_is_evpi_when_its_evidence_reveals_the_parameter_and_ze
     # noisy evidence (Poisson counts of a few crises) is worth less than perfect information
     noisy = evsi_review(nb, np.full(len(x), 20.0), 20 * np.exp(-x[:, 0] / 2000), expected=True)
     assert unrelated <= noisy <= revealing + 1e-9 and noisy <= total
+
+
+def test_a_standalone_files_problems_are_called_the_uncertainty_sections_not_the_scenarios(folder):
+    f = folder / "psa.yaml"
+    f.write_text("placesim_uncertainty: 1\nname: ''\nscenario: toy_int.yaml\nbaseline: toy_siloed.yaml\n"
+                 "samples: true\nparameters:\n  a: {path: int.huddle, distribution: {kind: uniform, low: 0, high: 1}}\n")
+    with pytest.raises(ScenarioError) as info:
+        load_uncertainty(f)
+    text = str(info.value)
+    assert text.startswith(f"{len(info.value.problems)} problems in the uncertainty section:")
+    assert "samples: expected a whole number, got true" in text and "name: must not be empty" in text
+    f.write_text("placesim_uncertainty: 1\nname: x\nscenario: toy_int.yaml\nbaseline: toy_siloed.yaml\n"
+                 "parameters:\n  a: {path: int.name, distribution: {kind: uniform, low: 0, high: 1}}\n")
+    with pytest.raises(ScenarioError, match="a parameter must be a number or a list of numbers"):
+        load_uncertainty(f)
