@@ -101,14 +101,18 @@ class Uncertainty:
         (NPV > 0), the chance it is best (highest net benefit, the baseline's being zero),
         expected NPV with an interval over the draws (the central ``level`` share),
         expected loss (what choosing it forgoes, on average, against the best at each
-        draw), crises averted and BCR with intervals (``decision.csv``)."""
+        draw), crises averted and BCR with intervals (``decision.csv``). With
+        ``value_per_crisis_gbp``, ``expected_npv_gbp`` and its interval, ``p_best`` and the
+        expected loss are of the net benefit (NPV plus that value per crisis averted);
+        ``p_npv_positive`` stays the chance the NPV itself is positive."""
         nb = self.net_benefit(value_per_crisis_gbp)
+        npv = self.net_benefit(0.0)
         best = nb.argmax(axis=1)
         loss = nb.max(axis=1)[:, None] - nb
         lo_q, hi_q = (1 - self.level) / 2, (1 + self.level) / 2
         rows = []
         for j, option in enumerate([self.baseline, *self.options]):
-            row: dict[str, Any] = {"option": option, "p_npv_positive": float((nb[:, j] > 0).mean()) if j else np.nan,
+            row: dict[str, Any] = {"option": option, "p_npv_positive": float((npv[:, j] > 0).mean()) if j else np.nan,
                                    "p_best": float((best == j).mean()), "expected_npv_gbp": float(nb[:, j].mean()),
                                    "npv_lower_gbp": float(np.quantile(nb[:, j], lo_q)),
                                    "npv_upper_gbp": float(np.quantile(nb[:, j], hi_q)),
