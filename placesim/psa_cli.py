@@ -24,7 +24,7 @@ from .io import atomic_path, check_writable
 from .run.choose import EXECUTORS
 from .uncertainty.psa import uncertainty as run_uncertainty
 from .uncertainty.result import Uncertainty
-from .uncertainty.starter import starter_section
+from .uncertainty.starter import section_from_calibration, starter_section
 from .uncertainty.voi import SampleSizeWarning
 
 console = Console(width=None if sys.stdout.isatty() else 140)
@@ -71,12 +71,14 @@ def uncertainty(file: Path, target: Path | None, out: Path | None, samples: int 
                 progress: bool) -> None:
     """Decisions under uncertainty: run the PSA of FILE (an options file with an uncertainty:
     section, or an uncertainty file) and write its tables and report to --out; or
-    `placesim uncertainty init FILE` for a starter section from FILE's assumption ranges."""
+    `placesim uncertainty init FILE` for a starter section from FILE's assumption ranges (or,
+    for a calibration's parameters.csv, from its estimates and intervals)."""
     try:
         if str(file) == "init":
             if target is None:
                 raise PlacesimError("placesim uncertainty init FILE: name the scenario or options file to read")
-            text = starter_section(target)
+            text = (section_from_calibration(target) if target.suffix.lower() == ".csv"
+                    else starter_section(target))
             if out is None:
                 click.echo(text, nl=False)
             else:

@@ -427,3 +427,22 @@ def test_a_standalone_files_problems_are_called_the_uncertainty_sections_not_the
                  "parameters:\n  a: {path: int.name, distribution: {kind: uniform, low: 0, high: 1}}\n")
     with pytest.raises(ScenarioError, match="a parameter must be a number or a list of numbers"):
         load_uncertainty(f)
+
+
+def test_init_from_a_calibrations_parameters_matches_its_estimates_and_intervals(tmp_path):
+    import yaml
+    from click.testing import CliRunner
+
+    from placesim.cli import main
+    csv = tmp_path / "parameters.csv"
+    csv.write_text("name,estimate,lower,upper,start,bound_lower,bound_upper,mode,paths\n"
+                   "onset,0.45,0.40,0.50,0.3,0.05,1.0,value,cohorts.c.hazards.money.onset_per_year\n"
+                   "shift,0.1,-0.2,0.4,0.0,-1.0,1.0,value,a.b;a.c\n")
+    result = CliRunner().invoke(main, ["uncertainty", "init", str(csv)])
+    assert result.exit_code == 0, result.output
+    sec = UncertaintySection.model_validate(yaml.safe_load(result.stdout)["uncertainty"])
+    onset, shift = sec.parameters["onset"].distribution, sec.parameters["shift"].distribution
+    assert onset.kind == "lognormal" and onset.median == pytest.approx(0.45, rel=1e-6)
+    assert np.allclose(onset.range(0.9), (0.40, 0.50), rtol=0.01)
+    assert shift.kind == "normal" and np.allclose(shift.range(0.9), (-0.2, 0.4), atol=1e-6)
+    assert sec.parameters["shift"].paths == ["a.b", "a.c"] and shift.bounds == (-1.0, 1.0)

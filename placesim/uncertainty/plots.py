@@ -5,6 +5,7 @@ figure; matplotlib is imported inside each (it is only needed to draw)."""
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -15,7 +16,6 @@ if TYPE_CHECKING:
 
 
 def _names(u: Uncertainty) -> dict[str, str]:
-    import json
     return json.loads(u.ds.attrs.get("option_names", "{}"))
 
 

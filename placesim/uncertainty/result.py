@@ -21,6 +21,7 @@ from ..display import readable_frame
 from ..errors import PlacesimError
 from ..formatting import money, pct
 from ..io import atomic_path, write_netcdf
+from .report import write_report
 from .sensitivity import morris, sobol, tornado
 from .voi import evpi, evppi_table, evsi_review
 
@@ -241,8 +242,6 @@ class Uncertainty:
         computed) and ``report.html`` into folder ``out``, each atomically. The decision
         table and the value of information are of net benefit: NPV plus
         ``value_per_crisis_gbp`` per crisis averted (default: the NPV alone)."""
-        from .report import write_report
-
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
         paths = {"psa.nc": folder / "psa.nc", "decision.csv": folder / "decision.csv",

@@ -12,12 +12,16 @@ and economics.
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import yaml
+from scipy.stats import norm
 
+from ..errors import PlacesimError
 from ..scenario.files import read_text
 from ..scenario.sources import text_comments
 from ..scenario.yamlio import Path_, dotted, read_yaml_file
@@ -132,4 +136,38 @@ def starter_section(path: str | Path) -> str:
                   f"      source: {yaml.safe_dump(r['source'], width=1000).strip().removesuffix('...').strip()}"]
     if skipped:
         lines += ["# Skipped (the range in the comment is of something else):", *skipped]
+    return "\n".join(lines) + "\n"
+
+
+def section_from_calibration(path: str | Path, level: float = 0.9) -> str:
+    """An ``uncertainty:`` section from a calibration's ``parameters.csv``: each fitted
+    parameter (its paths and mode) with a distribution matching its estimate and interval.
+
+    A parameter whose bounds are above zero gets a lognormal with median the estimate and
+    the log-scale spread of the interval (``ln(upper / lower) / (2 z)``), else a normal with
+    sd ``(upper - lower) / (2 z)``; both truncated to the fit's bounds. ``level`` is the
+    interval's coverage (the set-up's ``interval``, 0.9 by default; ``calibrated.yaml`` says
+    which). An approximation of the fit's uncertainty, to check before relying on it.
+    """
+    p = Path(path)
+    table = pd.read_csv(p)
+    missing = {"name", "estimate", "lower", "upper", "bound_lower", "bound_upper", "mode", "paths"} - set(table)
+    if missing:
+        raise PlacesimError(f"{p} is not a calibration's parameters.csv: no column {', '.join(sorted(missing))}")
+    z = float(norm.ppf((1 + level) / 2))
+    lines = [f"# An uncertainty section from the calibration's {p.name} ({level:.0%} intervals): check each",
+             "# distribution before relying on it.", "uncertainty:", "  samples: 1024", "  engine: sd", "  parameters:"]
+    for r in table.itertuples():
+        est, lo, hi, blo, bhi = (float(v) for v in (r.estimate, r.lower, r.upper, r.bound_lower, r.bound_upper))
+        if blo > 0 and lo > 0:
+            s = math.log(hi / lo) / (2 * z)
+            mean, sd = est * math.exp(s * s / 2), est * math.exp(s * s / 2) * math.sqrt(math.expm1(s * s))
+            kind = "lognormal"
+        else:
+            mean, sd, kind = est, (hi - lo) / (2 * z), "normal"
+        paths = str(r.paths).split(";")
+        lines += [f"    {r.name}:", f"      path: {paths[0] if len(paths) == 1 else paths}", f"      mode: {r.mode}",
+                  f"      distribution: {{kind: {kind}, mean: {mean:.6g}, sd: {max(sd, 1e-12):.6g}, "
+                  f"bounds: [{blo:g}, {bhi:g}]}}",
+                  f"      source: '{p.name}: estimate {est:.6g}, {level:.0%} interval [{lo:.6g}, {hi:.6g}]'"]
     return "\n".join(lines) + "\n"
