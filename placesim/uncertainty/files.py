@@ -173,9 +173,9 @@ def runnable(of: OptionsFile, engine: str) -> tuple[list[str], dict[str, str]]:
     out, skipped = [], {}
     for label, spec in of.model.options.items():
         if spec.adaptive is not None:
-            skipped[label] = "a 'pilot, then decide' option (its review's decision is not yet drawn per draw)"
+            skipped[label] = "a 'pilot, then decide' option: its review's decision is not yet drawn at each draw"
         elif spec.reinvest is not None:
-            skipped[label] = "a reinvesting option (run once per year; not yet in the PSA)"
+            skipped[label] = "a reinvesting option: run once a year, not yet in the PSA"
         else:
             out.append(label)
     return out, skipped
@@ -197,7 +197,7 @@ def _from_options(of: OptionsFile, sec: UncertaintySection, p: Path, marks: Mark
                                          where, marks, p))
             else:
                 chosen.append(label)
-        skipped.update({k: "not in the section's options" for k in ok if k not in chosen})
+        skipped.update({k: "not in the section's options list" for k in ok if k not in chosen})
         ok = chosen
     if problems:
         raise ScenarioError(problems, SUBJECT)

@@ -79,6 +79,10 @@ def evsi_reading(evppi: pd.DataFrame) -> str:
     r = rows.iloc[0]
     if not np.isfinite(r["evppi_gbp"]):
         return f"The value of the pilot's review could not be computed: {r['note']}."
+    if r["evppi_gbp"] <= 0:
+        return (f"The pilot's review ({r['note']}) is worth nothing as evidence for this decision: what its "
+                "before-after count of crises could show would not change the choice, so deciding after it is no "
+                "better than deciding now (its expected value of sample information is zero).")
     return (f"Deciding after the pilot's review ({r['note']}) rather than now is worth {money(r['evppi_gbp'])} per "
             f"decision (the expected value of its sample information): running the review's evaluation is worth it "
             f"if it costs less than that.")
@@ -157,7 +161,7 @@ def build(u: Uncertainty, evppi: pd.DataFrame) -> str:
                       f"({a.get('sampler')} design, seed {a.get('seed')}), every option run at each draw with "
                       f"{engine} and appraised as the options report does; {a.get('seconds')} s.")
     if skipped:
-        intro += paragraph("Not in this analysis: " + "; ".join(f"{k} ({v})" for k, v in skipped.items()) + ".")
+        intro += paragraph("Not in this analysis: " + "; ".join(f"{k}, {v}" for k, v in skipped.items()) + ".")
     parts = [
         ("decision", "The chance each option pays back", intro + paragraph(decision_reading(u)) + _decision_table(u)
          + figure(plots.pays_back(u), id="pays-back", alt="chance each option pays back")),
