@@ -446,3 +446,10 @@ def test_init_from_a_calibrations_parameters_matches_its_estimates_and_intervals
     assert np.allclose(onset.range(0.9), (0.40, 0.50), rtol=0.01)
     assert shift.kind == "normal" and np.allclose(shift.range(0.9), (-0.2, 0.4), atol=1e-6)
     assert sec.parameters["shift"].paths == ["a.b", "a.c"] and shift.bounds == (-1.0, 1.0)
+
+
+def test_a_notebook_shows_the_chance_each_option_pays_back(toy_psa):
+    u, _ = toy_psa
+    html = u._repr_html_()
+    assert "pays back in" in html and "<table" in html and "EVPI" in html
+    assert repr(u).startswith("<Uncertainty 'Toy options': 96 draws x 2 options, 3 parameters, sd engine")
