@@ -453,3 +453,18 @@ def test_a_notebook_shows_the_chance_each_option_pays_back(toy_psa):
     html = u._repr_html_()
     assert "pays back in" in html and "<table" in html and "EVPI" in html
     assert repr(u).startswith("<Uncertainty 'Toy options': 96 draws x 2 options, 3 parameters, sd engine")
+
+
+def test_morris_and_sobol_run_the_options_and_warn_that_small_designs_are_rough(toy_psa):
+    u, _ = toy_psa
+    kept = u.sensitivity_table
+    try:
+        with pytest.warns(SampleSizeWarning) as caught:
+            t = u.sensitivity(["morris", "sobol"], trajectories=2, sobol_base=8, executor="serial")
+    finally:
+        u.sensitivity_table = kept
+    messages = " ".join(str(w.message) for w in caught)
+    assert "2 trajectories" in messages and "base sample of 8" in messages
+    assert set(t["method"]) == {"morris", "sobol"}
+    assert set(t["option"]) == {"pilot", "bigger"} and set(t["parameter"]) == {"effect", "setup_cost", "idle"}
+    assert t["note"].str.contains("unstable").all() and t["note"].str.contains("independently").all()
