@@ -20,12 +20,16 @@ from .review import ReviewPower, review_power
 from .run import simulate
 from .scenario import Scenario, load_scenario
 from .scenario.assumptions import assumptions_table
+from .uncertainty.files import load_uncertainty
+from .uncertainty.psa import uncertainty
+from .uncertainty.result import Uncertainty
 from .warmup import WarmupCheck, WarmupWarning
 
 __all__ = [
     "__version__", "Appraisal", "BreakEven", "Calibration", "Comparison", "Decision", "PlacesimError",
     "PlacesimWarning", "Problem", "Results",
-    "ReviewPower", "Scenario", "ScenarioError", "WarmupCheck", "WarmupWarning",
+    "ReviewPower", "Scenario", "ScenarioError", "Uncertainty", "WarmupCheck", "WarmupWarning",
     "appraise", "assumptions_table", "break_even", "calibrate",
     "compare", "decide", "load_options", "load_scenario", "open_results", "review_power", "run_options", "simulate",
+    "load_uncertainty", "uncertainty",
 ]

@@ -24,6 +24,7 @@ from .errors import PlacesimError, PlacesimWarning
 from .io import check_writable, os_reason
 from .options import OptionsRun, run_options
 from .plan import compile_plan
+from .psa_cli import uncertainty as uncertainty_command
 from .report import report_from_netcdf
 from .report.headline import HEADLINE, headline_frame
 from .report.messages import key_messages
@@ -198,9 +199,17 @@ def _other_file(path: Path) -> str | None:
         head = path.read_text(encoding="utf-8", errors="replace")[:20000]
     except OSError:
         return None  # load_scenario reports it
-    key = re.search(r"^(placesim_options|placesim_validation|placesim_calibration)\s*:", head, re.M)
+    key = re.search(r"^(placesim_options|placesim_validation|placesim_calibration|placesim_uncertainty)\s*:", head,
+                    re.M)
     if key is None:
         return None
+    if key.group(1) == "placesim_uncertainty" or (key.group(1) == "placesim_options"
+                                                  and re.search(r"^uncertainty\s*:", head, re.M)):
+        from .uncertainty.files import load_uncertainty
+
+        u = load_uncertainty(path)
+        return (f"{'options' if u.options_file is not None else 'uncertainty'} file {u.name!r}, "
+                f"{len(u.section.parameters)} uncertain parameter(s) over {len(u.options)} option(s)")
     if key.group(1) == "placesim_options":
         from .options import load_options
 
@@ -217,10 +226,13 @@ def _other_file(path: Path) -> str | None:
     return f"calibration set-up {c.model.name!r}, {len(c.model.parameters)} parameter(s)"
 
 
+main.add_command(uncertainty_command)
+
+
 @main.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 def validate(files: tuple[Path, ...]) -> None:
-    """Check FILES (scenarios, options files, validation files, calibration set-ups: each by its
+    """Check FILES (scenarios, options files, uncertainty, validation and calibration files: each by its
     version key); print what each describes, or every problem with its line."""
     bad = 0
     for f in files:

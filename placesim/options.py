@@ -55,6 +55,7 @@ from .scenario.scenario import Scenario
 from .scenario.sources import leaf_paths, merged_sources, text_comments
 from .scenario.yamlio import Marks, dotted, read_yaml_file
 from .stats import mean_interval
+from .uncertainty.spec import UncertaintySection
 
 BASELINE = "baseline"
 SUBJECT = "the options file"
@@ -148,6 +149,8 @@ class OptionsModel(_Model):
     run: RunSettings = Field(default_factory=RunSettings, description="Replications and seed.")
     review: ReviewSettings | None = Field(None, description="Six-month review power of a pilot option.")
     break_even: list[BreakEvenSpec] = Field(default_factory=list, description="Break-even searches.")
+    uncertainty: UncertaintySection | None = Field(None, description=(
+        "Uncertain parameters and their distributions, for `placesim uncertainty` (see docs/uncertainty.md)."))
 
 
 def _under(marks: Marks, prefix: tuple[Any, ...]) -> Marks:

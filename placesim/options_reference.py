@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from .options import AdaptiveSpec, BaseSpec, BreakEvenSpec, OptionsModel, OptionSpec, ReinvestSpec, RunSettings
 from .review import ReviewSettings
 from .scenario.reference import render_sections
+from .uncertainty.spec import Correlation, Distribution, Population, UncertainParameter, UncertaintySection
 
 SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("Options file (top level)", OptionsModel),
@@ -21,6 +22,11 @@ SECTIONS: list[tuple[str, type[BaseModel]]] = [
     ("run", RunSettings),
     ("review", ReviewSettings),
     ("break_even[]", BreakEvenSpec),
+    ("uncertainty", UncertaintySection),
+    ("uncertainty.parameters.NAME", UncertainParameter),
+    ("uncertainty.parameters.NAME.distribution", Distribution),
+    ("uncertainty.correlations[]", Correlation),
+    ("uncertainty.population", Population),
 ]
 
 

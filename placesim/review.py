@@ -41,7 +41,6 @@ class ReviewSettings(FileModel):
     alpha: float = Field(0.05, gt=0, lt=1, description="One-sided significance level of the review's test.")
 
 
-
 MONTH_DAYS = 365.25 / 12
 """Days in a month."""
 
@@ -271,8 +270,8 @@ def review_power(comparison: ComparedResults, option: str, *, baseline: str | No
     if option not in comparison.results:
         raise PlacesimError(f"option {option!r} is not one of {', '.join(comparison.results)}")
     base = baseline or comparison.baseline
-    starts = _int_start_days(_scenario_of(comparison.results[option]), option)
-    base_starts = (_int_start_days(_scenario_of(comparison.results[base]), base, required=False)
+    starts = int_start_days(_scenario_of(comparison.results[option]), option)
+    base_starts = (int_start_days(_scenario_of(comparison.results[base]), base, required=False)
                    if base in comparison.results else {})
     return review_power_from_dataset(comparison.ds, option, baseline=base, months=months, alpha=alpha,
                                      neighbourhoods=neighbourhoods, design=design, start_days=starts,
@@ -313,12 +312,12 @@ def review_power_from_dataset(ds: xr.Dataset, option: str, *, baseline: str | No
     if option == base:
         raise PlacesimError(f"option and baseline are both {option!r}; review the pilot against a scenario without it")
     if start_days is None:
-        start_days = _int_start_days(_scenario_from(ds, option), option)
+        start_days = int_start_days(_scenario_from(ds, option), option)
     if baseline_start_days is None:  # only to warn if the baseline has a team there too
-        baseline_start_days = (_int_start_days(_scenario_from(ds, base), base, required=False)
+        baseline_start_days = (int_start_days(_scenario_from(ds, base), base, required=False)
                                if "scenario_yaml" in ds else {})
-    hoods, start = _pilot(ds, option, start_days, neighbourhoods)
-    pre, post = _windows(ds, start, months)
+    hoods, start = pilot_area(ds, option, start_days, neighbourhoods)
+    pre, post = review_windows(ds, start, months)
     clash = sorted(h for h in hoods if h in baseline_start_days and baseline_start_days[h] < _end(ds, post))
     if clash:
         warnings.warn(f"the baseline {base!r} also has an INT team in {', '.join(clash)} before the review ends; "
@@ -367,7 +366,7 @@ def _scenario_from(ds: xr.Dataset, label: str):
     return Scenario.from_yaml(str(ds["scenario_yaml"].sel(scenario=label).values), name=f"<{label} provenance>")
 
 
-def _int_start_days(scenario, label: str, required: bool = True) -> dict[str, float]:
+def int_start_days(scenario, label: str, required: bool = True) -> dict[str, float]:
     team = scenario.model.int_team
     if team is None:
         if required:
@@ -376,7 +375,7 @@ def _int_start_days(scenario, label: str, required: bool = True) -> dict[str, fl
     return {name: float(n.start_day) for name, n in team.neighbourhoods.items()}
 
 
-def _pilot(ds: xr.Dataset, option: str, start_days: Mapping[str, float],
+def pilot_area(ds: xr.Dataset, option: str, start_days: Mapping[str, float],
            neighbourhoods: Sequence[str] | None) -> tuple[list[str], float]:
     """The pilot neighbourhoods and their common start day."""
     if not start_days:
@@ -403,7 +402,7 @@ def _pilot(ds: xr.Dataset, option: str, start_days: Mapping[str, float],
     return hoods, float(start_days[hoods[0]])
 
 
-def _windows(ds: xr.Dataset, start: float, months: float) -> tuple[np.ndarray, np.ndarray]:
+def review_windows(ds: xr.Dataset, start: float, months: float) -> tuple[np.ndarray, np.ndarray]:
     """Indices of the reporting bins before and after ``start``.
 
     Each window is the nearest whole number of bins to ``months``; a bin the start falls

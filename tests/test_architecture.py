@@ -29,11 +29,13 @@ LAYERS: list[tuple[str, ...]] = [
     ("placesim.results", "placesim.variables", "placesim.warmup", "placesim.display", "placesim.cautions",
      "placesim.reach"),
     ("placesim.run",),
-    ("placesim.appraisal", "placesim.review", "placesim.calibration", "placesim.validation"),
+    ("placesim.appraisal", "placesim.review", "placesim.calibration", "placesim.validation",
+     "placesim.uncertainty.spec"),
     ("placesim.compare",),
     ("placesim.break_even", "placesim.tables", "placesim.adaptive", "placesim.reinvest"),
     ("placesim.report", "placesim.options", "placesim.options_reference", "placesim.starter"),
-    ("placesim.cli", "placesim.__init__"),
+    ("placesim.uncertainty",),
+    ("placesim.cli", "placesim.psa_cli", "placesim.__init__"),
 ]
 """From the bottom up: a module may import from its own layer or any layer below it."""
 

@@ -144,6 +144,21 @@ def test_compare_on_a_cluster_matches_serial(scheduler):
     xr.testing.assert_identical(serial.ds, dask.ds)
 
 
+def test_a_des_psa_on_a_cluster_matches_serial(scheduler, tmp_path):
+    """Decisions under uncertainty (issue 13): the draws of a DES-based PSA go to the cluster
+    as tasks; the figures are those of a serial run."""
+    import shutil
+
+    from test_uncertainty import OPTIONS
+    for name in ("toy_siloed.yaml", "toy_int.yaml"):
+        shutil.copy(TOY / name, tmp_path / name)
+    (tmp_path / "options.yaml").write_text(OPTIONS)
+    kw = {"samples": 8, "engine": "des", "replications": 2}
+    serial = ps.uncertainty(tmp_path / "options.yaml", executor="serial", **kw)
+    dask = ps.uncertainty(tmp_path / "options.yaml", executor="dask", scheduler=scheduler, chunk=2, **kw)
+    xr.testing.assert_identical(serial.ds.drop_attrs(), dask.ds.drop_attrs())
+
+
 def test_results_in_task_order_and_callbacks_follow_the_futures(scheduler):
     """Later tasks finish first; results still come back in task order, and each finished
     task is reported once, in the calling thread, as it finishes."""

@@ -14,7 +14,9 @@ import placesim as ps
 ROOT = Path(__file__).resolve().parents[1]
 OPTIONS = [p for p in (ROOT / "scenarios").rglob("*.yaml") if "placesim_options:" in p.read_text(encoding="utf-8")]
 VALIDATIONS = [p for p in (ROOT / "scenarios").rglob("*.yaml") if "placesim_validation:" in p.read_text(encoding="utf-8")]
-SCENARIOS = sorted(p for p in (ROOT / "scenarios").rglob("*.yaml") if p not in OPTIONS + VALIDATIONS)
+UNCERTAINTIES = [p for p in (ROOT / "scenarios").rglob("*.yaml")
+                 if "placesim_uncertainty:" in p.read_text(encoding="utf-8")]
+SCENARIOS = sorted(p for p in (ROOT / "scenarios").rglob("*.yaml") if p not in OPTIONS + VALIDATIONS + UNCERTAINTIES)
 BRENT = sorted(p for p in (ROOT / "scenarios/brent").glob("*.yaml") if p not in VALIDATIONS)
 FIGURES = {row["id"]: row for row in csv.DictReader((ROOT / "scenarios/reference/figures.csv").open(encoding="utf-8"))}
 DEFLATOR = {row["year"]: row for row in csv.DictReader((ROOT / "scenarios/reference/gdp_deflator.csv").open(encoding="utf-8"))}
@@ -22,7 +24,7 @@ ID = re.compile(r"\b(?:UC|BR|HO|EN|GB|PA|WG|LM|KW|ST|EV|NH|TA|PL|CS|BX|NC|DF)\d{
 # Settings of the run or of policy rather than parameters taken from evidence.
 STRUCTURAL = {"placesim", "horizon_days", "warmup_days", "report_every_days", "start_day", "end_day", "days_per_week",
               "min_level", "servers", "days", "probability", "level", "placesim_options", "replications", "seed",
-              "months"}
+              "months", "samples", "places", "years"}
 
 
 def test_there_are_scenarios():

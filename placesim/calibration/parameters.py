@@ -17,6 +17,10 @@ from ..scenario.scenario import Scenario
 from .setup import ParameterSpec, Setup
 
 
+class NotInScenario(LookupError):
+    """A parameter's path names no field of the scenario."""
+
+
 def _numbers(value: Any) -> bool:
     if isinstance(value, bool):
         return False
@@ -85,13 +89,40 @@ class Parameter:
     # ---------------------------------------------------------------- scenario values
     def values_at(self, x: float) -> list[Any]:
         """The value to write at each path for parameter value ``x``."""
-        out = []
-        for base in self.base:
-            if self.spec.mode == "value":
-                out.append([x] * len(base) if isinstance(base, list) else x)
-            else:
-                out.append([b * x for b in base] if isinstance(base, list) else base * x)
-        return out
+        return [value_at(self.spec.mode, base, x) for base in self.base]
+
+
+def value_at(mode: str, base: Any, x: float) -> Any:
+    """The value written at a path holding ``base`` for parameter value ``x``: ``x`` itself
+    (``mode='value'``; every element of a list) or ``base`` times ``x`` (``'multiplier'``)."""
+    if mode == "value":
+        return [x] * len(base) if isinstance(base, list) else x
+    return [b * x for b in base] if isinstance(base, list) else base * x
+
+
+def resolve_path(text: str, mode: str, data: dict[str, Any], scenario_name: str) -> tuple[tuple[Any, ...], Any]:
+    """The parsed path ``text`` and the number(s) the scenario ``data`` holds there.
+
+    Raises
+    ------
+    NotInScenario
+        The path names no field of the scenario.
+    ValueError
+        The path cannot be read, or holds something a parameter cannot set (the message
+        says what).
+    """
+    path = parse_path(text)
+    try:
+        value = get_path(data, path)
+    except (KeyError, IndexError, TypeError):
+        raise NotInScenario(f"{text!r} is not a field of the scenario {scenario_name!r} "
+                            "(check the names and list positions)") from None
+    if not _numbers(value):
+        raise ValueError(f"{text!r} holds {value!r}; a parameter must be a number or a list of numbers")
+    if mode == "value" and isinstance(value, list) and len(set(value)) > 1:
+        raise ValueError(f"{text!r} is a list of different values {value}; set one element ({text}[0]) or use "
+                         "mode: multiplier")
+    return path, copy.deepcopy(value)
 
 
 def resolve_parameters(setup: Setup, scenario: Scenario) -> list[Parameter]:
@@ -104,26 +135,13 @@ def resolve_parameters(setup: Setup, scenario: Scenario) -> list[Parameter]:
         for j, text in enumerate(spec.paths):
             where = ("parameters", name, "path") + ((j,) if not isinstance(spec.path, str) else ())
             try:
-                path = parse_path(text)
-                value = get_path(data, path)
-            except ValueError as exc:
-                problems.append(setup.problem(str(exc), where))
-                continue
-            except (KeyError, IndexError, TypeError):
-                problems.append(setup.problem(f"{text!r} is not a field of the scenario {scenario.name!r} "
-                                              "(check the names and list positions)", where))
-                continue
-            if not _numbers(value):
-                problems.append(setup.problem(f"{text!r} holds {value!r}; a fitted parameter must be a number or "
-                                              "a list of numbers", where))
-                continue
-            if spec.mode == "value" and isinstance(value, list) and len(set(value)) > 1:
-                problems.append(setup.problem(
-                    f"{text!r} is a list of different values {value}; fit one element ({text}[0]) or use "
-                    "mode: multiplier", where))
+                path, value = resolve_path(text, spec.mode, data, scenario.name)
+            except (ValueError, NotInScenario) as exc:
+                problems.append(setup.problem(str(exc).replace("a parameter must", "a fitted parameter must")
+                                              .replace("set one element", "fit one element"), where))
                 continue
             paths.append(path)
-            bases.append(copy.deepcopy(value))
+            bases.append(value)
         if len(paths) == len(spec.paths):
             out.append(Parameter(name, spec, tuple(paths), tuple(bases)))
     if problems:

@@ -49,8 +49,9 @@ class Prior(_Model):
     sd: float = Field(gt=0, description="Standard deviation (of the log, for lognormal).")
 
 
-class ParameterSpec(_Model):
-    """One fitted parameter: where it goes in the scenario, its bounds and prior."""
+class ParameterPath(_Model):
+    """Where a parameter goes in a scenario: the form calibration set-ups and uncertainty
+    sections share (one dotted path or a list sharing one value; a value or a multiplier)."""
 
     path: str | list[str] = Field(description=(
         "Dotted field path(s) in the scenario, e.g. cohorts.homelessness_risk.hazards.housing."
@@ -58,12 +59,6 @@ class ParameterSpec(_Model):
     mode: Literal["value", "multiplier"] = Field("value", description=(
         "value: the parameter is the field's value; multiplier: it multiplies the field's value "
         "in the scenario (every element, for a list)."))
-    bounds: tuple[float, float] = Field(description="Lowest and highest value allowed [lower, upper].")
-    start: float | None = Field(None, description=(
-        "Starting value of the search (default: the scenario's value, or 1 for a multiplier)."))
-    scale: Literal["log", "linear"] | None = Field(None, description=(
-        "Scale the search and the interval work on (default: log when the lower bound is above 0)."))
-    prior: Prior | None = Field(None, description="Optional prior (default: flat within the bounds).")
 
     @field_validator("path")
     @classmethod
@@ -72,6 +67,21 @@ class ParameterSpec(_Model):
         if not paths or any(not p.strip() for p in paths):
             raise ValueError("expected a dotted field path (or a list of them), e.g. cohorts.c.hazards.d.onset_per_year")
         return v
+
+    @property
+    def paths(self) -> list[str]:
+        return [self.path] if isinstance(self.path, str) else list(self.path)
+
+
+class ParameterSpec(ParameterPath):
+    """One fitted parameter: where it goes in the scenario, its bounds and prior."""
+
+    bounds: tuple[float, float] = Field(description="Lowest and highest value allowed [lower, upper].")
+    start: float | None = Field(None, description=(
+        "Starting value of the search (default: the scenario's value, or 1 for a multiplier)."))
+    scale: Literal["log", "linear"] | None = Field(None, description=(
+        "Scale the search and the interval work on (default: log when the lower bound is above 0)."))
+    prior: Prior | None = Field(None, description="Optional prior (default: flat within the bounds).")
 
     @model_validator(mode="after")
     def _check(self) -> ParameterSpec:
@@ -83,10 +93,6 @@ class ParameterSpec(_Model):
         if self.start is not None and not lo < self.start < hi:
             raise ValueError(f"start {self.start} must lie strictly inside the bounds [{lo}, {hi}]")
         return self
-
-    @property
-    def paths(self) -> list[str]:
-        return [self.path] if isinstance(self.path, str) else list(self.path)
 
     @property
     def log_scale(self) -> bool:
