@@ -90,7 +90,8 @@ def compile_plan(scenario: Scenario | ScenarioModel) -> Plan:
     subs = expand(m)
     teams = compile_teams(m, clock.warmup, subs)
     services = apply_secondments(compile_services(m), teams, m, clock.warmup) + teams
-    payers = {s: dict(svc.costs.paid_by) if svc.costs.paid_by else {svc.organisation: 1.0} for s, svc in m.services.items()}
+    payers = {s: dict(svc.costs.paid_by) if svc.costs.paid_by else {svc.organisation: 1.0}
+              for s, svc in m.services.items()}
     if m.int_team is not None:
         payers.update({sp.name: m.int_team.shares for sp in services[len(m.services):]})
     axes = compile_axes(services, payers, list(m.neighbourhoods), list(m.cohorts), list(m.domains))
