@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from toy_files import line_of, toy_options_folder
 
 import placesim as ps
 from placesim.cli import main
@@ -47,14 +47,7 @@ review: {option: pilot, months: 6}
 
 @pytest.fixture()
 def folder(tmp_path: Path) -> Path:
-    for name in ("toy_siloed.yaml", "toy_int.yaml"):
-        shutil.copy(TOY / name, tmp_path / name)
-    (tmp_path / "options.yaml").write_text(OPTIONS)
-    return tmp_path
-
-
-def _line(text: str, needle: str) -> int:
-    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+    return toy_options_folder(tmp_path, OPTIONS)
 
 
 def test_options_build_every_scenario(folder):
@@ -86,15 +79,12 @@ def test_bad_options_files_name_the_file_line_and_field(folder, change, needle, 
         ps.load_options(folder / "options.yaml")
     msg = str(exc.value)
     assert message in msg
-    assert f"options.yaml:{_line(text, needle)}:" in msg
+    assert f"options.yaml:{line_of(text, needle)}:" in msg
 
 
 @pytest.fixture(scope="module")
 def toy_run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("toy")
-    for name in ("toy_siloed.yaml", "toy_int.yaml"):
-        shutil.copy(TOY / name, folder / name)
-    (folder / "options.yaml").write_text(OPTIONS)
+    folder = toy_options_folder(tmp_path_factory.mktemp("toy"), OPTIONS)
     run = ps.run_options(folder / "options.yaml", executor="serial")
     return run, run.write(folder / "out")
 

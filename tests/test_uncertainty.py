@@ -7,7 +7,6 @@ estimate they check (stated beside each).
 from __future__ import annotations
 
 import math
-import shutil
 import textwrap
 import warnings
 from pathlib import Path
@@ -15,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy import stats
+from toy_files import line_of, toy_options_folder
 
 import placesim as ps
 from placesim.errors import PlacesimError, ScenarioError
@@ -23,7 +23,6 @@ from placesim.uncertainty.sample import draw, iman_conover, unit_design
 from placesim.uncertainty.spec import Distribution, UncertaintySection
 from placesim.uncertainty.voi import SampleSizeWarning, evpi, evppi_table, unit_normal_loss
 
-TOY = Path(__file__).parent / "scenarios"
 
 
 def section(**parameters: dict) -> UncertaintySection:
@@ -184,14 +183,7 @@ uncertainty:
 
 @pytest.fixture()
 def folder(tmp_path: Path) -> Path:
-    for name in ("toy_siloed.yaml", "toy_int.yaml"):
-        shutil.copy(TOY / name, tmp_path / name)
-    (tmp_path / "options.yaml").write_text(OPTIONS)
-    return tmp_path
-
-
-def _line(text: str, needle: str) -> int:
-    return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+    return toy_options_folder(tmp_path, OPTIONS)
 
 
 def test_a_section_resolves_its_paths_in_the_scenarios_that_have_them(folder):
@@ -228,7 +220,7 @@ def test_bad_uncertainty_sections_name_the_file_line_and_field(folder, change, n
         load_uncertainty(folder / "options.yaml")
     msg = str(exc.value)
     assert message in msg
-    assert f"options.yaml:{_line(text, needle)}:" in msg
+    assert f"options.yaml:{line_of(text, needle)}:" in msg
 
 
 def test_a_standalone_file_runs_one_scenario_against_its_baseline(folder):
@@ -244,10 +236,7 @@ def test_a_standalone_file_runs_one_scenario_against_its_baseline(folder):
 
 @pytest.fixture(scope="module")
 def toy_psa(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("psa")
-    for name in ("toy_siloed.yaml", "toy_int.yaml"):
-        shutil.copy(TOY / name, folder / name)
-    (folder / "options.yaml").write_text(OPTIONS)
+    folder = toy_options_folder(tmp_path_factory.mktemp("psa"), OPTIONS)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", SampleSizeWarning)
         u = ps.uncertainty(folder / "options.yaml", executor="serial")
@@ -380,7 +369,7 @@ def test_the_command_writes_the_folder_and_prints_the_chance_of_paying_back(fold
     assert "needs at least 50 draws" in evppi  # 16 draws: the metamodels are refused, with the reason
 
 
-def test_the_command_refuses_a_bad_section_naming_its_line(folder):
+def test_the_command_refuses_a_bad_section_naming_itsline_of(folder):
     from click.testing import CliRunner
 
     from placesim.cli import main
@@ -390,11 +379,11 @@ def test_the_command_refuses_a_bad_section_naming_its_line(folder):
                  ["validate", str(folder / "options.yaml")]):
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 2
-        assert f"options.yaml:{_line(text, 'kind: triangle')}:" in result.output
+        assert f"options.yaml:{line_of(text, 'kind: triangle')}:" in result.output
         assert "did you mean 'triangular'" in result.output
 
 
-def test_init_writes_a_starter_section_from_the_assumption_ranges_citing_each_line():
+def test_init_writes_a_starter_section_from_the_assumption_ranges_citing_eachline_of():
     import yaml
     from click.testing import CliRunner
 
@@ -407,7 +396,7 @@ def test_init_writes_a_starter_section_from_the_assumption_ranges_citing_each_li
     effect = next(p for p in sec.parameters.values() if p.path == "int.effect.escalation_multiplier")
     d = effect.distribution
     assert (d.kind, d.low, d.mode, d.high) == ("triangular", 0.5, 0.65, 1.0)
-    line = _line(pilot.read_text(), "escalation_multiplier: 0.65")
+    line = line_of(pilot.read_text(), "escalation_multiplier: 0.65")
     assert effect.source.startswith(f"int_pilot.yaml line {line}:")
 
 
