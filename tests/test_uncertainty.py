@@ -24,7 +24,6 @@ from placesim.uncertainty.spec import Distribution, UncertaintySection
 from placesim.uncertainty.voi import SampleSizeWarning, evpi, evppi_table, unit_normal_loss
 
 
-
 def section(**parameters: dict) -> UncertaintySection:
     return UncertaintySection.model_validate({"parameters": {
         k: {"path": f"x.{k}", "distribution": v} for k, v in parameters.items()}, "seed": 7})
