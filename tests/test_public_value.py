@@ -9,25 +9,15 @@ from pathlib import Path
 import numpy as np
 import openpyxl
 import pytest
+from toy_files import ECONOMICS, econ
 
 import placesim as ps
 from placesim.appraisal import appraise
 from placesim.appraisal.workbook import SHEETS, SUMMARY_COLUMNS
 from placesim.errors import PlacesimError, ScenarioError
 from placesim.results import Results
-from placesim.scenario.model import Economics
 
 TOY = Path(__file__).parent / "scenarios"
-ECONOMICS = {
-    "price_year": "2023/24",
-    "deflator": {"series": "test index", "source": "invented for tests",
-                 "index": {"2010": 80.0, "2011": 84.0, "2023": 110.0, "2024": 118.0}},
-    "cashable": {"ta": 1.0, "default": 0.25},
-}
-
-
-def econ(**changes) -> Economics:
-    return Economics.model_validate({**ECONOMICS, **changes})
 
 
 @pytest.fixture(scope="module")

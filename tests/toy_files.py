@@ -1,8 +1,10 @@
-"""Test helpers: a folder with the toy scenarios and an options file, and line numbers in a text."""
+"""Test helpers: the toy scenarios' economics, a folder with them and an options file, line numbers."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from placesim.scenario.model import Economics
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios"
 
@@ -18,3 +20,17 @@ def toy_options_folder(folder: Path, options_text: str) -> Path:
 def line_of(text: str, needle: str) -> int:
     """Number of the first line of ``text`` that contains ``needle``."""
     return next(i for i, line in enumerate(text.splitlines(), 1) if needle in line)
+
+
+ECONOMICS = {
+    "price_year": "2023/24",
+    "deflator": {"series": "test index", "source": "invented for tests",
+                 "index": {"2010": 80.0, "2011": 84.0, "2023": 110.0, "2024": 118.0}},
+    "cashable": {"ta": 1.0, "default": 0.25},
+}
+"""The economics the appraisal tests value the toy scenarios with (an invented deflator)."""
+
+
+def econ(**changes) -> Economics:
+    """:data:`ECONOMICS` with ``changes``, validated."""
+    return Economics.model_validate({**ECONOMICS, **changes})
