@@ -27,6 +27,7 @@ where it agrees with the DES and where it does not (docs/system-dynamics.md).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -458,3 +459,30 @@ def test_regression_a_schedule_without_changes_is_no_reason_to_restart():
                                             {"from_day": 3, "rate_per_day": 0.1}], "repeat_every_days": 7})
     assert breaks(d, 15.0) == [3.0, 7.0, 10.0, 14.0]
     _sd_is_sound(d)
+
+
+def test_a_crisis_visit_meets_a_referral_condition_on_its_own_domain_in_both_engines():
+    """A&E's admissions of the cohorts' crisis attenders (a referral conditioned on the crisis's
+    own domain at level 2): every attender is at level 2 just after a crisis that does not hold
+    them, so half are admitted in both engines. The SD once applied the group's share at level
+    2 or more instead (on Brent: 7 admissions a year against the DES's 102)."""
+    d = {"placesim": 1, "name": "admissions", "neighbourhoods": {"north": {}},
+         "time": {"horizon_days": 720, "warmup_days": 180, "report_every_days": 30},
+         "domains": {"health": {"crisis": {"responses": [{"service": "ae"}]}}},
+         "services": {"ae": {"organisation": "nhs", "servers": "unlimited",
+                             "duration": {"distribution": "fixed", "days": 0.2},
+                             "referrals": [{"to": "adm", "domain": "health", "min_level": 2, "probability": 0.5}]},
+                      "adm": {"organisation": "nhs", "servers": "unlimited",
+                              "duration": {"distribution": "fixed", "days": 3.0}}},
+         "cohorts": {"c": {"size": {"north": 3000}, "initial": {"health": [0.6, 0.3, 0.1, 0.0]},
+                           "hazards": {"health": {"onset_per_year": 0.3, "escalation_per_year": [0.4, 0.6],
+                                                  "recovery_per_year": [0.5, 0.5]}}}}}
+    s = ps.Scenario.from_dict(d)
+    sd = ps.simulate(s, engine="sd").ds
+    attenders = float(sd["crisis_contacts"].sel(service="ae").sum())
+    assert attenders > 500
+    assert float(sd["referrals_received"].sel(service="adm").sum()) == pytest.approx(0.5 * attenders, rel=0.01)
+    des = ps.simulate(s, 5, seed=3).ds
+    n = float(des["crisis_contacts"].sel(service="ae").sum())
+    k = float(des["referrals_received"].sel(service="adm").sum())
+    assert abs(k - 0.5 * n) <= 4 * math.sqrt(0.25 * n)  # binomial, 4 standard errors

@@ -393,15 +393,18 @@ class BuilderCore:
             self.stock_integrals.append((self.counter("queue_days", s), cell, w))
         self.stock_integrals.append((self.counter("in_system_days", s), cell, w))
 
-    def co_cell(self, g: int, s: int, ph: str, el: int) -> int:
-        key = ("C", g, s, ph, el)
+    def co_cell(self, g: int, s: int, ph: str, el: int, known: tuple[int, int] | None = None) -> int:
+        """A count-only case of group g at s in phase ph (eligibility class el); ``known``: the
+        domain and level of the need that sent it (a crisis or help-seeking visit), which a
+        referral condition on that domain then meets or not for certain."""
+        key = ("C", g, s, ph, el, known)
         new = key not in self.c.index
         i = self.c.cell(key)
         if new:
             self.service_cell(s, i, self.weight(g), ph)
-            if ("C", g, s, el) not in self.built:
-                self.built.add(("C", g, s, el))
-                self.pending.append(("C", g, s, el))
+            if ("C", g, s, el, known) not in self.built:
+                self.built.add(("C", g, s, el, known))
+                self.pending.append(("C", g, s, el, known))
         return i
 
     def bg_cell(self, s: int, ph: str, level: int) -> int:

@@ -222,8 +222,9 @@ class PhaseFlows(ResidentFlows):
         self.edge(src, free, base, f, fe, counters=counted_extra + cnt("exits"))
 
     # ------------------------------------------------------------------ count-only and background cases
-    def count_only_edges(self, g: int, s: int, el: int) -> None:
-        """Phases of count-only resident cases of group g at s (eligible or not)."""
+    def count_only_edges(self, g: int, s: int, el: int, known: tuple[int, int] | None) -> None:
+        """Phases of count-only resident cases of group g at s (eligible or not; ``known``: see
+        :meth:`co_cell`)."""
         n = self.nodes[s]
         w = self.weight(g)
 
@@ -231,16 +232,17 @@ class PhaseFlows(ResidentFlows):
             return [(self.counter(name, s), w * x)]
 
         def route(src, base, f, kind, _k, cnt):
-            self.count_only_route(g, s, src, base, f, kind, cnt)
+            self.count_only_route(g, s, src, base, f, kind, cnt, known)
 
-        self._phase_edges(s, lambda ph: self.co_cell(g, s, ph, el), 0, self.sink, counted,
-                          self.elig_factors(s, el), lambda _k: self.co_cell(g, s, "S", el), route, el == 2)
+        self._phase_edges(s, lambda ph: self.co_cell(g, s, ph, el, known), 0, self.sink, counted,
+                          self.elig_factors(s, el), lambda _k: self.co_cell(g, s, "S", el, known), route, el == 2)
         for ph in [p for p in n.phases if p in SUPPORTED]:
-            if ("C", g, s, ph, el) in self.c.index:
-                self.count_only_route(g, s, self.co_cell(g, s, ph, el), 1.0 / n.duration, 0, "done",
-                                      counted("completed", 1.0))
+            if ("C", g, s, ph, el, known) in self.c.index:
+                self.count_only_route(g, s, self.co_cell(g, s, ph, el, known), 1.0 / n.duration, 0, "done",
+                                      counted("completed", 1.0), known)
 
-    def count_only_route(self, g: int, s: int, src: int, base: float, f: int, kind: str, counted_extra: list) -> None:
+    def count_only_route(self, g: int, s: int, src: int, base: float, f: int, kind: str, counted_extra: list,
+                         known: tuple[int, int] | None = None) -> None:
         w = self.weight(g)
         cnt = lambda name, t=s, x=1.0: [(self.counter(name, t), w * x)]
         terms: list[tuple[float, int, int]] = []
@@ -249,7 +251,12 @@ class PhaseFlows(ResidentFlows):
             if reached is None:
                 continue
             t, fa = reached
-            fc = self.pf(g, r.domain, r.min_level) if r.domain >= 0 else 0
+            if known is not None and r.domain == known[0]:  # the need that sent the case: met or not, for certain
+                if known[1] < r.min_level:
+                    continue
+                fc = 0
+            else:
+                fc = self.pf(g, r.domain, r.min_level) if r.domain >= 0 else 0
             terms.append((r.probability, fc, fa))
             tn = self.nodes[t]
             ok, lost = r.probability * (1.0 - r.loss), r.probability * r.loss
@@ -269,7 +276,7 @@ class PhaseFlows(ResidentFlows):
                 for ph, q in self.entry_split(t):
                     self.edge(src, self.co_cell(g, t, ph, tn.eligible_class(lvl)), base * ok * q, f, fc, fa,
                               counters=cx + cnt("arrivals", t) + (cnt("assessments", t) if ph == "A2" else []))
-        fe = self.exit_factor(("C", g, s, kind), terms)
+        fe = self.exit_factor(("C", g, s, kind, known), terms)
         self.edge(src, self.sink, base, f, fe, counters=counted_extra + cnt("exits"))
 
     def background_edges(self, s: int, level: int) -> None:

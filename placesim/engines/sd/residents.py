@@ -64,8 +64,9 @@ class ResidentFlows(BuilderCore):
                               counters=self.arrival_counters(s, ph, w, False),
                               channel=self.take_channel(g, s, (d,), -1, 0))
             else:
+                known = (d, 3 if info.hold else 2)  # held at level 3, else back at 2 at once
                 for ph, q in self.entry_split(s):
-                    self.edge(src, self.co_cell(g, s, ph, 1), base * p * q, f, sub=0,
+                    self.edge(src, self.co_cell(g, s, ph, 1, known), base * p * q, f, sub=0,
                               counters=self.arrival_counters(s, ph, w, False))
         if init and moved < 1.0:
             self.edge(src, self.R(g, d, st, 2), base * (1.0 - moved), f)
@@ -109,7 +110,8 @@ class ResidentFlows(BuilderCore):
                     self.edge(src, self.R(g, d, (s, ph), k), base * q, f, counters=cnt,
                               channel=self.take_channel(g, s, (d,), -1, 0))
                 else:  # a front door that engages no domain: a count-only visit
-                    self.edge(src, self.co_cell(g, s, ph, n.eligible_class(k)), base * q, f, sub=0, counters=cnt)
+                    self.edge(src, self.co_cell(g, s, ph, n.eligible_class(k), (d, k)), base * q, f, sub=0,
+                              counters=cnt)
         if not targets:
             self.edge(src, self.sink, base, sub=0, counters=counters)
 
