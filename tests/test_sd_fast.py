@@ -219,3 +219,66 @@ def test_next_opening_is_the_first_open_day_at_or_after_each_time():
             d = int(np.floor(x + DAY_EPS))
             want.append(x if days[d % 7] else next(float(k) for k in range(d + 1, d + 8) if days[k % 7]))
         np.testing.assert_array_equal(_next_open(u, days), np.array(want))
+
+
+def _case_finding_numpy(xf, x):
+    """Case-finding's rates as NumPy (the arithmetic before it was compiled): the reference
+    :func:`placesim.kinds.int_team.sd_kernel.case_finding` is checked against."""
+    tiny = 1e-12
+    ng, nd, _ = xf.shape
+    A = np.bincount(xf.all_i, np.maximum(x[xf.all_c], 0.0), ng * nd * 4).reshape(ng, nd, 4)
+    tot = A.sum(axis=2, keepdims=True)
+    dist = np.where(tot > 0, A / np.maximum(tot, tiny), np.array([1.0, 0, 0, 0]))
+    cdf = np.cumsum(dist, axis=2)
+    pmax = np.diff(np.concatenate([np.zeros((ng, 1)), cdf.prod(axis=1)], axis=1), axis=1)
+    engaged = np.bincount(xf.eng_i, x[xf.eng_c], ng) if len(xf.eng_c) else np.zeros(ng)
+    N = np.maximum(xf.size - engaged, 0.0)
+    cov = xf.cov if not xf.c_reach else np.minimum(xf.cov * xf.cov_mult, 1.0)[:, None]
+    n_k = N[:, None] * cov * xf.flag[None, :] * pmax
+    weighted = n_k * xf.mult[:, None]
+    cap, share = xf.cap, np.zeros((ng, 4))
+    for cells in xf.priority:
+        tot_ = float(weighted[cells].sum())
+        take = min(tot_, cap)
+        share[cells] = take / tot_ if tot_ > 0 else 0.0
+        cap -= take
+    contacts = n_k * share
+    acc = xf.acc if not xf.c_reach else np.minimum(xf.acc * xf.acc_mult, 1.0)[:, None]
+    found = contacts[:, 1:] * acc
+    fg = found.sum(axis=1)
+    a = np.zeros((ng, nd, 4))
+    for je in range(nd):
+        others = np.delete(cdf, je, axis=1).prod(axis=1) if nd > 1 else np.ones((ng, 4))
+        prev = np.concatenate([np.zeros((ng, 1)), others[:, :-1]], axis=1)
+        for k in (1, 2, 3):
+            pk = pmax[:, k]
+            w = np.where(pk > 0, found[:, k - 1] / np.maximum(pk, tiny), 0.0)
+            joint = np.zeros((ng, 4))
+            joint[:, :k] = dist[:, je, :k] * (others[:, k] - prev[:, k])[:, None]
+            joint[:, k] = dist[:, je, k] * others[:, k]
+            a[:, je, :] += w[:, None] * joint
+    sel = np.where(A > 0, a / np.maximum(A, tiny), 0.0)
+    free = np.bincount(xf.free_i, np.maximum(x[xf.free_c], 0.0), ng * nd * 4).reshape(ng, nd, 4)
+    denom = (sel * free).sum(axis=2, keepdims=True)
+    per = np.where(denom > 0, sel * fg[:, None, None] / np.maximum(denom, tiny), 0.0) / xf.every
+    return per.reshape(-1)[xf.free_i] * xf.act, contacts, fg
+
+
+@pytest.mark.parametrize("path", ["tests/scenarios/toy_int.yaml", "scenarios/brent/int_pilot.yaml"])
+def test_compiled_case_finding_equals_its_numpy_arithmetic(path):
+    r = SdRun(compile_plan(ps.load_scenario(ROOT / path)), sd_flows())
+    flows = [xf for xf in r.sys.extras if hasattr(xf, "priority")]
+    assert flows
+    days = np.linspace(0.0, r.plan.clock.end, 400)
+    t = next(d for d in days if (r.sys.set_inputs(r.inputs(d)) or True) and all(xf.act > 0 for xf in flows))
+    r.sys.set_inputs(r.inputs(t))  # a day the team works
+    for xf in flows:
+        for seed in range(4):
+            x = _state(r, seed)[: r.sys.ns]
+            want, contacts, fg = _case_finding_numpy(xf, x)
+            per, counted = xf.rates(x)
+            np.testing.assert_allclose(per, want, rtol=1e-12, atol=1e-15)
+            scale = xf.act / xf.every
+            assert dict((str(k), v) for k, v in counted)[str(xf.c_found)] == pytest.approx(
+                float((fg * xf.mult).sum()) * scale, rel=1e-12)
+            assert counted[0][1] == pytest.approx(float((contacts.sum(axis=1) * xf.mult).sum()) * scale, rel=1e-12)

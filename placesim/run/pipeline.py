@@ -65,12 +65,14 @@ def check_run(replications: int, engine: str, trace: bool) -> None:
 def run_scenarios(scenarios: Mapping[str, Scenario | str | Path], replications: int = 10, seed: int | None = None, *,
                   executor: str | Executor = "serial", workers: int | None = None, progress: bool = False,
                   trace: bool = False, engine: str = "des", label: str | None = None, scheduler: str | None = None,
-                  checkpoint: str | Path | Checkpoint | None = None, resume: bool = False) -> dict[str, Results]:
+                  checkpoint: str | Path | Checkpoint | None = None, resume: bool = False,
+                  provenance: bool = True) -> dict[str, Results]:
     """Run every scenario with the same seed and replications (common random numbers).
 
     Parameters are those of :func:`simulate`; ``label`` names the progress bar. A
     ``checkpoint`` may also be a :class:`~placesim.run.checkpoint.Checkpoint` already
-    opened (an options file's, shared by its runs).
+    opened (an options file's, shared by its runs). ``provenance=False`` leaves the
+    scenarios' YAML and assumptions out of the results (:func:`placesim.results.assemble`).
 
     Returns
     -------
@@ -119,7 +121,7 @@ def run_scenarios(scenarios: Mapping[str, Scenario | str | Path], replications: 
     for (name, sc), chunk in zip(loaded.items(), per_scenario):
         outs = done[start:start + len(chunk)]
         start += len(chunk)
-        ds = assemble(sc, plans[name], [o[0] for o in outs if o is not None], seed, engine)
+        ds = assemble(sc, plans[name], [o[0] for o in outs if o is not None], seed, engine, provenance)
         frame = trace_frame([o[1] for o in outs if o is not None], sc.time.warmup_days) if trace else None
         results[name] = Results(ds, frame)
     return results

@@ -27,6 +27,7 @@ from .._version import __version__
 from ..appraisal import appraise
 from ..calibration.parameters import value_at
 from ..compare import Comparison
+from ..engines.sd import reuse as sd_reuse
 from ..errors import PlacesimError, ScenarioError
 from ..results import Results
 from ..review import int_start_days, pilot_area, review_windows
@@ -87,31 +88,36 @@ def scenarios_at(task: DrawTask, x: np.ndarray) -> dict[str, Scenario]:
 
 
 def run_draws(task: DrawTask) -> list[dict[str, np.ndarray]]:
-    """Run and appraise each draw of a task: the figures of every option at each draw."""
-    out = []
-    for i, x in zip(task.draws, task.values):
+    """Run and appraise each draw of a task: the figures of every option at each draw. SD runs
+    share what the draws leave unchanged (:mod:`placesim.engines.sd.reuse`: a plan no draw
+    changes, the warm-up before a team opens); the figures are the same as without."""
+    with sd_reuse.sharing():
+        return [_run_draw(task, i, x) for i, x in zip(task.draws, task.values)]
+
+
+def _run_draw(task: DrawTask, i: int, x: np.ndarray) -> dict[str, np.ndarray]:
+    """The figures of every option at draw ``i`` (parameter values ``x``)."""
+    try:
+        scenarios = scenarios_at(task, x)
+    except ScenarioError as exc:
+        values = ", ".join(f"{n} = {v:.4g}" for n, v in zip(task.names, x))
+        raise PlacesimError(f"draw {i} ({values}) makes a scenario that is not valid: {exc}; bound the "
+                            "distribution (distribution.bounds) to the field's allowed range") from None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ran = run_scenarios(scenarios, task.replications, draw_seed(task.seed, i), engine=task.engine,
+                            executor="serial", provenance=False)  # the scenarios are kept here
+        comparison = Comparison({k: _Ran(r, scenarios[k]) for k, r in ran.items()}, task.baseline)
+        a = appraise(comparison, baseline=task.baseline)
+    row = figures(a)
+    if task.review is not None:
+        label, months = task.review
         try:
-            scenarios = scenarios_at(task, x)
-        except ScenarioError as exc:
-            values = ", ".join(f"{n} = {v:.4g}" for n, v in zip(task.names, x))
-            raise PlacesimError(f"draw {i} ({values}) makes a scenario that is not valid: {exc}; bound the "
-                                "distribution (distribution.bounds) to the field's allowed range") from None
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ran = run_scenarios(scenarios, task.replications, draw_seed(task.seed, i), engine=task.engine,
-                                executor="serial")
-            comparison = Comparison({k: _Ran(r, scenarios[k]) for k, r in ran.items()}, task.baseline)
-            a = appraise(comparison, baseline=task.baseline)
-        row = figures(a)
-        if task.review is not None:
-            label, months = task.review
-            try:
-                pre, post = review_counts(comparison.ds, label, scenarios[label], months)
-                row["review"] = np.array([pre[0], post[0]])  # the first world's evidence (DES); the expected (SD)
-            except PlacesimError:  # the windows do not fit this draw's run
-                row["review"] = np.array([np.nan, np.nan])
-        out.append(row)
-    return out
+            pre, post = review_counts(comparison.ds, label, scenarios[label], months)
+            row["review"] = np.array([pre[0], post[0]])  # the first world's evidence (DES); the expected (SD)
+        except PlacesimError:  # the windows do not fit this draw's run
+            row["review"] = np.array([np.nan, np.nan])
+    return row
 
 
 def review_counts(ds: xr.Dataset, option: str, scenario: Scenario, months: float) -> tuple[np.ndarray, np.ndarray]:

@@ -152,8 +152,11 @@ def _parameters(u: Uncertainty) -> str:
     return table(["Parameter", "Path", "Mode", "Distribution", "Source"], rows)
 
 
-def build(u: Uncertainty, evppi: pd.DataFrame) -> str:
-    """The report's HTML."""
+def parts(u: Uncertainty, evppi: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """The report's sections as ``(id, heading, HTML body)``, in order: the decision, the
+    cost-effectiveness plane, the acceptability curve, who pays and who saves, the tornado
+    (when computed), the value of information and the parameters. The options report
+    (``placesim options --psa``) shows the same blocks."""
     a = u.ds.attrs
     skipped = json.loads(a.get("skipped", "{}"))
     engine = "the system-dynamics twin" if a.get("engine") == "sd" else f"the DES, {a.get('replications')} replications"
@@ -162,7 +165,7 @@ def build(u: Uncertainty, evppi: pd.DataFrame) -> str:
                       f"{engine} and appraised as the options report does; {a.get('seconds')} s.")
     if skipped:
         intro += paragraph("Not in this analysis: " + "; ".join(f"{k}, {v}" for k, v in skipped.items()) + ".")
-    parts = [
+    out = [
         ("decision", "The chance each option pays back", intro + paragraph(decision_reading(u)) + _decision_table(u)
          + figure(plots.pays_back(u), id="pays-back", alt="chance each option pays back")),
         ("ce-plane", "Cost-effectiveness plane", figure(
@@ -179,16 +182,23 @@ def build(u: Uncertainty, evppi: pd.DataFrame) -> str:
     t = u.sensitivity_table
     if t is not None and (t["method"] == "tornado").any():
         best = pd.DataFrame(u.decision()).loc[u.options, "expected_npv_gbp"].idxmax()
-        parts.append(("tornado", "What drives the answer", paragraph(tornado_reading(t, u, best))
-                      + figure(plots.tornado(t, best), id="tornado", alt="tornado chart of NPV")
-                      + paragraph("Morris and Sobol indices, where computed, are in sensitivity.csv.")))
-    parts.append(("voi", "What is worth finding out", paragraph(evppi_reading(u, evppi))
-                  + (paragraph(evsi_reading(evppi)) if evsi_reading(evppi) else "")
-                  + figure(plots.evppi_bars(evppi), id="evppi", alt="EVPPI of each parameter and group")))
-    parts.append(("parameters", "The uncertain parameters", _parameters(u)))
+        out.append(("tornado", "What drives the answer", paragraph(tornado_reading(t, u, best))
+                    + figure(plots.tornado(t, best), id="tornado", alt="tornado chart of NPV")
+                    + paragraph("Morris and Sobol indices, where computed, are in sensitivity.csv.")))
+    out.append(("voi", "What is worth finding out", paragraph(evppi_reading(u, evppi))
+                + (paragraph(evsi_reading(evppi)) if evsi_reading(evppi) else "")
+                + figure(plots.evppi_bars(evppi), id="evppi", alt="EVPPI of each parameter and group")))
+    out.append(("parameters", "The uncertain parameters", _parameters(u)))
+    return out
+
+
+def build(u: Uncertainty, evppi: pd.DataFrame) -> str:
+    """The report's HTML."""
+    a = u.ds.attrs
+    parts_ = parts(u, evppi)
     return page(f"{a.get('name')}: decisions under uncertainty", "Probabilistic sensitivity analysis, placesim "
-                f"{a.get('placesim_version')}", [(i, h) for i, h, _ in parts],
-                [section(i, h, body) for i, h, body in parts])
+                f"{a.get('placesim_version')}", [(i, h) for i, h, _ in parts_],
+                [section(i, h, body) for i, h, body in parts_])
 
 
 def write_report(path: str | Path, u: Uncertainty, evppi: pd.DataFrame) -> Path:

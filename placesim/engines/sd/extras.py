@@ -33,8 +33,9 @@ def pattern(sys: System) -> tuple[np.ndarray, np.ndarray]:
 @contextmanager
 def active(sys: System, jpos: np.ndarray) -> Iterator[int]:
     """Register ``sys`` (with where its extra Jacobian entries go, ``jpos``) for the compiled
-    path; yields its token (-1 when it has no extra flows)."""
-    if not sys.extras:
+    path; yields its token (-1 when it has no extra flows, or none flows under the segment's
+    inputs: a team not yet started)."""
+    if all(xf.idle() for xf in sys.extras):
         yield -1
         return
     token = next(_TOKENS)

@@ -77,6 +77,10 @@ class ExtraFlow(Protocol):
         """Per-capita rates out of ``src`` at stocks ``x``, and ``(counter index or indices,
         rate)`` of each counter; None when nothing flows."""
 
+    def idle(self) -> bool:
+        """True when nothing flows at any state under the segment's inputs (``rates`` would
+        return None): the compiled path then does not call back for this segment."""
+
 
 class System:
     """Compiled arrays and the right-hand side of one scenario."""
@@ -98,6 +102,9 @@ class System:
         self.keep = np.ones(ns, dtype=bool)
         self.keep[[self.one, self.sink]] = False
         self.extras: list[ExtraFlow] = [x for n in b.nodes for x in n.extra_flows(b, ns)]
+        # where an extra flow's sources (and destinations) are each one stock, plain indexing adds its flows
+        self._distinct = [len(np.unique(x.src)) == len(x.src) and len(np.unique(x.dst)) == len(x.dst)
+                          for x in self.extras]
         self.evals = 0
         self._last_rates: tuple[np.ndarray, np.ndarray] | None = None
 
@@ -391,13 +398,17 @@ class System:
 
     def add_extra_flows(self, x: np.ndarray, dy: np.ndarray) -> None:
         """Add the flows kinds of service add of their own (:class:`ExtraFlow`) to ``dy``, in place."""
-        for xf in self.extras:
+        for xf, distinct in zip(self.extras, self._distinct):
             out = xf.rates(x)
             if out is not None:
                 per, counts = out
                 f = per * x[xf.src]
-                np.subtract.at(dy, xf.src, f)
-                np.add.at(dy, xf.dst, f)
+                if distinct:
+                    dy[xf.src] -= f
+                    dy[xf.dst] += f
+                else:
+                    np.subtract.at(dy, xf.src, f)
+                    np.add.at(dy, xf.dst, f)
                 for where, r in counts:
                     dy[where] += r
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
+import pickle
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -10,6 +12,7 @@ import numpy as np
 from scipy.integrate import solve_ivp
 
 from ...plan import COUNTERS, Plan, derived_outputs
+from . import reuse
 from .builder import Builder
 from .core import REACH_COUNTERS, RESIDENT_COUNTERS
 from .nodes import ServiceFlows
@@ -147,12 +150,19 @@ class SdRun:
         atol = self.atol()
         floor = np.full(sys.n, -np.inf)
         floor[: sys.ns] = -FLOOR * ATOL / self.cell_weights()
-        record(0.0, y)
-        sys.set_inputs(self.inputs(0.0))
-        # residents starting at level 3 have their crisis at time 0 (after the first bin edge)
-        init = np.array([i for k, i in b.c.index.items() if k[0] == "I"], dtype=int)
-        y = sys.drain(y, init)
+        store, (prefix_end, key) = reuse.current(), self.prefix(breaks)
+        kept = store.get(key) if store is not None and key is not None else None
+        if kept is not None:  # the state where the first closed service opens, as a run of this plan left it
+            y, out[:], recorded[:] = kept[0].copy(), kept[1], kept[2]
+        else:
+            record(0.0, y)
+            sys.set_inputs(self.inputs(0.0))
+            # residents starting at level 3 have their crisis at time 0 (after the first bin edge)
+            init = np.array([i for k, i in b.c.index.items() if k[0] == "I"], dtype=int)
+            y = sys.drain(y, init)
         for a, z in zip(breaks[:-1], breaks[1:]):
+            if kept is not None and z <= prefix_end:
+                continue
             sys.set_inputs(self.inputs(a))
             inner = [e for i, e in enumerate(edges) if a < e < z and not recorded[i]]
             states = self.segment(a, z, y, inner, atol, floor)
@@ -163,8 +173,23 @@ class SdRun:
             for n in b.nodes:  # a service closing for good at z: what it does then falls in the next bin
                 if abs(n.until - z) <= 1e-9:
                     y = n.end_jump(b, y)
+            if store is not None and key is not None and kept is None and z == prefix_end:
+                store.put(key, (y.copy(), out.copy(), recorded.copy()))
         assert recorded.all()
         return self.assemble(out)
+
+    def prefix(self, breaks: list[float]) -> tuple[float, tuple | None]:
+        """Where the run's shareable start ends (the first break at which a service closed at
+        the start opens) and its key for :mod:`.reuse`; ``(0, None)`` if no such service opens
+        or no store is in use."""
+        if reuse.current() is None:
+            return 0.0, None
+        closed = frozenset(n.index for n in self.b.nodes if not n.is_active(0.0))
+        opens = [z for z in breaks[1:] if any(self.b.nodes[s].is_active(z) for s in closed)]
+        if not opens:
+            return 0.0, None
+        layout = hashlib.sha256(pickle.dumps((self.b.c.keys, self.b.counter_keys))).hexdigest()
+        return opens[0], ("prefix", reuse.plan_digest(self.plan, closed), layout, opens[0], self.solver)
 
     def segment(self, a: float, z: float, y: np.ndarray, inner: list[float], atol: np.ndarray,
                 floor: np.ndarray) -> np.ndarray:
@@ -348,5 +373,14 @@ class SdRun:
 
 
 def run_sd(plan: Plan, flows: Mapping[str, type[ServiceFlows]]) -> dict[str, np.ndarray]:
-    """Run the SD engine on a plan; the arrays of one replication of the DES, deterministic."""
-    return SdRun(plan, flows).run()
+    """Run the SD engine on a plan; the arrays of one replication of the DES, deterministic.
+    Inside :func:`.reuse.sharing`, a plan already run gives its kept arrays (copies)."""
+    store = reuse.current()
+    if store is None:
+        return SdRun(plan, flows).run()
+    key = ("run", reuse.plan_digest(plan), tuple(sorted((k, v.__qualname__) for k, v in flows.items())))
+    kept = store.get(key)
+    if kept is None:
+        kept = SdRun(plan, flows).run()
+        store.put(key, kept)
+    return {k: v.copy() for k, v in kept.items()}

@@ -10,6 +10,7 @@ import numpy as np
 from ...engines.sd import ServiceFlows
 from ...engines.sd.rhs import SegmentInputs
 from ...plan import CaseFindingPlan, Rule, TeamPlan
+from .sd_kernel import case_finding
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...engines.sd.builder import Builder
@@ -128,6 +129,10 @@ class CaseFindingFlow:
         self.team = node.plan
         self.cap = cf.contacts_per_screen(1.0)
         self.priority = self._priority(b, cf)
+        self.rank = np.zeros((len(self.groups), 4), dtype=np.int64)
+        for r, cells in enumerate(self.priority):
+            self.rank[cells] = r
+        self.n_rank = len(self.priority)
         idx = b.c.index
         doms = node.domains
         ng, nd = len(self.groups), len(doms)
@@ -169,6 +174,7 @@ class CaseFindingFlow:
         self.c_reach = ([(ns + ci[("int_contacts", g)], ns + ci[("int_found", g)]) for g in self.groups]
                         if b.reach else [])
         self.act = 0.0
+        self._per_group()
 
     def _priority(self, b: Builder, cf: CaseFindingPlan) -> list[np.ndarray]:
         """Masks of the (group, severity) cells in the order they are contacted, ties together.
@@ -197,58 +203,40 @@ class CaseFindingFlow:
         self.flag = np.array([1.0 - self.plan.specificity] + [sensitivity if lo <= k <= hi else 0.0 for k in (1, 2, 3)])
         self.acc = acceptance
 
+    def _per_group(self) -> None:
+        """Coverage and acceptance per group: the team's, times the household's multipliers
+        where reach is recorded."""
+        ng = len(self.groups)
+        if self.c_reach:
+            self.cov_g = np.minimum(self.cov * self.cov_mult, 1.0)
+            self.acc_g = np.minimum(self.acc * self.acc_mult, 1.0)
+        else:
+            self.cov_g, self.acc_g = np.full(ng, float(self.cov)), np.full(ng, float(self.acc))
+
     def set_inputs(self, inputs: SegmentInputs) -> None:
         self._quality(*self.plan.quality_on(inputs.day))
+        self._per_group()
         self.act = float(inputs.active[self.s])
         share = self.team.staff_share
         self.cap = self.plan.contacts_per_screen(1.0 if share is None else share.at(inputs.day))
 
+    def idle(self) -> bool:
+        """Nothing flows while the team is not working (before it starts, after it ends)."""
+        return self.act <= 0 or not self.groups
+
     def rates(self, x: np.ndarray) -> tuple[np.ndarray, list[tuple[int | list[int], float]]] | None:
         """Per-capita rates out of the free cells, and the contact, false-positive and found rates
-        (None while the team has not started or finds no one)."""
+        (None while the team has not started or finds no one). The arithmetic is compiled
+        (:func:`.sd_kernel.case_finding`)."""
         ng, nd, _ = self.shape
         if self.act <= 0 or ng == 0:
             return None
-        A = np.bincount(self.all_i, np.maximum(x[self.all_c], 0.0), ng * nd * 4).reshape(ng, nd, 4)
-        tot = A.sum(axis=2, keepdims=True)
-        dist = np.where(tot > 0, A / np.maximum(tot, _TINY), np.array([1.0, 0, 0, 0]))
-        cdf = np.cumsum(dist, axis=2)
-        le = cdf.prod(axis=1)                                   # (ng, 4): P(max <= k)
-        pmax = np.diff(np.concatenate([np.zeros((ng, 1)), le], axis=1), axis=1)
-        engaged = np.bincount(self.eng_i, x[self.eng_c], ng) if len(self.eng_c) else np.zeros(ng)
-        N = np.maximum(self.size - engaged, 0.0)
-        cov = self.cov if not self.c_reach else np.minimum(self.cov * self.cov_mult, 1.0)[:, None]
-        n_k = N[:, None] * cov * self.flag[None, :] * pmax
-        weighted = n_k * self.mult[:, None]
-        cap = self.cap
-        share = np.zeros((ng, 4))
-        for cells in self.priority:  # cells of equal rank share what is left of the contacts
-            tot = float(weighted[cells].sum())
-            take = min(tot, cap)
-            share[cells] = take / tot if tot > 0 else 0.0
-            cap -= take
-        contacts = n_k * share
-        acc = self.acc if not self.c_reach else np.minimum(self.acc * self.acc_mult, 1.0)[:, None]
-        found = contacts[:, 1:] * acc                          # (ng, 3) by severity 1-3
-        fg = found.sum(axis=1)
-        # each domain's levels among those taken on: P(level j | severity k) under independence
-        a = np.zeros((ng, nd, 4))
-        for je in range(nd):
-            others = np.delete(cdf, je, axis=1).prod(axis=1) if nd > 1 else np.ones((ng, 4))  # (ng, 4)
-            prev = np.concatenate([np.zeros((ng, 1)), others[:, :-1]], axis=1)
-            for k in (1, 2, 3):
-                pk = pmax[:, k]
-                w = np.where(pk > 0, found[:, k - 1] / np.maximum(pk, _TINY), 0.0)
-                joint = np.zeros((ng, 4))
-                joint[:, :k] = dist[:, je, :k] * (others[:, k] - prev[:, k])[:, None]
-                joint[:, k] = dist[:, je, k] * others[:, k]
-                a[:, je, :] += w[:, None] * joint
-        sel = np.where(A > 0, a / np.maximum(A, _TINY), 0.0)
-        free = np.bincount(self.free_i, np.maximum(x[self.free_c], 0.0), ng * nd * 4).reshape(ng, nd, 4)
-        denom = (sel * free).sum(axis=2, keepdims=True)
-        per = np.where(denom > 0, sel * fg[:, None, None] / np.maximum(denom, _TINY), 0.0) / self.every
+        per, contacts, fg = case_finding(x, self.all_i, self.all_c, self.free_i, self.free_c, self.eng_i, self.eng_c,
+                                         ng, nd, self.size, self.mult, self.cov_g, self.flag, self.rank, self.n_rank,
+                                         float(self.cap), self.acc_g, float(self.every), self.act)
         scale = self.act / self.every
-        contacts_rate = float((contacts.sum(axis=1) * self.mult).sum()) * scale
+        per_group = contacts.sum(axis=1)
+        contacts_rate = float((per_group * self.mult).sum()) * scale
         found_rate = float((fg * self.mult).sum()) * scale
         if not (found_rate > 0 or contacts_rate > 0):
             return None
@@ -256,8 +244,6 @@ class CaseFindingFlow:
             (self.c_out, contacts_rate), (self.c_fp, float((contacts[:, 0] * self.mult).sum()) * scale),
             (self.c_found, found_rate)]
         counted += [(c, float(fg[ig]) * scale) for ig, c in enumerate(self.c_resident)]
-        if self.c_reach:
-            per_group = contacts.sum(axis=1)
-            for ig, (c_contacts, c_found) in enumerate(self.c_reach):
-                counted += [(c_contacts, float(per_group[ig]) * scale), (c_found, float(fg[ig]) * scale)]
-        return per.reshape(-1)[self.free_i] * self.act, counted
+        for ig, (c_contacts, c_found) in enumerate(self.c_reach):
+            counted += [(c_contacts, float(per_group[ig]) * scale), (c_found, float(fg[ig]) * scale)]
+        return per, counted
