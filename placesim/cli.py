@@ -24,6 +24,7 @@ from .errors import PlacesimError, PlacesimWarning
 from .io import check_writable, os_reason
 from .options import OptionsRun, run_options
 from .plan import compile_plan
+from .psa_cli import psa_for_options
 from .psa_cli import uncertainty as uncertainty_command
 from .report import report_from_netcdf
 from .report.headline import HEADLINE, headline_frame
@@ -368,10 +369,13 @@ def calibrate(setup: Path, out: Path, executor: str, workers: int | None, schedu
               help="Continue the run kept in this checkpoint folder (it must hold one).")
 @click.option("--break-even/--no-break-even", default=True, show_default=True,
               help="Run the file's break-even searches (each runs the option many times).")
+@click.option("--psa", metavar="N|PATH", default=None,
+              help="Add decisions under uncertainty: N draws of the file's uncertainty: section (files in "
+                   "OUT/uncertainty), or the folder of a placesim uncertainty run of this file.")
 @click.option("--progress/--no-progress", default=True, show_default=True, help="Show a progress bar.")
 def options(file: Path, out: Path, replications: int | None, seed: int | None, executor: str,
             workers: int | None, scheduler: str | None, checkpoint: Path | None, resume: Path | None,
-            break_even: bool, progress: bool) -> None:
+            break_even: bool, psa: str | None, progress: bool) -> None:
     """Run the scale-up options of options FILE against its baseline; write the appraisal and report to --out."""
     try:
         if out.exists() and not out.is_dir():
@@ -384,6 +388,9 @@ def options(file: Path, out: Path, replications: int | None, seed: int | None, e
         run = run_options(file, replications=replications, seed=seed, executor=executor, workers=workers,
                           progress=progress, break_evens=break_even, scheduler=scheduler, checkpoint=folder,
                           resume=only_resume)
+        if psa is not None:
+            run.uncertainty = psa_for_options(file, psa, out, executor=executor, workers=workers,
+                                              scheduler=scheduler, progress=progress)
         paths = run.write(out)
     except (PlacesimError, OSError) as exc:
         _fail(exc)
@@ -399,7 +406,7 @@ def _print_options(run: OptionsRun) -> None:
     r = next(iter(run.comparison.results.values()))
     console.print(f"[bold]{escape(run.options.model.name)}: key messages[/] (against "
                   f"{escape(names[a.baseline])}; {r.replications} replications, seed {r.seed})", highlight=False)
-    messages = key_messages(a, names, run.review, run.review_note, run.break_evens, run.comparison)
+    messages = key_messages(a, names, run.review, run.review_note, run.break_evens, run.comparison, run.additions)
     for m in messages:
         console.print(f"[bold]{escape(m.figure)}[/]  {escape(m.caption)}: {escape(m.text)}", highlight=False)
         for point in m.points:

@@ -69,6 +69,14 @@ def combine(results: Mapping[str, Results]) -> xr.Dataset:
     return out
 
 
+def readable_names(names: dict[str, str]) -> dict[str, str]:
+    """Each label's name for people to read: the name given, with the label added in brackets
+    where several labels share a name; the label where the name is empty."""
+    names = {label: n.strip() or label for label, n in names.items()}
+    shared = {n for n in names.values() if list(names.values()).count(n) > 1}
+    return {label: f"{n} ({label})" if n in shared and n != label else n for label, n in names.items()}
+
+
 class Comparison(ComparisonPlots):
     """Scenarios run with the same seed and replications (common random numbers).
 
@@ -104,9 +112,7 @@ class Comparison(ComparisonPlots):
     def names(self) -> dict[str, str]:
         """Each label's name for people to read: its scenario's name, with the label added
         in brackets where several scenarios share a name; the label where there is none."""
-        names = {label: r.name.strip() or label for label, r in self.results.items()}
-        shared = {n for n in names.values() if list(names.values()).count(n) > 1}
-        return {label: f"{n} ({label})" if n in shared and n != label else n for label, n in names.items()}
+        return readable_names({label: r.name for label, r in self.results.items()})
 
     @property
     def int_areas(self) -> list[str]:

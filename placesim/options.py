@@ -45,6 +45,7 @@ from .errors import PlacesimError, Problem, ScenarioError
 from .io import atomic_path
 from .reinvest import Reinvestment, reinvest
 from .report import write_report
+from .report.addition import ReportAddition
 from .review import ReviewSettings, review_power
 from .run import Checkpoint, Executor, make_executor
 from .scenario.base import Days, FileModel, Money, Months, Name, Replications, Seed
@@ -316,6 +317,14 @@ class OptionsRun:
     break_evens: list[BreakEven] = field(default_factory=list)
     decisions: list[Decision] = field(default_factory=list)
     reinvestments: list[Reinvestment] = field(default_factory=list)
+    uncertainty: ReportAddition | None = None
+    """A probabilistic sensitivity analysis of these options (:class:`placesim.Uncertainty`),
+    shown in the report and its key messages when set."""
+
+    @property
+    def additions(self) -> list[ReportAddition]:
+        """What the report adds to the options' own figures (the PSA, if any)."""
+        return [] if self.uncertainty is None else [self.uncertainty]
 
     def table(self) -> pd.DataFrame:
         """The options table (``options.csv``): the appraisal's figures per option, then the
@@ -382,7 +391,7 @@ class OptionsRun:
         self.comparison.to_netcdf(paths["results.nc"])
         write_report(paths["report.html"], self.comparison, self.appraisal, self.review,
                      title=self.options.model.name, review_note=self.review_note, break_evens=self.break_evens,
-                     decisions=self.decisions, reinvestments=self.reinvestments)
+                     decisions=self.decisions, reinvestments=self.reinvestments, additions=self.additions)
         return paths
 
 

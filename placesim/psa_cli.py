@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
 import click
 import pandas as pd
@@ -123,3 +124,20 @@ def _print(u: Uncertainty) -> None:
                       f"{money(d.loc[o, 'expected_npv_gbp'])} ({money(d.loc[o, 'npv_lower_gbp'])} to "
                       f"{money(d.loc[o, 'npv_upper_gbp'])})", highlight=False)
     console.print(f"  EVPI: {money(u.evpi())} per decision", highlight=False)
+
+
+def psa_for_options(file: Path, psa: str, out: Path, **run: Any) -> Uncertainty:
+    """The PSA ``placesim options --psa`` adds to the options report: ``psa`` draws of FILE's
+    ``uncertainty:`` section run now (with the tornado; its own files written to
+    ``OUT/uncertainty``), or the folder (or ``psa.nc``) of a finished ``placesim uncertainty``
+    run of the same options."""
+    if psa.strip().isdigit():
+        u = run_uncertainty(file, samples=int(psa), **run)
+        u.sensitivity(["tornado"], **run)
+        u.write(out / "uncertainty")
+        return u
+    where = Path(psa)
+    if not where.exists():
+        raise PlacesimError(f"--psa {psa}: expected a number of draws, or the folder (or psa.nc) a placesim "
+                            "uncertainty run wrote; no such file or folder")
+    return Uncertainty.open(where)

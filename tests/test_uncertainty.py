@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy import stats
-from toy_files import line_of, toy_options_folder
+from toy_files import UNCERTAIN_OPTIONS, line_of, toy_options_folder
 
 import placesim as ps
 from placesim.errors import PlacesimError, ScenarioError
@@ -135,49 +135,7 @@ def test_population_scale_is_places_times_discounted_years():
 
 # ---------------------------------------------------------------------------- files
 
-OPTIONS = """\
-placesim_options: 1
-name: Toy options
-base:
-  scenario: toy_siloed.yaml
-  overrides:
-    time: {horizon_days: 360}
-economics:
-  price_year: 2023/24
-  cashable: {ta: 1.0}
-options:
-  pilot:
-    scenario: toy_int.yaml
-    overrides:
-      int:
-        neighbourhoods: {A: {start_day: 90}}
-  bigger:
-    scenario: toy_int.yaml
-    overrides:
-      int:
-        days_per_week: 5
-        neighbourhoods: {A: {start_day: 90}}
-review: {option: pilot, months: 2}
-uncertainty:
-  samples: 96
-  parameters:
-    effect:
-      path: int.effect.escalation_multiplier
-      distribution: {kind: triangular, low: 0.2, mode: 0.3, high: 0.9}
-      source: assumption, range 0.2-0.9
-    setup_cost:
-      path: int.costs.setup_gbp
-      mode: multiplier
-      distribution: {kind: lognormal, mean: 1.0, sd: 0.2}
-    idle:
-      path: int.costs.premises_gbp_per_year
-      mode: multiplier
-      distribution: {kind: uniform, low: 0.999999, high: 1.000001}
-  correlations:
-    - {between: [effect, setup_cost], rank: 0.3}
-  groups:
-    costs: [setup_cost, idle]
-"""
+OPTIONS = UNCERTAIN_OPTIONS
 
 
 @pytest.fixture()

@@ -34,3 +34,49 @@ ECONOMICS = {
 def econ(**changes) -> Economics:
     """:data:`ECONOMICS` with ``changes``, validated."""
     return Economics.model_validate({**ECONOMICS, **changes})
+
+
+UNCERTAIN_OPTIONS = """\
+placesim_options: 1
+name: Toy options
+base:
+  scenario: toy_siloed.yaml
+  overrides:
+    time: {horizon_days: 360}
+economics:
+  price_year: 2023/24
+  cashable: {ta: 1.0}
+options:
+  pilot:
+    scenario: toy_int.yaml
+    overrides:
+      int:
+        neighbourhoods: {A: {start_day: 90}}
+  bigger:
+    scenario: toy_int.yaml
+    overrides:
+      int:
+        days_per_week: 5
+        neighbourhoods: {A: {start_day: 90}}
+review: {option: pilot, months: 2}
+uncertainty:
+  samples: 96
+  parameters:
+    effect:
+      path: int.effect.escalation_multiplier
+      distribution: {kind: triangular, low: 0.2, mode: 0.3, high: 0.9}
+      source: assumption, range 0.2-0.9
+    setup_cost:
+      path: int.costs.setup_gbp
+      mode: multiplier
+      distribution: {kind: lognormal, mean: 1.0, sd: 0.2}
+    idle:
+      path: int.costs.premises_gbp_per_year
+      mode: multiplier
+      distribution: {kind: uniform, low: 0.999999, high: 1.000001}
+  correlations:
+    - {between: [effect, setup_cost], rank: 0.3}
+  groups:
+    costs: [setup_cost, idle]
+"""
+"""The toy options with an ``uncertainty:`` section (three parameters, one without effect, a group)."""

@@ -11,11 +11,12 @@ import pandas as pd
 from ..appraisal.valuation import DAYS_PER_MONTH
 from ..errors import PlacesimError
 from ..io import write_bytes_atomic
+from .addition import ReportAddition, check_additions
 from .headline import headline_section
 from .messages import key_messages, key_messages_section
 from .money import organisations_section, payback_section
 from .outcomes import crises_section, journeys_section
-from .page import page, percent
+from .page import page, percent, section
 from .pilot import NO_REVIEW, break_even_section, decision_section, reinvestment_section, review_section
 from .provenance import assumptions_section, comparison_assumptions, method_section
 
@@ -56,7 +57,7 @@ def _subtitle(comparison: Comparison, appraisal: Appraisal, names: Mapping[str, 
 def build_report(comparison: Comparison, appraisal: Appraisal, review: ReviewPower | None = None, *,
                  assumptions: Mapping[str, pd.DataFrame] | pd.DataFrame | None = None, title: str | None = None,
                  review_note: str = "", break_evens: Sequence[Any] = (), decisions: Sequence[Any] = (),
-                 reinvestments: Sequence[Any] = ()) -> str:
+                 reinvestments: Sequence[Any] = (), additions: Sequence[ReportAddition] = ()) -> str:
     """One self-contained HTML page for a budget planner.
 
     Parameters
@@ -80,6 +81,10 @@ def build_report(comparison: Comparison, appraisal: Appraisal, review: ReviewPow
         Adaptive options' decisions (:class:`placesim.adaptive.Decision`) to show.
     reinvestments
         Options' reinvestment of savings (:class:`placesim.reinvest.Reinvestment`) to show.
+    additions
+        Analyses of the same options that add key messages and sections
+        (:class:`~placesim.report.addition.ReportAddition`: a probabilistic sensitivity
+        analysis, :class:`placesim.Uncertainty`), shown before the assumptions.
 
     Returns
     -------
@@ -93,6 +98,7 @@ def build_report(comparison: Comparison, appraisal: Appraisal, review: ReviewPow
     if not appraisal.options:
         raise PlacesimError("the appraisal has no options to report (a comparison of the baseline alone)")
     names = comparison.names
+    check_additions(additions, appraisal.baseline, appraisal.options)
     note = ""
     if assumptions is None:
         tables, note = comparison_assumptions(comparison)
@@ -102,7 +108,7 @@ def build_report(comparison: Comparison, appraisal: Appraisal, review: ReviewPow
         tables = dict(assumptions)
     level = appraisal.level
     messages = key_messages(appraisal, names, review, review_note or (NO_REVIEW if review is None else ""),
-                            break_evens, comparison)
+                            break_evens, comparison, additions)
     parts = [
         key_messages_section(messages, names[appraisal.baseline]),
         headline_section(appraisal, names),
@@ -123,6 +129,10 @@ def build_report(comparison: Comparison, appraisal: Appraisal, review: ReviewPow
         parts.append(reinvestment_section(reinvestments, names))
         contents.insert(list(SECTIONS).index("review") + 1 + bool(decisions) + bool(break_evens),
                         ("shift-upstream", "Shift upstream: savings reinvested"))
+    for addition in additions:
+        for id_, heading, body in addition.report_sections():
+            parts.append(section(id_, heading, body))
+            contents.insert(len(contents) - 2, (id_, heading))
     parts += [assumptions_section(tables, appraisal.baseline, note), method_section(comparison, appraisal)]
     title = title or (f"Integrated Neighbourhood Team options: {', '.join(names[o] for o in appraisal.options)} "
                       f"against {names[appraisal.baseline]}")

@@ -201,8 +201,9 @@ def break_even_message(appraisal: Appraisal, names: Mapping[str, str], break_eve
 
 def key_messages(appraisal: Appraisal, names: Mapping[str, str] | None = None, review: ReviewPower | None = None,
                  review_note: str = "", break_evens: Sequence[Any] = (),
-                 comparison: Comparison | None = None) -> list[KeyMessage]:
-    """The key messages, in order: payback, crises, the review, break-even.
+                 comparison: Comparison | None = None, additions: Sequence[Any] = ()) -> list[KeyMessage]:
+    """The key messages, in order: payback, crises, those of any addition (the chance each
+    option pays back under parameter uncertainty), the review, break-even.
 
     Parameters
     ----------
@@ -218,6 +219,9 @@ def key_messages(appraisal: Appraisal, names: Mapping[str, str] | None = None, r
     comparison
         The comparison appraised (default: the appraisal's); gives each break-even parameter's
         value in the option.
+    additions
+        Analyses of the same options adding their own messages
+        (:class:`~placesim.report.addition.ReportAddition`).
     """
     comparison = comparison if comparison is not None else appraisal.comparison  # type: ignore[assignment]
     if names is None:
@@ -227,6 +231,8 @@ def key_messages(appraisal: Appraisal, names: Mapping[str, str] | None = None, r
         named.setdefault(label, label)
     named = {k: f'"{v}"' for k, v in named.items()}  # names may hold commas: quoted, a list of them reads
     out = [payback_message(appraisal, named), crises_message(appraisal, named)]
+    for addition in additions:
+        out += addition.key_messages(named)
     if review is not None or review_note:
         out.append(review_message(review, named, review_note))
     out.append(break_even_message(appraisal, named, break_evens, comparison))

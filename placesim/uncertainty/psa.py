@@ -26,7 +26,7 @@ import xarray as xr
 from .._version import __version__
 from ..appraisal import appraise
 from ..calibration.parameters import value_at
-from ..compare import Comparison
+from ..compare import Comparison, readable_names
 from ..engines.sd import reuse as sd_reuse
 from ..errors import PlacesimError, ScenarioError
 from ..results import Results
@@ -265,7 +265,7 @@ def assemble(setup: UncertaintySetup, rows: list[dict[str, np.ndarray]], u: np.n
         "parameter_value": (("draw", "parameter"), x),
         "parameter_quantile": (("draw", "parameter"), u),
     }, coords=coords)
-    names = {k: sc.name for k, sc in setup.scenarios.items()}
+    names = readable_names({k: sc.name for k, sc in setup.scenarios.items()})  # as the options report names them
     ds.attrs.update({
         "name": setup.name, "source_file": str(setup.path), "engine": engine, "replications": replications,
         "seed": seed, "samples": len(rows), "sampler": sec.sampler, "baseline": setup.baseline,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,11 +21,13 @@ from ..display import readable_frame
 from ..errors import PlacesimError
 from ..formatting import money, pct
 from ..io import atomic_path, write_netcdf
+from .in_options import key_message, sections
 from .report import write_report
 from .sensitivity import morris, sobol, tornado
 from .voi import evpi, evppi_table, evsi_review
 
 if TYPE_CHECKING:
+    from ..report.messages import KeyMessage
     from .files import UncertaintySetup
 
 MEASURES = {
@@ -63,6 +65,7 @@ class Uncertainty:
         """Runs parameter values (row x parameter) to figures (row x option x measure), with
         the PSA's engine and executor options as keywords (None for a PSA read from a file)."""
         self.sensitivity_table: pd.DataFrame | None = None
+        self._evppi: pd.DataFrame | None = None
 
     # ------------------------------------------------------------------ basics
     @property
@@ -237,6 +240,20 @@ class Uncertainty:
     def summary(self) -> pd.DataFrame:
         return self.decision()
 
+    def evppi_kept(self) -> pd.DataFrame:
+        """:meth:`evppi` of the NPV alone, computed once (the report and key message share it)."""
+        if self._evppi is None:
+            self._evppi = self.evppi()
+        return self._evppi
+
+    def key_messages(self, names: Mapping[str, str]) -> list[KeyMessage]:
+        """The options report's key message of this PSA (:mod:`.in_options`)."""
+        return [key_message(self, names, self.evppi_kept())]
+
+    def report_sections(self) -> list[tuple[str, str, str]]:
+        """The options report's section of this PSA (:mod:`.in_options`)."""
+        return sections(self, self.evppi_kept())
+
     def write(self, out: str | Path, report: bool = True, value_per_crisis_gbp: float = 0.0) -> dict[str, Path]:
         """Write ``psa.nc``, ``decision.csv``, ``evppi.csv``, ``sensitivity.csv`` (when
         computed) and ``report.html`` into folder ``out``, each atomically. The decision
@@ -249,7 +266,7 @@ class Uncertainty:
         write_netcdf(self.ds, paths["psa.nc"])
         with atomic_path(paths["decision.csv"]) as tmp:
             pd.DataFrame(self.decision(value_per_crisis_gbp)).to_csv(tmp)
-        evppi = self.evppi(value_per_crisis_gbp)
+        evppi = self.evppi_kept() if value_per_crisis_gbp == 0 else self.evppi(value_per_crisis_gbp)
         with atomic_path(paths["evppi.csv"]) as tmp:
             evppi.to_csv(tmp, index=False)
         if self.sensitivity_table is not None:
@@ -263,9 +280,23 @@ class Uncertainty:
 
     @classmethod
     def open(cls, path: str | Path) -> Uncertainty:
-        """A PSA read back from its ``psa.nc``."""
-        with xr.open_dataset(path) as ds:
-            return cls(ds.load())
+        """A PSA read back from its ``psa.nc``, or from the folder ``placesim uncertainty``
+        wrote (its ``psa.nc``, and its ``sensitivity.csv`` where there is one)."""
+        path = Path(path)
+        nc = path / "psa.nc" if path.is_dir() else path
+        if not nc.is_file():
+            raise PlacesimError(f"no PSA at {path}: expected psa.nc or the folder placesim uncertainty wrote it to")
+        try:
+            with xr.open_dataset(nc) as ds:
+                u = cls(ds.load())
+            if "value" not in u.ds or "section" not in u.ds.attrs:
+                raise ValueError("it holds no PSA draws")
+        except (OSError, ValueError) as exc:
+            raise PlacesimError(f"{nc} is not a PSA written by placesim uncertainty: {exc}") from None
+        sens = nc.parent / "sensitivity.csv"
+        if sens.is_file():
+            u.sensitivity_table = pd.read_csv(sens)
+        return u
 
     def __repr__(self) -> str:
         a = self.ds.attrs
