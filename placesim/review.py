@@ -451,6 +451,12 @@ def _counts(crises: xr.DataArray, idx: np.ndarray) -> np.ndarray:
     return np.round(v).astype(np.int64)
 
 
+def reduction_found(pre: np.ndarray, post: np.ndarray, share: float, alpha: float) -> np.ndarray:
+    """Whether the review's test (:func:`review_power`'s) finds a fall, per world: whole counts
+    ``pre`` and ``post``, the post window ``share`` of the days, level ``alpha``."""
+    return np.array([_p_value(int(x), int(y), share) <= alpha for x, y in zip(pre, post)], dtype=bool)
+
+
 def _p_value(pre: int, post: int, share: float) -> float:
     """Lower-tail p-value of the exact conditional test of a fall in a Poisson rate."""
     n = pre + post

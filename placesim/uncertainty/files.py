@@ -33,6 +33,7 @@ from ..scenario.files import read_text
 from ..scenario.messages import read_model_file, suggest
 from ..scenario.scenario import Scenario, load_scenario
 from ..scenario.yamlio import Marks, dotted, locate, read_yaml_file
+from .adaptive import Adaptive
 from .spec import UncertaintySection
 
 SUBJECT = "the uncertainty section"
@@ -87,10 +88,14 @@ class UncertaintySetup:
     options_file: OptionsFile | None = None
     review: tuple[str, float] | None = None
     """The option whose six-month review the EVSI values, and the review's months."""
+    adaptive: dict[str, Adaptive] = field(default_factory=dict)
+    """"Pilot, then decide" options: no run of their own; at each draw each takes the figures
+    of the continuation its review chose (:mod:`.adaptive`)."""
 
     @property
     def options(self) -> list[str]:
-        return [k for k in self.scenarios if k != self.baseline]
+        """The options of the PSA: those run, then the "pilot, then decide" options."""
+        return [k for k in self.scenarios if k != self.baseline] + list(self.adaptive)
 
     def scenario_data(self) -> dict[str, dict[str, Any]]:
         """Each scenario as plain data (what a draw changes)."""
@@ -169,12 +174,11 @@ def _problem(message: str, where: tuple[Any, ...], marks: Marks, p: Path) -> Pro
 
 
 def runnable(of: OptionsFile, engine: str) -> tuple[list[str], dict[str, str]]:
-    """Options of a file a PSA can run on ``engine``, and those it cannot (with why)."""
+    """Options of a file a PSA can run on ``engine`` (a "pilot, then decide" option among
+    them, from its continuations' runs), and those it cannot (with why)."""
     out, skipped = [], {}
     for label, spec in of.model.options.items():
-        if spec.adaptive is not None:
-            skipped[label] = "a 'pilot, then decide' option: its review's decision is not yet drawn at each draw"
-        elif spec.reinvest is not None:
+        if spec.reinvest is not None:
             skipped[label] = "a reinvesting option: run once a year, not yet in the PSA"
         else:
             out.append(label)
@@ -199,10 +203,26 @@ def _from_options(of: OptionsFile, sec: UncertaintySection, p: Path, marks: Mark
                 chosen.append(label)
         skipped.update({k: "not in the section's options list" for k in ok if k not in chosen})
         ok = chosen
+    adaptive = {}
+    for label in [k for k in ok if of.model.options[k].adaptive is not None]:
+        a = of.model.options[label].adaptive
+        assert a is not None
+        missing = [c for c in (a.if_fall, a.if_not) if c not in ok]
+        if missing and sec.options is not None:
+            problems.append(_problem(
+                f"option {label!r} decides between {a.if_fall!r} and {a.if_not!r} at its review; add "
+                f"{' and '.join(map(repr, missing))} to the section's options (their runs give its figures)",
+                prefix + ("options", sec.options.index(label)), marks, p))
+        elif missing:
+            skipped[label] = f"a 'pilot, then decide' option whose continuation {', '.join(missing)} is not run"
+        else:
+            adaptive[label] = Adaptive(a.if_fall, a.if_not, float(a.months), float(a.alpha))
+    ok = [k for k in ok if of.model.options[k].adaptive is None]
     if problems:
         raise ScenarioError(problems, SUBJECT)
     scenarios = {of.baseline: of.scenarios[of.baseline], **{k: of.scenarios[k] for k in ok}}
-    setup = UncertaintySetup(sec, p, of.model.name, scenarios, of.baseline, skipped, options_file=of)
+    setup = UncertaintySetup(sec, p, of.model.name, scenarios, of.baseline, skipped, options_file=of,
+                             adaptive=adaptive)
     r = of.model.review
     if r is not None and r.option in ok:
         setup.review = (r.option, float(r.months))

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from .._version import __version__
@@ -30,11 +31,11 @@ from ..compare import Comparison, readable_names
 from ..engines.sd import reuse as sd_reuse
 from ..errors import PlacesimError, ScenarioError
 from ..results import Results
-from ..review import int_start_days, pilot_area, review_windows
 from ..run import Executor, make_executor, run_scenarios
 from ..run.progress import progress_bar
 from ..scenario.paths import set_path
 from ..scenario.scenario import Scenario
+from .adaptive import Adaptive, decided, review_evidence
 from .files import Target, UncertaintySetup, correlation_matrix, load_uncertainty
 from .result import MEASURES, Uncertainty
 from .sample import draw
@@ -57,6 +58,7 @@ class DrawTask:
     seed: int
     names: tuple[str, ...]
     review: tuple[str, float] | None = None
+    adaptive: tuple[tuple[str, Adaptive], ...] = ()
 
 
 class _Ran(Results):
@@ -109,38 +111,36 @@ def _run_draw(task: DrawTask, i: int, x: np.ndarray) -> dict[str, np.ndarray]:
                             executor="serial", provenance=False)  # the scenarios are kept here
         comparison = Comparison({k: _Ran(r, scenarios[k]) for k, r in ran.items()}, task.baseline)
         a = appraise(comparison, baseline=task.baseline)
-    row = figures(a)
+    rng = np.random.default_rng([task.seed, i, 1])  # the SD review's counts: one stream per draw
+    chosen = {label: (spec.if_fall, spec.if_not, decided(comparison.ds, spec, scenarios[spec.if_not],
+                                                         task.engine == "sd", rng))
+              for label, spec in task.adaptive}
+    row = figures(a, chosen)
     if task.review is not None:
         label, months = task.review
         try:
-            pre, post = review_counts(comparison.ds, label, scenarios[label], months)
+            pre, post, _ = review_evidence(comparison.ds, label, scenarios[label], months)
             row["review"] = np.array([pre[0], post[0]])  # the first world's evidence (DES); the expected (SD)
         except PlacesimError:  # the windows do not fit this draw's run
             row["review"] = np.array([np.nan, np.nan])
     return row
 
 
-def review_counts(ds: xr.Dataset, option: str, scenario: Scenario, months: float) -> tuple[np.ndarray, np.ndarray]:
-    """Crises in the pilot area in the review's windows before and after the team starts, per
-    replication of ``option`` (whole counts from the DES, expected counts from the SD): the
-    before-after evidence the six-month review sees (:mod:`placesim.review`)."""
-    hoods, start = pilot_area(ds, option, int_start_days(scenario, option), None)
-    crises = ds["crises"].sel(scenario=option, neighbourhood=list(hoods)).sum(("neighbourhood", "cohort", "domain"))
-    pre, post = (crises.isel(time=w).sum("time").transpose("replication").values.astype(float)
-                 for w in review_windows(ds, start, months))
-    return pre, post
-
-
-def figures(a: Any) -> dict[str, np.ndarray]:
+def figures(a: Any, chosen: dict[str, tuple[str, str, np.ndarray]] | None = None) -> dict[str, np.ndarray]:
     """One draw's figures from its appraisal: per option and measure the mean over
-    replications and its standard error, and per option and organisation who pays and who saves."""
-    n_opt, n_org = len(a.options), len(a.organisations)
+    replications and its standard error, and per option and organisation who pays and who
+    saves. ``chosen``: "pilot, then decide" options (after the options run), each
+    ``(if_fall, if_not, scaled)``: replication ``r`` takes ``if_fall``'s figures where
+    ``scaled[r]``, else ``if_not``'s; ``scaled`` is returned as ``p_scale`` (its mean)."""
+    chosen = chosen or {}
+    options = [*a.options, *chosen]
+    n_opt, n_org = len(options), len(a.organisations)
     mean = np.full((n_opt, len(MEASURES)), np.nan)
     se = np.full_like(mean, np.nan)
     orgs = {k: np.zeros((n_opt, n_org)) for k in ("int_cost_by_org", "costs_avoided_by_org", "npv_by_org")}
     d = a.period.discount[None, :, None]
-    for j, option in enumerate(a.options):
-        per = a.per_replication(option)
+    for j, option in enumerate(options):
+        per, f = _per_replication(a, option, chosen.get(option))
         r = len(per)
         for k, m in enumerate(MEASURES):
             if m == "bcr":
@@ -151,11 +151,29 @@ def figures(a: Any) -> dict[str, np.ndarray]:
             mean[j, k] = v.mean()
             if r > 1:
                 se[j, k] = v.std(ddof=1) / math.sqrt(r)
+        int_by_org, avoided_by_org = f
+        orgs["int_cost_by_org"][j] = int_by_org.sum(axis=1).mean(axis=0)
+        orgs["costs_avoided_by_org"][j] = avoided_by_org.sum(axis=1).mean(axis=0)
+        orgs["npv_by_org"][j] = ((avoided_by_org - int_by_org) * d).sum(axis=1).mean(axis=0)
+    p_scale = np.array([float(np.mean(c[2])) for c in chosen.values()])
+    return {"value": mean, "mc_se": se, "organisations": np.array(a.organisations), "p_scale": p_scale, **orgs}
+
+
+def _per_replication(a: Any, option: str, chosen: tuple[str, str, np.ndarray] | None
+                     ) -> tuple[pd.DataFrame, tuple[np.ndarray, np.ndarray]]:
+    """An option's appraisal figures per replication and its flows by organisation
+    (replication x year x organisation); for a "pilot, then decide" option, each
+    replication's from the continuation its review chose."""
+    if chosen is None:
         f = a.flows[option]
-        orgs["int_cost_by_org"][j] = f.int_by_org.sum(axis=1).mean(axis=0)
-        orgs["costs_avoided_by_org"][j] = f.avoided_by_org.sum(axis=1).mean(axis=0)
-        orgs["npv_by_org"][j] = ((f.avoided_by_org - f.int_by_org) * d).sum(axis=1).mean(axis=0)
-    return {"value": mean, "mc_se": se, "organisations": np.array(a.organisations), **orgs}
+        return a.per_replication(option), (f.int_by_org, f.avoided_by_org)
+    fall, not_, scaled = chosen
+    up, down = a.per_replication(fall), a.per_replication(not_)
+    per = pd.DataFrame(np.where(scaled[:, None], up.to_numpy(dtype=float), down[up.columns].to_numpy(dtype=float)),
+                       index=up.index, columns=up.columns)
+    pick = scaled[:, None, None]
+    return per, tuple(np.where(pick, getattr(a.flows[fall], k), getattr(a.flows[not_], k))
+                      for k in ("int_by_org", "avoided_by_org"))
 
 
 def make_tasks(setup: UncertaintySetup, x: np.ndarray, engine: str, replications: int, seed: int,
@@ -165,7 +183,8 @@ def make_tasks(setup: UncertaintySetup, x: np.ndarray, engine: str, replications
     sources = {k: sc.source for k, sc in setup.scenarios.items()}
     targets = tuple((spec.mode, setup.targets[name]) for name, spec in setup.section.parameters.items())
     return [DrawTask(tuple(range(s, min(s + chunk, len(x)))), x[s:s + chunk], data, sources, targets,
-                     setup.baseline, engine, replications, seed, tuple(setup.section.names), setup.review)
+                     setup.baseline, engine, replications, seed, tuple(setup.section.names), setup.review,
+                     tuple(setup.adaptive.items()))
             for s in range(0, len(x), chunk)]
 
 
@@ -249,7 +268,8 @@ def assemble(setup: UncertaintySetup, rows: list[dict[str, np.ndarray]], u: np.n
     sec = setup.section
     orgs = [str(o) for o in rows[0]["organisations"]]
     coords = {"draw": np.arange(len(rows)), "option": setup.options, "measure": list(MEASURES),
-              "organisation": orgs, "parameter": sec.names, "window": ["before", "after"]}
+              "organisation": orgs, "parameter": sec.names, "window": ["before", "after"],
+              **({"adaptive": list(setup.adaptive)} if setup.adaptive else {})}
     stack = {k: np.stack([r[k] for r in rows]) for k in ("value", "mc_se", "int_cost_by_org",
                                                         "costs_avoided_by_org", "npv_by_org")}
     ds = xr.Dataset({
@@ -262,10 +282,17 @@ def assemble(setup: UncertaintySetup, rows: list[dict[str, np.ndarray]], u: np.n
                                 {"long_name": "crises in the pilot area before and after the team starts",
                                  "option": setup.review[0], "months": setup.review[1]})}
            if setup.review is not None else {}),
+        **({"p_scale": (("draw", "adaptive"), np.stack([r["p_scale"] for r in rows]),
+                        {"long_name": "share of the draw's worlds whose review took the if_fall continuation",
+                         "continuations": json.dumps({k: list(v[:2]) for k, v in setup.adaptive.items()})})}
+           if setup.adaptive else {}),
         "parameter_value": (("draw", "parameter"), x),
         "parameter_quantile": (("draw", "parameter"), u),
     }, coords=coords)
-    names = readable_names({k: sc.name for k, sc in setup.scenarios.items()})  # as the options report names them
+    given = {k: sc.name for k, sc in setup.scenarios.items()}
+    if setup.options_file is not None:  # "pilot, then decide" options have a name, not a scenario
+        given.update({k: setup.options_file.model.options[k].name or k for k in setup.adaptive})
+    names = readable_names(given)  # as the options report names them
     ds.attrs.update({
         "name": setup.name, "source_file": str(setup.path), "engine": engine, "replications": replications,
         "seed": seed, "samples": len(rows), "sampler": sec.sampler, "baseline": setup.baseline,

@@ -39,6 +39,13 @@ def decision_reading(u: Uncertainty) -> str:
                      f"{money(d.loc[o, 'npv_upper_gbp'])}).")
     base = d.loc[u.baseline, "p_best"]
     parts.append(f"Keeping {_name(u, u.baseline)} is the best choice in {pct(base)} of the draws.")
+    if "p_scale" in u.ds:
+        went = json.loads(u.ds["p_scale"].attrs.get("continuations", "{}"))
+        for o in u.ds["adaptive"].values:
+            fall, not_ = went.get(str(o), ("", ""))
+            parts.append(f"{_name(u, str(o))}: its review saw crises fall, and went on as {_name(u, fall)}, in "
+                         f"{pct(float(u.ds['p_scale'].sel(adaptive=o).mean()))} of the draws' worlds; otherwise "
+                         f"{_name(u, not_)}.")
     return " ".join(parts)
 
 
