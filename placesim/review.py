@@ -2,9 +2,8 @@
 
 A place decides to continue or stop a pilot on its evaluation at six months: crises in the
 pilot neighbourhood in the months before the team started against the months after. Each
-replication of a comparison is one possible world; :func:`review_power` runs that
-evaluation in every world of the option (the pilot is there) and of the baseline (it is
-not) and reports how often it finds a reduction.
+replication is one possible world; :func:`review_power` runs that evaluation in every world
+of the option and of the baseline and reports how often it finds a reduction.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from scipy import stats
 from .errors import PlacesimError
 from .formatting import averted_words, estimate_text, fmt, pct, range_text, settled
 from .results import ComparedResults
-from .scenario.base import FileModel, Months
+from .scenario.base import FileModel, Money, Months
 from .scenario.scenario import Scenario
 from .stats import mean_interval
 
@@ -39,6 +38,8 @@ class ReviewSettings(FileModel):
     option: str = Field(description="The option whose pilot is reviewed.")
     months: Months = Field(6.0, gt=0, description="Months before and after the team starts that the review compares.")
     alpha: float = Field(0.05, gt=0, lt=1, description="One-sided significance level of the review's test.")
+    cost_gbp: Money | None = Field(None, ge=0, description="What the review's evaluation costs (GBP); the PSA "
+                                   "sets the value of its evidence (EVSI) beside it.")
 
 
 MONTH_DAYS = 365.25 / 12

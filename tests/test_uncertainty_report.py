@@ -108,3 +108,25 @@ def test_a_psa_read_back_from_its_folder_keeps_its_tornado(folder, psa):
     pd.testing.assert_frame_equal(pd.DataFrame(back.decision()), pd.DataFrame(psa.decision()))
     with pytest.raises(PlacesimError, match="not a PSA"):
         ps.Uncertainty.open(folder / "options.yaml")
+
+
+def test_the_review_cost_is_set_beside_the_value_of_its_evidence(tmp_path):
+    from placesim.uncertainty.report import evsi_reading
+
+    text = UNCERTAIN_OPTIONS.replace("review: {option: pilot, months: 2}",
+                                     "review: {option: pilot, months: 2, cost_gbp: 5000}")
+    assert text != UNCERTAIN_OPTIONS
+    root = toy_options_folder(tmp_path, text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SampleSizeWarning)
+        u = ps.uncertainty(root / "options.yaml", samples=64, executor="serial")
+        table = u.evppi()
+    row = table.set_index("parameter").loc["six_month_review"]
+    assert row["cost_gbp"] == 5000
+    reading = evsi_reading(table)
+    assert "It costs £5,000 (review.cost_gbp)" in reading
+    worth = row["evppi_population_gbp"] >= 5000
+    assert ("so it is worth running" in reading) == worth
+    assert ("more than its evidence is worth" in reading) == (not worth)
+    # without a cost, the reading says EVSI is the most the evaluation is worth
+    assert "No cost is given" in evsi_reading(table.assign(cost_gbp=float("nan")))

@@ -88,6 +88,8 @@ class UncertaintySetup:
     options_file: OptionsFile | None = None
     review: tuple[str, float] | None = None
     """The option whose six-month review the EVSI values, and the review's months."""
+    review_cost: float | None = None
+    """What the review's evaluation costs (GBP; the options file's ``review.cost_gbp``)."""
     adaptive: dict[str, Adaptive] = field(default_factory=dict)
     """"Pilot, then decide" options: no run of their own; at each draw each takes the figures
     of the continuation its review chose (:mod:`.adaptive`)."""
@@ -226,6 +228,7 @@ def _from_options(of: OptionsFile, sec: UncertaintySection, p: Path, marks: Mark
     r = of.model.review
     if r is not None and r.option in ok:
         setup.review = (r.option, float(r.months))
+        setup.review_cost = r.cost_gbp
     _resolve(setup, marks, prefix)
     return setup
 

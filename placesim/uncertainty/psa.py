@@ -280,7 +280,8 @@ def assemble(setup: UncertaintySetup, rows: list[dict[str, np.ndarray]], u: np.n
         "npv_by_org": (("draw", "option", "organisation"), stack["npv_by_org"], {"units": "GBP"}),
         **({"review_evidence": (("draw", "window"), np.stack([r["review"] for r in rows]),
                                 {"long_name": "crises in the pilot area before and after the team starts",
-                                 "option": setup.review[0], "months": setup.review[1]})}
+                                 "option": setup.review[0], "months": setup.review[1],
+                                 **({} if setup.review_cost is None else {"cost_gbp": setup.review_cost})})}
            if setup.review is not None else {}),
         **({"p_scale": (("draw", "adaptive"), np.stack([r["p_scale"] for r in rows]),
                         {"long_name": "share of the draw's worlds whose review took the if_fall continuation",

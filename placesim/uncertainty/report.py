@@ -86,13 +86,18 @@ def evsi_reading(evppi: pd.DataFrame) -> str:
     r = rows.iloc[0]
     if not np.isfinite(r["evppi_gbp"]):
         return f"The value of the pilot's review could not be computed: {r['note']}."
+    cost = float(r.get("cost_gbp", np.nan))
+    priced = (f" It costs {money(cost)} (review.cost_gbp): "
+              + ("more than its evidence is worth to this decision; it is worth running only for what it measures "
+                 "beyond that count." if cost > r["evppi_population_gbp"] else
+                 "less than its evidence is worth, so it is worth running.")) if np.isfinite(cost) else (
+        " No cost is given for it (review.cost_gbp), so this is the most its evaluation is worth.")
     if r["evppi_gbp"] <= 0:
         return (f"The pilot's review ({r['note']}) is worth nothing as evidence for this decision: what its "
                 "before-after count of crises could show would not change the choice, so deciding after it is no "
-                "better than deciding now (its expected value of sample information is zero).")
+                "better than deciding now (its expected value of sample information is zero)." + priced)
     return (f"Deciding after the pilot's review ({r['note']}) rather than now is worth {money(r['evppi_gbp'])} per "
-            f"decision (the expected value of its sample information): running the review's evaluation is worth it "
-            f"if it costs less than that.")
+            f"decision (the expected value of its sample information)." + priced)
 
 
 def evppi_reading(u: Uncertainty, evppi: pd.DataFrame) -> str:

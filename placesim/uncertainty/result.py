@@ -194,7 +194,8 @@ class Uncertainty:
             total = float(table.loc[table["parameter"] == "all", "evppi_gbp"].iloc[0])
             row = {"parameter": "six_month_review", "kind": "evsi", "members": str(ev.attrs.get("option")),
                    "evppi_gbp": value, "evppi_population_gbp": value * scale,
-                   "share_of_evpi": value / total if total > 0 else 0.0, "metamodel_r2": np.nan, "note": note}
+                   "share_of_evpi": value / total if total > 0 else 0.0, "metamodel_r2": np.nan, "note": note,
+                   "cost_gbp": float(ev.attrs.get("cost_gbp", np.nan))}
             table = pd.concat([table.iloc[:-1], pd.DataFrame([row]), table.iloc[-1:]], ignore_index=True)
         return table
 
