@@ -152,3 +152,15 @@ def test_parallel_benchmark_runs(bpar, capsys):
     assert rows[0]["speedup"] == 1.0 and rows[1]["workers"] == 2
     text = bpar.report(res, 1)
     assert "Target >= 1.8 x" in text and "warm cluster" in text and "identical" in text
+
+
+def test_psa_benchmark_runs(tmp_path):
+    from toy_files import UNCERTAIN_OPTIONS, toy_options_folder
+
+    bpsa = _load("bench_psa")
+    folder = toy_options_folder(tmp_path, UNCERTAIN_OPTIONS)
+    res = bpsa.run(str(folder / "options.yaml"), draws=2, samples=8, workers=2)
+    assert res["identical"] is True
+    assert res["alone_s"] > 0 and res["shared_s"] > 0 and res["psa_s"] > 0
+    assert res["projected_s"] == pytest.approx(res["psa_s"] * bpsa.TARGET_DRAWS)
+    assert "figures identical: yes" in bpsa.report(res)

@@ -94,10 +94,10 @@ def run_draws(task: DrawTask) -> list[dict[str, np.ndarray]]:
     share what the draws leave unchanged (:mod:`placesim.engines.sd.reuse`: a plan no draw
     changes, the warm-up before a team opens); the figures are the same as without."""
     with sd_reuse.sharing():
-        return [_run_draw(task, i, x) for i, x in zip(task.draws, task.values)]
+        return [run_draw(task, i, x) for i, x in zip(task.draws, task.values)]
 
 
-def _run_draw(task: DrawTask, i: int, x: np.ndarray) -> dict[str, np.ndarray]:
+def run_draw(task: DrawTask, i: int, x: np.ndarray) -> dict[str, np.ndarray]:
     """The figures of every option at draw ``i`` (parameter values ``x``)."""
     try:
         scenarios = scenarios_at(task, x)
