@@ -137,6 +137,24 @@ def test_a_cluster_gives_the_serial_dataset_bit_for_bit(scheduler):
     xr.testing.assert_identical(ps.simulate(sc, seed=7, engine="sd", warmup_check=False).ds, sd.ds)
 
 
+def test_a_des_psa_on_a_cluster_gives_the_serial_draws(scheduler, tmp_path):
+    """Issue 13, item 7: a DES-based PSA runs on the distributed executor, draw for draw as
+    in this process (its Monte Carlo errors too)."""
+    import warnings
+
+    from toy_files import UNCERTAIN_OPTIONS, toy_options_folder
+
+    options = toy_options_folder(tmp_path, UNCERTAIN_OPTIONS) / "options.yaml"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        serial = ps.uncertainty(options, samples=8, engine="des", replications=2, executor="serial")
+        dask = ps.uncertainty(options, samples=8, engine="des", replications=2, executor="dask",
+                              scheduler=scheduler)
+    for var in ("value", "mc_se", "npv_by_org", "parameter_value"):
+        xr.testing.assert_identical(serial.ds[var], dask.ds[var])
+    assert serial.ds["mc_se"].sel(measure="npv_gbp").notnull().all()
+
+
 def test_compare_on_a_cluster_matches_serial(scheduler):
     scenarios = {"siloed": _toy(), "int": _toy("toy_int.yaml")}
     serial = ps.compare(scenarios, 3, seed=11)
