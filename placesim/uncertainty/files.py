@@ -89,6 +89,9 @@ class UncertaintySetup:
     review: tuple[str, float] | None = None
     """The option whose six-month review the EVSI values, and the review's months."""
     review_cost: float | None = None
+    reinvest: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Options that reinvest their savings (label -> the options file's ``reinvest:``): each
+    draw runs them again year by year (:func:`placesim.reinvest.reinvest`)."""
     """What the review's evaluation costs (GBP; the options file's ``review.cost_gbp``)."""
     adaptive: dict[str, Adaptive] = field(default_factory=dict)
     """"Pilot, then decide" options: no run of their own; at each draw each takes the figures
@@ -176,15 +179,10 @@ def _problem(message: str, where: tuple[Any, ...], marks: Marks, p: Path) -> Pro
 
 
 def runnable(of: OptionsFile, engine: str) -> tuple[list[str], dict[str, str]]:
-    """Options of a file a PSA can run on ``engine`` (a "pilot, then decide" option among
-    them, from its continuations' runs), and those it cannot (with why)."""
-    out, skipped = [], {}
-    for label, spec in of.model.options.items():
-        if spec.reinvest is not None:
-            skipped[label] = "a reinvesting option: run once a year, not yet in the PSA"
-        else:
-            out.append(label)
-    return out, skipped
+    """Options of a file a PSA can run on ``engine`` (every one: a "pilot, then decide"
+    option from its continuations' runs, a reinvesting one run again each year at each draw),
+    and those it cannot (with why; none at present)."""
+    return list(of.model.options), {}
 
 
 def _from_options(of: OptionsFile, sec: UncertaintySection, p: Path, marks: Marks,
@@ -225,6 +223,8 @@ def _from_options(of: OptionsFile, sec: UncertaintySection, p: Path, marks: Mark
     scenarios = {of.baseline: of.scenarios[of.baseline], **{k: of.scenarios[k] for k in ok}}
     setup = UncertaintySetup(sec, p, of.model.name, scenarios, of.baseline, skipped, options_file=of,
                              adaptive=adaptive)
+    setup.reinvest = {k: of.model.options[k].reinvest.model_dump() for k in ok  # type: ignore[union-attr]
+                      if of.model.options[k].reinvest is not None}
     r = of.model.review
     if r is not None and r.option in ok:
         setup.review = (r.option, float(r.months))

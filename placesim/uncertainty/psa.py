@@ -30,6 +30,7 @@ from ..calibration.parameters import value_at
 from ..compare import Comparison, readable_names
 from ..engines.sd import reuse as sd_reuse
 from ..errors import PlacesimError, ScenarioError
+from ..reinvest import reinvest
 from ..results import Results
 from ..run import Executor, make_executor, run_scenarios
 from ..run.progress import progress_bar
@@ -59,6 +60,7 @@ class DrawTask:
     names: tuple[str, ...]
     review: tuple[str, float] | None = None
     adaptive: tuple[tuple[str, Adaptive], ...] = ()
+    reinvest: tuple[tuple[str, dict[str, Any]], ...] = ()
 
 
 class _Ran(Results):
@@ -110,6 +112,12 @@ def run_draw(task: DrawTask, i: int, x: np.ndarray) -> dict[str, np.ndarray]:
         ran = run_scenarios(scenarios, task.replications, draw_seed(task.seed, i), engine=task.engine,
                             executor="serial", provenance=False)  # the scenarios are kept here
         comparison = Comparison({k: _Ran(r, scenarios[k]) for k, r in ran.items()}, task.baseline)
+        for label, spec in task.reinvest:  # shift upstream: each year's savings buy places the next
+            comparison.results[label] = reinvest(comparison, label, scenarios[label], **spec, baseline=task.baseline,
+                                                 replications=task.replications, seed=draw_seed(task.seed, i),
+                                                 executor="serial")[0]
+        if task.reinvest:
+            comparison = Comparison(dict(comparison.results), task.baseline)
         a = appraise(comparison, baseline=task.baseline)
     rng = np.random.default_rng([task.seed, i, 1])  # the SD review's counts: one stream per draw
     chosen = {label: (spec.if_fall, spec.if_not, decided(comparison.ds, spec, scenarios[spec.if_not],
@@ -184,7 +192,7 @@ def make_tasks(setup: UncertaintySetup, x: np.ndarray, engine: str, replications
     targets = tuple((spec.mode, setup.targets[name]) for name, spec in setup.section.parameters.items())
     return [DrawTask(tuple(range(s, min(s + chunk, len(x)))), x[s:s + chunk], data, sources, targets,
                      setup.baseline, engine, replications, seed, tuple(setup.section.names), setup.review,
-                     tuple(setup.adaptive.items()))
+                     tuple(setup.adaptive.items()), tuple(setup.reinvest.items()))
             for s in range(0, len(x), chunk)]
 
 
