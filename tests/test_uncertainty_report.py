@@ -71,6 +71,7 @@ def test_the_key_message_gives_the_chance_the_likeliest_option_pays_back(report,
     assert m.figure == pct(best)
     assert len(m.points) == len(psa.options)
     assert f"{len(psa.ds['draw']):,} draws" in m.caption
+    assert "system-dynamics twin" in m.text  # an SD PSA says its NPVs may differ from the DES figures
     assert "id='message-uncertainty'" in html
     # after the payback and crises messages, before the review's
     ids = re.findall(r"id='message-([a-z-]+)'", html)

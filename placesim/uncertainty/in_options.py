@@ -47,6 +47,10 @@ def key_message(u: Uncertainty, names: Mapping[str, str], evppi: pd.DataFrame) -
     else:
         text += " Finding out more about them would not change the choice (the value of perfect information is £0)."
     text += " The chance is only as good as the ranges, which are assumptions (see the section below)."
+    if a.get("engine") == "sd":
+        text += (" The draws run on the system-dynamics twin, whose NPVs can differ from the DES figures above "
+                 "(docs/system-dynamics.md); where they disagree, a PSA on the DES is the reference (placesim "
+                 "uncertainty --engine des).")
     points = [f"{names.get(o, o)}: pays back in {pct(d.loc[o, 'p_npv_positive'])} of draws, best in "
               f"{pct(d.loc[o, 'p_best'])}; expected NPV {money(d.loc[o, 'expected_npv_gbp'])} "
               f"({pct(u.level)} of draws {money(d.loc[o, 'npv_lower_gbp'])} to {money(d.loc[o, 'npv_upper_gbp'])})"
