@@ -19,6 +19,18 @@ jit = nb.njit(cache=True, nogil=True, fastmath=False)
 
 
 @jit
+def _cells(x: np.ndarray, where: np.ndarray, stocks: np.ndarray, ng: int, nd: int) -> np.ndarray:  # pragma: no cover
+    """The stocks ``x[stocks]`` (negatives as zero) summed into (group, domain, severity) cells
+    ``where`` (flat indices), as ``np.bincount`` would."""
+    out = np.zeros((ng, nd, 4))
+    for j in range(len(where)):
+        v = x[stocks[j]]
+        c = where[j]
+        out[c // (nd * 4), (c // 4) % nd, c % 4] += v if v > 0.0 else 0.0
+    return out
+
+
+@jit
 def case_finding(x: np.ndarray, all_i: np.ndarray, all_c: np.ndarray, free_i: np.ndarray, free_c: np.ndarray,
                  eng_i: np.ndarray, eng_c: np.ndarray, ng: int, nd: int, size: np.ndarray, mult: np.ndarray,
                  cov: np.ndarray, flag: np.ndarray, rank: np.ndarray, n_rank: int, cap: float, acc: np.ndarray,
@@ -30,11 +42,7 @@ def case_finding(x: np.ndarray, all_i: np.ndarray, all_c: np.ndarray, free_i: np
     household's multipliers where reach is recorded); ``rank`` gives each (group, severity)
     cell its place in the contact order (0 first), cells of equal rank sharing what is left.
     """
-    A = np.zeros((ng, nd, 4))
-    for j in range(len(all_i)):
-        v = x[all_c[j]]
-        c = all_i[j]
-        A[c // (nd * 4), (c // 4) % nd, c % 4] += v if v > 0.0 else 0.0
+    A = _cells(x, all_i, all_c, ng, nd)
     dist = np.zeros((ng, nd, 4))
     cdf = np.zeros((ng, nd, 4))
     for g in range(ng):
@@ -104,11 +112,7 @@ def case_finding(x: np.ndarray, all_i: np.ndarray, all_c: np.ndarray, free_i: np
                 for j in range(k):
                     a[g, je, j] += w * (dist[g, je, j] * gap)
                 a[g, je, k] += w * (dist[g, je, k] * others[k])
-    free = np.zeros((ng, nd, 4))
-    for j in range(len(free_i)):
-        v = x[free_c[j]]
-        c = free_i[j]
-        free[c // (nd * 4), (c // 4) % nd, c % 4] += v if v > 0.0 else 0.0
+    free = _cells(x, free_i, free_c, ng, nd)
     per = np.zeros((ng, nd, 4))
     for g in range(ng):
         for e in range(nd):
