@@ -189,3 +189,15 @@ def test_a_reinvesting_option_is_run_again_each_year_at_each_draw(tmp_path):
     assert made.years["reinvested_gbp"].sum() > 0
     assert float(v.sel(option="team_reinvesting", measure="npv_gbp").isel(draw=3)) == pytest.approx(
         float(a.summary().loc["team_reinvesting", "npv_gbp"]), rel=1e-9)
+
+
+def test_options_left_out_are_named_as_the_report_names_them(tmp_path):
+    from placesim.uncertainty.report import parts
+
+    text = OPTIONS.replace("options: [pilot, pilot_stops, decide]", "options: [pilot, pilot_stops]")
+    root = toy_options_folder(tmp_path, text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        u = ps.uncertainty(root / "options.yaml", samples=8, executor="serial")
+    intro = parts(u, u.evppi())[0][2]
+    assert "Not in this analysis: Pilot, then decide, not in the section&#x27;s options list." in intro

@@ -299,8 +299,10 @@ def assemble(setup: UncertaintySetup, rows: list[dict[str, np.ndarray]], u: np.n
         "parameter_quantile": (("draw", "parameter"), u),
     }, coords=coords)
     given = {k: sc.name for k, sc in setup.scenarios.items()}
-    if setup.options_file is not None:  # "pilot, then decide" options have a name, not a scenario
-        given.update({k: setup.options_file.model.options[k].name or k for k in setup.adaptive})
+    if setup.options_file is not None:  # "pilot, then decide" options have a name, not a scenario; so do those left out
+        of = setup.options_file
+        given.update({k: of.model.options[k].name or (of.scenarios[k].name if k in of.scenarios else k)
+                      for k in [*setup.adaptive, *setup.skipped] if k in of.model.options})
     names = readable_names(given)  # as the options report names them
     ds.attrs.update({
         "name": setup.name, "source_file": str(setup.path), "engine": engine, "replications": replications,

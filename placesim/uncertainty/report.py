@@ -176,7 +176,8 @@ def parts(u: Uncertainty, evppi: pd.DataFrame) -> list[tuple[str, str, str]]:
                       f"({a.get('sampler')} design, seed {a.get('seed')}), every option run at each draw with "
                       f"{engine} and appraised as the options report does; {a.get('seconds')} s.")
     if skipped:
-        intro += paragraph("Not in this analysis: " + "; ".join(f"{k}, {v}" for k, v in skipped.items()) + ".")
+        left_out = "; ".join(f"{_name(u, k)}, {v}" for k, v in skipped.items())
+        intro += paragraph(f"Not in this analysis: {left_out}.")
     out = [
         ("decision", "The chance each option pays back", intro + paragraph(decision_reading(u)) + _decision_table(u)
          + figure(plots.pays_back(u), id="pays-back", alt="chance each option pays back")),
