@@ -89,10 +89,10 @@ class UncertaintySetup:
     review: tuple[str, float] | None = None
     """The option whose six-month review the EVSI values, and the review's months."""
     review_cost: float | None = None
+    """What the review's evaluation costs (GBP; the options file's ``review.cost_gbp``)."""
     reinvest: dict[str, dict[str, Any]] = field(default_factory=dict)
     """Options that reinvest their savings (label -> the options file's ``reinvest:``): each
     draw runs them again year by year (:func:`placesim.reinvest.reinvest`)."""
-    """What the review's evaluation costs (GBP; the options file's ``review.cost_gbp``)."""
     adaptive: dict[str, Adaptive] = field(default_factory=dict)
     """"Pilot, then decide" options: no run of their own; at each draw each takes the figures
     of the continuation its review chose (:mod:`.adaptive`)."""
@@ -178,25 +178,17 @@ def _problem(message: str, where: tuple[Any, ...], marks: Marks, p: Path) -> Pro
     return Problem(message, dotted(where), f or str(p), line)
 
 
-def runnable(of: OptionsFile, engine: str) -> tuple[list[str], dict[str, str]]:
-    """Options of a file a PSA can run on ``engine`` (every one: a "pilot, then decide"
-    option from its continuations' runs, a reinvesting one run again each year at each draw),
-    and those it cannot (with why; none at present)."""
-    return list(of.model.options), {}
-
-
 def _from_options(of: OptionsFile, sec: UncertaintySection, p: Path, marks: Marks,
                   prefix: tuple[Any, ...]) -> UncertaintySetup:
-    ok, skipped = runnable(of, sec.engine)
+    # every option can be drawn: a "pilot, then decide" one from its continuations' runs, a
+    # reinvesting one run again each year at each draw
+    ok, skipped = list(of.model.options), {}
     problems = []
     if sec.options is not None:
         chosen = []
         for i, label in enumerate(sec.options):
             where = prefix + ("options", i)
-            if label in skipped:
-                problems.append(_problem(f"option {label!r} cannot be run in the PSA: {skipped[label]}", where,
-                                         marks, p))
-            elif label not in ok:
+            if label not in ok:
                 problems.append(_problem(f"unknown option {label!r}{suggest(label, ok)}; options: {', '.join(ok)}",
                                          where, marks, p))
             else:
@@ -208,13 +200,12 @@ def _from_options(of: OptionsFile, sec: UncertaintySection, p: Path, marks: Mark
         a = of.model.options[label].adaptive
         assert a is not None
         missing = [c for c in (a.if_fall, a.if_not) if c not in ok]
-        if missing and sec.options is not None:
+        if missing:  # only where the section lists its options
+            assert sec.options is not None
             problems.append(_problem(
                 f"option {label!r} decides between {a.if_fall!r} and {a.if_not!r} at its review; add "
                 f"{' and '.join(map(repr, missing))} to the section's options (their runs give its figures)",
                 prefix + ("options", sec.options.index(label)), marks, p))
-        elif missing:
-            skipped[label] = f"a 'pilot, then decide' option whose continuation {', '.join(missing)} is not run"
         else:
             adaptive[label] = Adaptive(a.if_fall, a.if_not, float(a.months), float(a.alpha))
     ok = [k for k in ok if of.model.options[k].adaptive is None]
