@@ -30,8 +30,9 @@ def key_message(u: Uncertainty, names: Mapping[str, str], evppi: pd.DataFrame) -
     p = d.loc[u.options, "p_npv_positive"]
     likeliest = str(p.idxmax())
     name = names.get(likeliest, likeliest)
-    drawn = f"{n:,} draws of its {k} uncertain assumptions"
+    drawn = f"{n:,} draws of {k} uncertain assumptions"
     if p.max() == 0:
+        name = "any option"
         text = (f"Drawn together over {drawn}, no option pays back in any draw: the ranges given for these "
                 f"assumptions do not turn the answer.")
     else:
@@ -55,7 +56,7 @@ def key_message(u: Uncertainty, names: Mapping[str, str], evppi: pd.DataFrame) -
               f"{pct(d.loc[o, 'p_best'])}; expected NPV {money(d.loc[o, 'expected_npv_gbp'])} "
               f"({pct(u.level)} of draws {money(d.loc[o, 'npv_lower_gbp'])} to {money(d.loc[o, 'npv_upper_gbp'])})"
               for o in u.options]
-    return KeyMessage("uncertainty", pct(p.max()), f"chance {name} pays back, over {n:,} draws of its assumptions",
+    return KeyMessage("uncertainty", pct(p.max()), f"chance {name} pays back, over {n:,} draws of the assumptions",
                       text, points)
 
 
