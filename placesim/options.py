@@ -49,7 +49,7 @@ from .report.addition import ReportAddition
 from .review import ReviewSettings, review_power
 from .run import Checkpoint, Executor, make_executor
 from .scenario.base import Days, FileModel, Money, Months, Name, Replications, Seed
-from .scenario.files import read_text, refer
+from .scenario.files import not_there, read_text, refer, shown
 from .scenario.loader import deep_merge, merge_marks, read_scenario_data
 from .scenario.messages import problems_from_validation
 from .scenario.scenario import Scenario
@@ -263,8 +263,9 @@ def _check_reinvest(scenario: Scenario, spec: ReinvestSpec, where: tuple[Any, ..
 def _build(path: Path, marks: Marks, file: str, where: tuple[Any, ...], layers: list[tuple[tuple[Any, ...], dict]],
            model: OptionsModel, name: tuple[tuple[Any, ...], str | None]) -> Scenario:
     target = path.parent / file
-    if not target.exists():
-        raise ScenarioError([Problem(f"scenario file {file!r} not found (looked for {target})",
+    why = not_there(target)
+    if why is not None:
+        raise ScenarioError([Problem(f"scenario file {shown(file)!r} {why} (looked for {shown(str(target), 160)})",
                                      ".".join(map(str, where)), str(path), marks.get(where, (None, None))[1])])
     try:
         data, smarks = read_scenario_data(target)

@@ -298,6 +298,22 @@ def test_extends_to_a_system_file(tmp_path: Path, target: str, words: tuple[str,
         assert first not in str(err) and first.split(":")[0] + ":" not in str(err).replace(str(tmp_path), "")
 
 
+def test_extends_to_a_name_too_long_for_the_system(tmp_path: Path) -> None:
+    """Found by the random fuzz test: a path the system refuses to look up (ENAMETOOLONG) is
+    the file's problem at its extends line, not an OSError."""
+    assert_bad_file(tmp_path, {"variant.yaml": EXTENDS_FILE.format(target="x" * 5000)}, path="extends",
+                    words=("which cannot be a file's path here", "File name too long", "..."))
+
+
+def test_an_options_file_naming_a_scenario_too_long_for_the_system(tmp_path: Path) -> None:
+    from toy_files import UNCERTAIN_OPTIONS, toy_options_folder
+
+    root = toy_options_folder(tmp_path, UNCERTAIN_OPTIONS.replace("scenario: toy_siloed.yaml", "scenario: " + "y" * 5000))
+    with pytest.raises(ps.ScenarioError, match="cannot be a file's path here") as exc:
+        ps.load_options(root / "options.yaml")
+    assert len(str(exc.value)) < 2000  # the name is cut in the message
+
+
 @pytest.mark.parametrize("name, content, words", [
     ("folder", None, ("is a directory",)),
     ("binary.yaml", b"\x89PNG\r\n\x1a\n\x00\x00", ("cannot be read", "not UTF-8")),

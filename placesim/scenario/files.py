@@ -56,6 +56,20 @@ def refer(exc: ScenarioError, name: str, what: str, at: Problem) -> ScenarioErro
                           for p in whole], exc.subject)
 
 
+def not_there(path: Path) -> str | None:
+    """Why ``path`` names nothing: ``'not found'``, or why the system refuses to look it up (a
+    name too long); None if it exists. A file names such paths (``extends``, ``scenario``)."""
+    try:
+        return None if path.exists() else "not found"
+    except OSError as exc:
+        return f"cannot be a file's path here ({exc.strerror or exc})"
+
+
+def shown(text: str, width: int = 80) -> str:
+    """``text`` cut to ``width`` characters for a message (a path a file gave may be any length)."""
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def check_file(path: Path, kind: str = "YAML file") -> os.stat_result:
     """``path``'s status, after checking that it names a regular file within the size limit.
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, ScenarioError
-from .files import refer
+from .files import not_there, refer, shown
 from .limits import MAX_EXTENDS
 from .yamlio import Marks, Path_, read_yaml_file
 
@@ -97,8 +97,11 @@ def _read_chain(path: Path, seen: list[Path], names: list[tuple[str, int | None]
         raise ScenarioError([Problem(f"extends must be the path of another scenario file, got {parent!r}",
                                      "extends", name, line)])
     base_path = path.parent / parent
-    if not base_path.exists():
+    why = not_there(base_path)
+    if why == "not found":
         raise ScenarioError([Problem(f"extends {parent!r}, but {base_path} does not exist", "extends", name, line)])
+    if why is not None:  # a name the system refuses to look up (too long, ...)
+        raise ScenarioError([Problem(f"extends {shown(parent)!r}, which {why}", "extends", name, line)])
     base, base_marks = _read_chain(base_path, seen + [resolved], names + [(name, line)])
     marks = {p: m for p, m in marks.items() if p[:1] != ("extends",)}
     return deep_merge(base, data), merge_marks(base_marks, data, marks)

@@ -29,7 +29,7 @@ from ..calibration.parameters import NotInScenario, resolve_path
 from ..errors import Problem, ScenarioError
 from ..options import OptionsFile, load_options
 from ..scenario.base import Name
-from ..scenario.files import read_text
+from ..scenario.files import not_there, read_text, shown
 from ..scenario.messages import read_model_file, suggest
 from ..scenario.scenario import Scenario, load_scenario
 from ..scenario.yamlio import Marks, dotted, locate, read_yaml_file
@@ -147,9 +147,10 @@ def load_uncertainty(path: str | Path, section: UncertaintySection | None = None
         if model.scenario is not None or model.baseline is not None:
             raise _error("give options_file, or scenario and baseline, not both", ("options_file",), marks, p)
         target = p.parent / model.options_file
-        if not target.exists():
-            raise _error(f"options file {model.options_file!r} not found (looked for {target})", ("options_file",),
-                         marks, p)
+        why = not_there(target)
+        if why is not None:
+            raise _error(f"options file {shown(model.options_file)!r} {why} (looked for {shown(str(target), 160)})",
+                         ("options_file",), marks, p)
         setup = _from_options(load_options(target), sec, p, marks, ())
         setup.name = model.name
         return setup
@@ -159,8 +160,10 @@ def load_uncertainty(path: str | Path, section: UncertaintySection | None = None
     scenarios = {}
     for key in ("baseline", "scenario"):
         file = p.parent / getattr(model, key)
-        if not file.exists():
-            raise _error(f"scenario file {getattr(model, key)!r} not found (looked for {file})", (key,), marks, p)
+        why = not_there(file)
+        if why is not None:
+            raise _error(f"scenario file {shown(getattr(model, key))!r} {why} (looked for {shown(str(file), 160)})",
+                         (key,), marks, p)
         scenarios[key] = load_scenario(file)
     labels = {"baseline": "baseline", "scenario": "option" if scenarios["scenario"].name == "baseline"
               else scenarios["scenario"].name}
