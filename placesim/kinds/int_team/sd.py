@@ -17,9 +17,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from ...engines.sd.core import Group
 
 
-_TINY = 1e-12  # guards divisions by stocks that are (nearly) empty
-
-
 def _ints(values: list[int]) -> np.ndarray:
     return np.asarray(values, dtype=int)
 
